@@ -1,0 +1,58 @@
+# Timeline Map — every set-up step a fresh machine needs, in two commands:
+#   make run    create .venv, install, build front-end assets, migrate, load the demo story, serve
+#   make test   the same set-up plus the test extra, then the whole suite
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?= -n 2
+
+.PHONY: run test install assets migrate demo lint format clean
+
+run: install assets migrate demo
+	$(BIN)/timeline run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.test-installed assets
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+# Leaflet and the boundary basemap come from the npm registry into static/ (not committed).
+assets: static/vendor/.built
+
+static/vendor/.built: package.json package-lock.json tools/build_assets.mjs
+	npm ci --no-audit --no-fund
+	node tools/build_assets.mjs
+	touch $@
+
+migrate: install
+	$(BIN)/timeline db upgrade
+
+demo: migrate
+	$(BIN)/timeline demo
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor static/basemap/*.geojson static/basemap/ATTRIBUTION.txt instance

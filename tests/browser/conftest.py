@@ -1,0 +1,90 @@
+"""A live server on 127.0.0.1 and a headless Debian Chromium driven by Playwright.
+
+Chromium comes from Debian (`/usr/bin/chromium`, installed by .ci/run), never from a download.
+Every request the page makes is recorded so tests can prove nothing left 127.0.0.1, and every
+dialog is recorded so tests can prove no injected script ran.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import skip_or_fail
+from werkzeug.serving import make_server
+
+from timeline import create_app
+from timeline.db import db
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+
+
+@dataclass
+class PageRecorder:
+    requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def live_server(migrated_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    path = tmp_path / "live.sqlite"
+    shutil.copy(migrated_template, path)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "live"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, PageRecorder]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    recorder = PageRecorder()
+    page.on("request", lambda r: recorder.requests.append(r.url))
+    page.on("pageerror", lambda e: recorder.errors.append(str(e)))
+
+    def on_dialog(dialog: Any) -> None:
+        recorder.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    yield page, recorder
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+    context.close()

@@ -1,0 +1,164 @@
+"""The map page in a real browser: features on the map, items in the timeline, selection both ways."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import XSS_PAYLOADS, feature, only_local
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo(live_server):
+    result = live_server.app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    with live_server.app.test_client() as client:
+        return client.get("/api/events?limit=1000").get_json()["features"]
+
+
+def test_map_shows_every_event_and_the_timeline_lists_them(live_server, page, demo):
+    page, recorder = page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#timeline .timeline-item")
+    assert page.locator("#status").inner_text() == f"{len(demo)} events"
+    assert page.locator("#timeline .timeline-item").count() == len(demo)
+    assert page.locator("path.event-feature").count() == len(demo)
+    # Timeline order is date order.
+    titles = page.locator("#timeline .title").all_inner_texts()
+    assert titles == [f["properties"]["title"] for f in demo]
+    # The bundled boundaries are drawn, since no tiles are configured.
+    page.wait_for_function("document.querySelectorAll('.leaflet-basemap-pane path').length > 0")
+    assert only_local(recorder.requests) == []
+    assert recorder.dialogs == [] and recorder.errors == []
+
+
+def test_clicking_an_item_opens_its_details(live_server, page, demo):
+    page, recorder = page
+    page.goto(live_server.url + "/")
+    ranged = next(f for f in demo if f["properties"]["end"] and f["properties"]["sources"])
+    item = page.locator(f'#timeline button[data-id="{ranged["id"]}"]')
+    item.click()
+    details = page.locator("#details")
+    details.wait_for(state="visible")
+    props = ranged["properties"]
+    assert details.locator("h2").inner_text() == props["title"]
+    assert details.locator("h2").get_attribute("lang") == props["lang"]
+    assert "–" in details.locator("dd time").inner_text()  # a range is shown as a range
+    assert props["place"] in details.inner_text()
+    assert props["confidence"] in details.inner_text()
+    links = details.locator(".sources a")
+    linked = [s for s in props["sources"] if s["url"]]
+    assert links.count() == len(linked)
+    for i, source in enumerate(linked):
+        assert links.nth(i).get_attribute("href") == source["url"]
+    assert item.get_attribute("aria-pressed") == "true"
+    assert recorder.dialogs == []
+
+
+def test_month_precision_is_shown_as_a_month(live_server, page, demo):
+    page, _ = page
+    page.goto(live_server.url + "/")
+    monthly = next(
+        f for f in demo if f["properties"]["date_precision"] == "month" and not f["properties"]["end"]
+    )
+    when = page.locator(f'#timeline button[data-id="{monthly["id"]}"] time').inner_text()
+    year, _month = monthly["properties"]["start"].split("-")[:2]
+    assert year in when
+    assert not any(ch.isdigit() for ch in when.replace(year, "")), when  # no day number for a month
+
+
+def test_clicking_a_map_feature_highlights_its_timeline_item(live_server, page, demo):
+    page, _ = page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#timeline .timeline-item")
+    coords = [tuple(f["geometry"]["coordinates"]) for f in demo]
+    point = next(
+        f
+        for f in demo
+        if f["geometry"]["type"] == "Point" and coords.count(tuple(f["geometry"]["coordinates"])) == 1
+    )
+    # Click the marker where Leaflet put it on screen.
+    x, y = page.evaluate(
+        """([lat, lon]) => {
+            const map = window[document.getElementById('app-script').dataset.map];
+            map.setView([lat, lon], 12, {animate: false});
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""",
+        [point["geometry"]["coordinates"][1], point["geometry"]["coordinates"][0]],
+    )
+    page.mouse.click(x, y)
+    item = page.locator(f'#timeline .timeline-item:has(button[data-id="{point["id"]}"])')
+    page.wait_for_function(
+        "id => document.querySelector(`#timeline button[data-id='${id}']`)"
+        ".getAttribute('aria-pressed') === 'true'",
+        arg=point["id"],
+    )
+    assert "selected" in item.get_attribute("class")
+    assert page.locator("#details h2").inner_text() == point["properties"]["title"]
+
+
+def test_hostile_text_stays_inert_everywhere(live_server, page):
+    """SECURITY.md payloads in every text field: shown as text, never run."""
+    from timeline.importer import import_collection
+
+    features = []
+    for i, payload in enumerate(XSS_PAYLOADS):
+        features.append(
+            feature(
+                f"xss-{i}",
+                lon=35 + i / 10,
+                title=payload,
+                description=payload,
+                place=payload,
+                actors=[payload],
+                lang="en",
+                sources=[
+                    {
+                        "url": "https://example.org/?q=" + str(i),
+                        "outlet": payload,
+                        "title": payload,
+                        "published": "2024-11",
+                    }
+                ],
+            )
+        )
+    with live_server.app.app_context():
+        from timeline.db import db
+
+        import_collection(db.session, {"type": "FeatureCollection", "features": features})
+    page, recorder = page
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#timeline .timeline-item")
+    for i, payload in enumerate(XSS_PAYLOADS):
+        page.locator(f'#timeline button[data-id="xss-{i}"]').click()
+        assert page.locator("#details h2").inner_text() == payload
+        assert payload in page.locator("#details .description").inner_text()
+        # Hover shows the tooltip built from a text node.
+    page.locator("path.event-feature").first.hover()
+    page.wait_for_timeout(300)
+    assert recorder.dialogs == []
+    assert recorder.errors == []
+    assert (
+        page.evaluate(
+            "document.querySelectorAll('#details img, #details svg, #timeline img, #timeline svg').length"
+        )
+        == 0
+    )
+    assert only_local(recorder.requests) == []
+    assert json.dumps(recorder.requests).count("example.org") == 0
+
+
+def test_phone_sized_viewport_stacks_map_and_timeline(live_server, browser, demo):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#timeline .timeline-item")
+    map_box = page.locator(".map-pane").bounding_box()
+    side_box = page.locator(".side").bounding_box()
+    assert side_box["y"] >= map_box["y"] + map_box["height"] - 1  # timeline below the map
+    assert map_box["width"] == pytest.approx(390, abs=20)
+    context.close()

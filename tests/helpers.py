@@ -1,0 +1,81 @@
+"""Builders for test data: features that satisfy the contract unless a test says otherwise."""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Locally a missing service skips loudly; in CI (CI=true) it is a failure."""
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(f"SKIPPED LOUDLY: {reason}")
+
+
+# Payloads from shared/SECURITY.md: each one runs script if a renderer treats text as HTML or JS.
+XSS_PAYLOADS = [
+    "<img src=x onerror=alert('img')>",
+    "</script><script>alert('script')</script>",
+    "`${alert('template')}`",
+    "\\`${alert('backslash')}`",
+    '"><svg onload=alert("svg")>',
+    "<a href=javascript:alert('href')>link</a>",
+]
+
+
+def feature(
+    id: str | None = "ev-1",
+    *,
+    lon: float = 35.271,
+    lat: float = 51.191,
+    geometry: dict[str, Any] | None = None,
+    **props: Any,
+) -> dict[str, Any]:
+    """A valid published point feature at Sudzha; keyword arguments replace properties."""
+    properties: dict[str, Any] = {
+        "title": "Ukrainian forces enter Sudzha",
+        "description": "Test event",
+        "lang": "en",
+        "start": "2024-08-06",
+        "end": None,
+        "date_precision": "day",
+        "category": "offensive",
+        "place": "Sudzha, Kursk Oblast",
+        "actors": ["Ukraine"],
+        "confidence": "confirmed",
+        "status": "published",
+        "sources": [
+            {
+                "url": "https://example.org/report",
+                "outlet": "Example",
+                "title": "Report",
+                "published": "2024-08-07",
+            }
+        ],
+    }
+    properties.update(props)
+    result: dict[str, Any] = {
+        "type": "Feature",
+        "geometry": copy.deepcopy(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]},
+        "properties": properties,
+    }
+    if id is not None:
+        result["id"] = id
+    return result
+
+
+def square(lon: float, lat: float, size: float = 0.1) -> dict[str, Any]:
+    """A counter-clockwise square polygon with its south-west corner at lon, lat."""
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def only_local(requests: list[str]) -> list[str]:
+    """The requests that went anywhere but 127.0.0.1 (should be none)."""
+    return [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:", "about:"))]

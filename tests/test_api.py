@@ -1,0 +1,249 @@
+"""The read API: filters, paging, visibility and errors, as a client sees them."""
+
+import pytest
+from helpers import feature, square
+
+
+def ids(response):
+    assert response.status_code == 200, response.get_json()
+    return [f["id"] for f in response.get_json()["features"]]
+
+
+@pytest.fixture
+def story(load):
+    """Events spread over place, time, precision, category and confidence."""
+    load(
+        feature("sudzha-day", start="2024-08-06"),
+        feature(
+            "kursk-month",
+            lon=36.185,
+            lat=51.727,
+            start="2024-10",
+            date_precision="month",
+            category="deployment",
+            confidence="reported",
+            title="North Korean troops arrive",
+            description="Tausende Soldaten",
+            place="Kursk",
+        ),
+        feature(
+            "year-2023",
+            lon=37.6,
+            lat=55.75,
+            start="2023",
+            date_precision="year",
+            category="diplomacy",
+            confidence="claimed",
+            title="Talks in Moscow",
+            place="Moskau",
+        ),
+        feature(
+            "range-aug-nov",
+            geometry=square(35.0, 51.0, 0.3),
+            start="2024-08-06",
+            end="2024-11-11",
+            category="offensive",
+            title="Area held",
+        ),
+        feature(
+            "pyongyang",
+            lon=125.75,
+            lat=39.03,
+            start="2024-06-19",
+            category="diplomacy",
+            title="Treaty signed",
+        ),
+        feature("draft-one", start="2024-08-07", status="draft", title="Unchecked rumour"),
+    )
+
+
+def test_feature_collection_shape(client, story):
+    body = client.get("/api/events").get_json()
+    assert body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == body["numberReturned"] == 5
+    first = body["features"][0]
+    assert first["id"] == "year-2023"  # timeline order: earliest first
+    assert set(first["properties"]) == {
+        "title",
+        "description",
+        "lang",
+        "start",
+        "end",
+        "date_precision",
+        "category",
+        "place",
+        "actors",
+        "confidence",
+        "status",
+        "sources",
+        "created_at",
+        "updated_at",
+        "version",
+    }
+    assert first["properties"]["start"] == "2023"
+    assert first["properties"]["date_precision"] == "year"
+    assert first["properties"]["version"] == 1
+    assert first["properties"]["created_at"].endswith("Z")
+
+
+def test_content_type_is_geojson(client, story):
+    assert client.get("/api/events").mimetype == "application/geo+json"
+    assert client.get("/api/events/sudzha-day").mimetype == "application/geo+json"
+
+
+def test_drafts_are_invisible_to_anonymous_readers(client, story):
+    assert "draft-one" not in ids(client.get("/api/events?limit=1000"))
+    assert client.get("/api/events/draft-one").status_code == 404
+    assert "draft-one" not in client.get("/export/events.geojson").get_data(as_text=True)
+
+
+def test_one_event(client, story):
+    body = client.get("/api/events/range-aug-nov").get_json()
+    assert body["type"] == "Feature"
+    assert body["properties"]["end"] == "2024-11-11"
+    assert body["geometry"]["type"] == "Polygon"
+
+
+def test_unknown_event_is_a_json_404(client, story):
+    response = client.get("/api/events/nope")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not found"
+    assert "nope" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("bbox", "expected"),
+    [
+        ("35.2,51.1,35.3,51.2", {"sudzha-day", "range-aug-nov"}),
+        ("36,51.5,36.5,52", {"kursk-month"}),
+        ("120,30,130,45", {"pyongyang"}),
+        ("0,0,1,1", set()),
+        ("170,30,126,45", {"pyongyang"}),  # crosses the antimeridian: 170..180 and -180..126
+    ],
+)
+def test_bbox_filter(client, story, bbox, expected):
+    assert set(ids(client.get(f"/api/events?bbox={bbox}"))) == expected
+
+
+def test_bbox_uses_the_exact_shape_not_just_its_box(client, load):
+    # An L-shaped line whose bounding box covers the query box, but whose line does not.
+    load(feature("l-line", geometry={"type": "LineString", "coordinates": [[30, 50], [32, 50], [32, 52]]}))
+    assert ids(client.get("/api/events?bbox=30.5,51,31.5,51.5")) == []
+    assert ids(client.get("/api/events?bbox=31.9,50.5,32.1,51")) == ["l-line"]
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        # A month-precise event overlaps any window inside its month.
+        ("start=2024-10-15&end=2024-10-20", {"kursk-month", "range-aug-nov"}),
+        # A day-precise event only its own day.
+        ("start=2024-08-06&end=2024-08-06", {"sudzha-day", "range-aug-nov"}),
+        ("start=2024-08-07&end=2024-08-31", {"range-aug-nov"}),
+        # A year-precise event any window in that year.
+        ("start=2023-07-01&end=2023-07-01", {"year-2023"}),
+        # Windows at month and year precision cover their whole period.
+        ("start=2024-06&end=2024-06", {"pyongyang"}),
+        ("start=2023&end=2023", {"year-2023"}),
+        ("start=2024-11-12", set()),
+        ("end=2023-12-31", {"year-2023"}),
+        ("start=2024-11-11", {"range-aug-nov"}),
+    ],
+)
+def test_time_window_overlap_counts_each_events_precision(client, story, window, expected):
+    assert set(ids(client.get(f"/api/events?{window}"))) == expected
+
+
+def test_time_and_place_together(client, story):
+    assert set(ids(client.get("/api/events?bbox=34,50,37,52&start=2024-10&end=2024-10"))) == {
+        "kursk-month",
+        "range-aug-nov",
+    }
+
+
+def test_category_filter_is_repeatable(client, story):
+    assert set(ids(client.get("/api/events?category=diplomacy"))) == {"year-2023", "pyongyang"}
+    both = ids(client.get("/api/events?category=diplomacy&category=deployment"))
+    assert set(both) == {"year-2023", "pyongyang", "kursk-month"}
+    assert set(ids(client.get("/api/events?category=diplomacy,deployment"))) == set(both)
+
+
+def test_confidence_filter(client, story):
+    assert ids(client.get("/api/events?confidence=claimed")) == ["year-2023"]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [("korean", {"kursk-month"}), ("soldaten", {"kursk-month"}), ("MOSKAU", {"year-2023"}), ("50%", set())],
+)
+def test_text_search_in_title_description_and_place(client, story, q, expected):
+    assert set(ids(client.get("/api/events", query_string={"q": q}))) == expected
+
+
+def test_paging_with_next_links(client, story):
+    seen = []
+    url = "/api/events?limit=2&category=diplomacy,offensive,deployment"
+    pages = 0
+    while url:
+        body = client.get(url).get_json()
+        assert body["numberMatched"] == 5
+        seen += [f["id"] for f in body["features"]]
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        url = nxt[0].replace("http://localhost", "") if nxt else None
+        pages += 1
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 5
+    assert seen == ids(client.get("/api/events"))
+
+
+def test_offset_past_the_end(client, story):
+    body = client.get("/api/events?offset=50").get_json()
+    assert body["numberReturned"] == 0 and body["numberMatched"] == 5
+    assert not [link for link in body["links"] if link["rel"] == "next"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("bbox=1,2,3", "bbox"),
+        ("bbox=a,b,c,d", "bbox"),
+        ("bbox=0,0,200,1", "bbox"),
+        ("bbox=nan,0,1,1", "bbox"),
+        ("bbox=0,10,1,5", "bbox"),
+        ("start=2024-02-30", "start"),
+        ("end=2024-13", "end"),
+        ("start=2024-11&end=2024-10", "start"),
+        ("limit=0", "limit"),
+        ("limit=100001", "limit"),
+        ("limit=ten", "limit"),
+        ("offset=-1", "offset"),
+        ("confidence=rumour", "confidence"),
+        ("category=no-such-category", "category"),
+        ("limit=1&limit=2", "limit"),
+        (f"q={'x' * 201}", "q"),
+    ],
+)
+def test_bad_parameters_get_400_naming_the_parameter(client, story, query, parameter):
+    response = client.get(f"/api/events?{query}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["parameter"] == parameter
+    assert body["error"] == "invalid parameter"
+    assert body["detail"]
+
+
+def test_categories_list(client, story):
+    slugs = {c["slug"] for c in client.get("/api/categories").get_json()["categories"]}
+    assert slugs == {"offensive", "deployment", "diplomacy"}
+
+
+def test_unknown_routes_are_json_under_api(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not found"
+
+
+def test_wrong_method_is_a_json_405(client):
+    response = client.post("/api/events", json={})
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method not allowed"

@@ -1,0 +1,107 @@
+"""The map page as served: a Folium shell with local assets, no event text baked in, strict headers."""
+
+import re
+
+import pytest
+from helpers import XSS_PAYLOADS, feature
+
+
+def test_map_page_is_a_folium_shell_with_local_assets(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert re.search(r'<div class="folium-map" id="map_[0-9a-f]+"', html)
+    assert 'src="/static/vendor/leaflet/leaflet.js"' in html
+    assert 'href="/static/vendor/leaflet/leaflet.css"' in html
+    assert 'id="timeline"' in html
+    # Nothing is fetched from another host: every src/href for scripts and styles is local.
+    for url in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html):
+        assert url.startswith("/"), url
+    assert "cdn" not in html.lower()
+
+
+def test_inline_scripts_carry_the_csp_nonce(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    html = response.get_data(as_text=True)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert inline, "the Folium map script is inline"
+    assert all(f'nonce="{nonce}"' in attrs for attrs in inline)
+    assert "frame-ancestors 'none'" in csp
+    assert "connect-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert client.get("/").headers["Content-Security-Policy"] != csp  # a fresh nonce per response
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_event_text_is_never_baked_into_the_page(client, load, payload):
+    load(feature("x", title=payload, description=payload, place=payload))
+    html = client.get("/").get_data(as_text=True)
+    assert payload not in html
+    assert "onerror" not in html and "onload=" not in html
+
+
+def test_configured_tiles_are_allowed_and_credited(app):
+    app.config["TILE_URL"] = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    with app.test_client() as client:
+        response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert "tile.openstreetmap.org" in html
+    assert "OpenStreetMap contributors" in html
+    assert (
+        "img-src 'self' data: https://tile.openstreetmap.org" in response.headers["Content-Security-Policy"]
+    )
+
+
+def test_no_tiles_by_default(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "L.tileLayer" not in html
+    assert 'data-tiles="off"' in html
+
+
+def fetch(client, url):
+    """GET a file response and close it (file responses hold an open file until closed)."""
+    with client.get(url) as response:
+        response.get_data()
+        return response
+
+
+def test_own_static_assets_are_served(client):
+    assert fetch(client, "/static/js/app.js").status_code == 200
+    assert fetch(client, "/static/css/app.css").status_code == 200
+    assert fetch(client, "/static/../setup.cfg").status_code == 404
+
+
+def test_built_vendor_and_basemap_assets_are_served(client):
+    """`make` builds these from the npm registry; the page needs them offline."""
+    assert fetch(client, "/static/vendor/leaflet/leaflet.js").status_code == 200
+    assert fetch(client, "/static/vendor/leaflet/leaflet.css").status_code == 200
+    for name in ("countries.geojson", "admin1.geojson"):
+        response = fetch(client, f"/static/basemap/{name}")
+        assert response.status_code == 200
+        assert response.get_json()["type"] == "FeatureCollection"
+    admin1 = fetch(client, "/static/basemap/admin1.geojson").get_json()
+    assert "RU-KRS" in [f["properties"].get("iso_3166_2") for f in admin1["features"]]  # Kursk Oblast
+
+
+def test_unknown_page_is_an_html_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Back to the map" in response.get_data(as_text=True)
+
+
+def test_server_errors_reveal_nothing(app):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.config["TESTING"] = False
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with app.test_client() as client:
+        response = client.get("/boom", headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert response.get_json()["error"] == "internal server error"

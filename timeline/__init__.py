@@ -1,0 +1,39 @@
+"""Timeline Map: geocoded, dated events on a map beside a timeline.
+
+``create_app`` builds the Flask app; everything that serves a request lives in a blueprint, and
+everything that knows about events lives in the modules the blueprints call (queries, features,
+importer, export).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, from_environment
+from .db import db, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, with ``config`` (tests) taking precedence."""
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), static_folder=None)
+    app.config.update(from_environment(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+
+    from . import api, cli, errors, export_views, pages, security
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(export_views.bp)
+    errors.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    return app

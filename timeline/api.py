@@ -1,0 +1,70 @@
+"""Read API: events as GeoJSON (RFC 7946), filtered by place, time, category, confidence and text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, jsonify, request, url_for
+from sqlalchemy import select
+
+from .db import db
+from .features import event_to_feature
+from .models import Category
+from .queries import EventFilter, check_categories, count_events, filtered_events, get_event, parse_filters
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/events")
+def list_events() -> Response:
+    """A page of matching events as a FeatureCollection, with counts and paging links."""
+    f = parse_filters(request.args)
+    check_categories(db.session, f)
+    events = db.session.scalars(filtered_events(db.session, f)).all()
+    matched = count_events(db.session, f)
+    body: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [event_to_feature(e) for e in events],
+        "numberMatched": matched,
+        "numberReturned": len(events),
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": _paging_links(f, matched),
+    }
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+def _paging_links(f: EventFilter, matched: int) -> list[dict[str, str]]:
+    def link(rel: str, offset: int) -> dict[str, str]:
+        args = [*f.query_args(), ("limit", str(f.limit)), ("offset", str(offset))]
+        href = url_for("api.list_events", _external=True) + "?" + urlencode(args)
+        return {"rel": rel, "type": "application/geo+json", "href": href}
+
+    assert f.limit is not None
+    links = [link("self", f.offset)]
+    if f.offset + f.limit < matched:
+        links.append(link("next", f.offset + f.limit))
+    if f.offset > 0:
+        links.append(link("prev", max(f.offset - f.limit, 0)))
+    return links
+
+
+@bp.get("/events/<event_id>")
+def show_event(event_id: str) -> Response:
+    """One event as a Feature; drafts and deleted events are not found."""
+    event = get_event(db.session, event_id)
+    if event is None:
+        abort(404, description=f"no event with id {event_id!r}")
+    response = jsonify(event_to_feature(event))
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/categories")
+def list_categories() -> Response:
+    """Category slugs with their labels and colours, for legends and filters."""
+    rows = db.session.scalars(select(Category).order_by(Category.label))
+    return jsonify({"categories": [{"slug": c.slug, "label": c.label, "colour": c.colour} for c in rows]})

@@ -1,0 +1,41 @@
+"""Configuration, read from the environment so that every process of a deployment agrees."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment; for a single local instance, one kept in ``instance/``.
+
+    Several processes serving one site must share the key, so production sets SECRET_KEY; the file
+    fallback keeps `make run` working without setup and without a key baked into the code.
+    """
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: Path) -> dict[str, Any]:
+    """The settings a deployment controls, with defaults that make the embedded setup work."""
+    default_db = f"sqlite:///{instance_path / 'timeline.sqlite'}"
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_db,
+        "SECRET_KEY": _secret_key(instance_path),
+        # Map tiles are off by default: the page then makes no request beyond this server and
+        # draws the bundled boundaries instead. e.g. TILE_URL=https://tile.openstreetmap.org/{z}/{x}/{y}.png
+        "TILE_URL": os.environ.get("TILE_URL", ""),
+        "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        "STATIC_DIR": os.environ.get("STATIC_DIR", str(PROJECT_ROOT / "static")),
+    }

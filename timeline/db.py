@@ -1,0 +1,54 @@
+"""The one SQLAlchemy handle, and the SQLite settings that make the embedded default safe.
+
+SQLite is the default store, so it gets what a server database gives for free: WAL so readers never
+block the writer, a busy timeout instead of "database is locked" errors, FULL sync so acknowledged
+commits survive power loss, and foreign keys switched on.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+from geodata.geometry import geometry_intersects_box
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every model."""
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+
+
+def _intersects_sql(
+    geometry_json: str, min_lon: float, min_lat: float, max_lon: float, max_lat: float
+) -> int:
+    """SQL function ``tl_intersects``: exact geometry-vs-box test for the rows the R*Tree let through."""
+    return int(geometry_intersects_box(json.loads(geometry_json), (min_lon, min_lat, max_lon, max_lat)))
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+    dbapi_connection.create_function("tl_intersects", 5, _intersects_sql, deterministic=True)
+
+
+def include_object(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+    """Alembic autogenerate filter: the SQLite R*Tree is a virtual table the models do not describe."""
+    return not (type_ == "table" and (name or "").startswith("event_rtree"))

@@ -1,0 +1,25 @@
+"""File downloads: the filtered events streamed in a chosen format."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, request, stream_with_context
+
+from .db import db
+from .export import FORMATS
+from .queries import check_categories, parse_filters
+
+bp = Blueprint("export", __name__, url_prefix="/export")
+
+
+@bp.get("/events.<ext>")
+def download(ext: str) -> Response:
+    """Every event matching the filters (no page limit unless ``limit`` is given), as an attachment."""
+    fmt = FORMATS.get(ext)
+    if fmt is None:
+        abort(404, description=f"no export format {ext!r}; available: {', '.join(sorted(FORMATS))}")
+    f = parse_filters(request.args, max_limit=None)
+    check_categories(db.session, f)
+    chunks = (chunk.encode() for chunk in fmt.write(db.session, f))
+    response = Response(stream_with_context(chunks), mimetype=fmt.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="timeline-events.{fmt.extension}"'
+    return response

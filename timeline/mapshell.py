@@ -1,0 +1,60 @@
+"""The Folium-built map shell: a Leaflet map with base layers and no events in it.
+
+Folium writes the map's HTML and script; our static JavaScript then loads events from the API and
+draws them with DOM nodes and textContent. No user text ever passes through Folium (it does not
+escape popups or tooltips; see shared/SECURITY.md), and assets come from ``static/vendor`` instead
+of Folium's CDN defaults, so the page works with no internet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import folium
+
+# The story's region: Kursk Oblast and the Ukrainian border.
+DEFAULT_CENTRE = (51.4, 35.4)
+DEFAULT_ZOOM = 7
+
+LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
+
+
+@dataclass(frozen=True)
+class MapShell:
+    """The pieces of the Folium page that our template places."""
+
+    header: str  # <link>/<script src>/<style> for <head>; inline scripts carry a nonce placeholder
+    body: str  # the map <div>
+    script: str  # the JavaScript that creates the map
+    map_name: str  # the global variable holding the L.Map
+
+
+NONCE_PLACEHOLDER = "__CSP_NONCE__"
+
+
+@lru_cache(maxsize=8)
+def build_map_shell(tile_url: str, tile_attribution: str) -> MapShell:
+    """Render the shell once per tile setting; it holds no events, so it is the same for everyone."""
+    fmap = folium.Map(
+        location=DEFAULT_CENTRE,
+        zoom_start=DEFAULT_ZOOM,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,  # SVG: each event is a DOM node that tests and assistive tech can reach
+        min_zoom=2,
+        max_zoom=18,
+        world_copy_jump=True,
+    )
+    fmap.default_js = LEAFLET_JS
+    fmap.default_css = LEAFLET_CSS
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="Map tiles", max_zoom=18).add_to(fmap)
+    root = fmap.get_root()
+    root.render()
+    header = re.sub(r"<script>", f'<script nonce="{NONCE_PLACEHOLDER}">', root.header.render())
+    return MapShell(
+        header=header, body=root.html.render(), script=root.script.render(), map_name=fmap.get_name()
+    )

@@ -1,0 +1,281 @@
+"""The one module that turns filters into SQL.
+
+Every reader of events (map API, exports, later the OGC API) describes what it wants as an
+:class:`EventFilter` and gets its statement here, so a visibility rule such as "anonymous visitors
+see published events only" is written once.
+
+On SQLite a viewport or time window is answered through the ``event_rtree`` R*Tree (lon, lat and
+day; created by the migrations) instead of a table scan. The R*Tree stores 32-bit floats rounded
+outwards, so its answer is a superset and the exact comparisons on the table's own columns follow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Select, and_, column, func, or_, select, table
+from sqlalchemy.orm import Session
+
+from geodata.dates import DateError, parse_partial_date
+from geodata.geometry import BBox, GeometryError, parse_bbox
+
+from .models import CONFIDENCES, Category, Event
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+EPOCH = date(1970, 1, 1)
+
+_rtree = table(
+    "event_rtree",
+    column("id"),
+    column("min_lon"),
+    column("max_lon"),
+    column("min_lat"),
+    column("max_lat"),
+    column("min_day"),
+    column("max_day"),
+)
+
+
+class ArgSource(Protocol):
+    """Anything with ``getlist`` (a werkzeug MultiDict) can carry filter parameters."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+class BadParameter(ValueError):
+    """A query parameter that cannot be understood; ``parameter`` names it for the 400 response."""
+
+    def __init__(self, parameter: str, detail: str):
+        super().__init__(f"{parameter}: {detail}")
+        self.parameter = parameter
+        self.detail = detail
+
+
+@dataclass
+class EventFilter:
+    """What a reader asks for. Empty fields mean "no restriction"."""
+
+    bbox: BBox | None = None
+    start: date | None = None  # first day of the window
+    end: date | None = None  # last day of the window
+    categories: list[str] = field(default_factory=list)
+    confidences: list[str] = field(default_factory=list)
+    text: str | None = None
+    limit: int | None = DEFAULT_LIMIT
+    offset: int = 0
+    include_drafts: bool = False
+
+    def query_args(self) -> list[tuple[str, str]]:
+        """The filter as URL parameters (for ``next`` links); paging is left to the caller."""
+        args: list[tuple[str, str]] = []
+        if self.bbox:
+            args.append(("bbox", ",".join(_num(v) for v in self.bbox.as_list())))
+        if self.start:
+            args.append(("start", self.start.isoformat()))
+        if self.end:
+            args.append(("end", self.end.isoformat()))
+        args += [("category", c) for c in self.categories]
+        args += [("confidence", c) for c in self.confidences]
+        if self.text:
+            args.append(("q", self.text))
+        return args
+
+
+def _num(value: float) -> str:
+    return repr(value).removesuffix(".0") if value == int(value) else repr(value)
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def parse_filters(args: ArgSource, *, max_limit: int | None = MAX_LIMIT) -> EventFilter:
+    """Read filter parameters; raise :class:`BadParameter` naming the first one that is wrong.
+
+    ``max_limit=None`` lifts the page size cap (streamed exports return everything by default).
+    """
+    f = EventFilter(limit=DEFAULT_LIMIT if max_limit else None)
+    if bbox := _single(args, "bbox"):
+        try:
+            numbers = [float(v) for v in bbox.split(",")]
+        except ValueError:
+            raise BadParameter("bbox", "must be four numbers: minLon,minLat,maxLon,maxLat") from None
+        if not all(math.isfinite(n) for n in numbers):
+            raise BadParameter("bbox", "numbers must be finite")
+        try:
+            f.bbox = parse_bbox(numbers)
+        except GeometryError as exc:
+            raise BadParameter("bbox", str(exc)) from None
+    if start := _single(args, "start"):
+        f.start = _date_param("start", start).first_day
+    if end := _single(args, "end"):
+        f.end = _date_param("end", end).last_day
+    if f.start and f.end and f.start > f.end:
+        raise BadParameter("start", f"start {f.start} is after end {f.end}")
+    f.categories = _list(args, "category")
+    f.confidences = _list(args, "confidence")
+    for value in f.confidences:
+        if value not in CONFIDENCES:
+            raise BadParameter("confidence", f"must be one of {', '.join(CONFIDENCES)}, got {value!r}")
+    if text := _single(args, "q"):
+        if len(text) > 200:
+            raise BadParameter("q", "is longer than 200 characters")
+        f.text = text.strip() or None
+    if (limit := _single(args, "limit")) is not None:
+        f.limit = _int_param("limit", limit, 1, max_limit)
+    if (offset := _single(args, "offset")) is not None:
+        f.offset = _int_param("offset", offset, 0, None)
+    return f
+
+
+def check_categories(session: Session, f: EventFilter) -> None:
+    """Refuse a filter on a category that does not exist (most likely a typo that would match nothing)."""
+    if not f.categories:
+        return
+    known = set(session.scalars(select(Category.slug).where(Category.slug.in_(f.categories))))
+    unknown = [c for c in f.categories if c not in known]
+    if unknown:
+        raise BadParameter("category", f"unknown category {unknown[0]!r}")
+
+
+def _single(args: ArgSource, name: str) -> str | None:
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise BadParameter(name, "may be given only once")
+    return values[0] if values else None
+
+
+def _list(args: ArgSource, name: str) -> list[str]:
+    """A repeatable parameter; ``a,b`` and ``name=a&name=b`` mean the same."""
+    return [v for raw in args.getlist(name) for v in raw.split(",") if v]
+
+
+def _date_param(name: str, value: str) -> Any:
+    try:
+        return parse_partial_date(value)
+    except DateError as exc:
+        raise BadParameter(name, str(exc)) from None
+
+
+def _int_param(name: str, value: str, lowest: int, highest: int | None) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadParameter(name, f"must be a whole number, got {value!r}") from None
+    if number < lowest or (highest is not None and number > highest):
+        bound = f"{lowest}..{highest}" if highest is not None else f"{lowest} or more"
+        raise BadParameter(name, f"must be {bound}, got {number}")
+    return number
+
+
+# ---------------------------------------------------------------------------- SQL
+
+
+def _conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [Event.deleted_at.is_(None)]
+    if not f.include_drafts:
+        conds.append(Event.status == "published")
+    boxes = _boxes(f.bbox) if f.bbox else []
+    if dialect == "sqlite" and (boxes or f.start or f.end):
+        conds.append(Event.pk.in_(_rtree_candidates(boxes, f.start, f.end)))
+    if boxes:
+        conds.append(or_(*(_box_condition(b) for b in boxes)))
+    # An event overlaps the window when it starts before the window ends and ends after it starts.
+    if f.end:
+        conds.append(Event.first_day <= f.end)
+    if f.start:
+        conds.append(Event.last_day >= f.start)
+    if f.categories:
+        conds.append(Event.category_slug.in_(f.categories))
+    if f.confidences:
+        conds.append(Event.confidence.in_(f.confidences))
+    if f.text:
+        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(
+            or_(*(col.ilike(pattern, escape="\\") for col in (Event.title, Event.description, Event.place)))
+        )
+    return conds
+
+
+def _boxes(bbox: BBox) -> list[tuple[float, float, float, float]]:
+    """A box crossing the antimeridian (minLon > maxLon, RFC 7946 5.2) is searched as two boxes."""
+    if bbox.min_lon <= bbox.max_lon:
+        return [(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat)]
+    return [
+        (bbox.min_lon, bbox.min_lat, 180.0, bbox.max_lat),
+        (-180.0, bbox.min_lat, bbox.max_lon, bbox.max_lat),
+    ]
+
+
+def _box_condition(box: tuple[float, float, float, float]) -> ColumnElement[bool]:
+    min_lon, min_lat, max_lon, max_lat = box
+    overlaps = and_(
+        Event.max_lon >= min_lon, Event.min_lon <= max_lon, Event.max_lat >= min_lat, Event.min_lat <= max_lat
+    )
+    # A point inside the box is a hit; a line or area whose box merely overlaps needs the exact test.
+    exact = or_(Event.geometry_type == "Point", func.tl_intersects(Event.geometry, *box) == 1)
+    return and_(overlaps, exact)
+
+
+def _rtree_candidates(
+    boxes: list[tuple[float, float, float, float]], start: date | None, end: date | None
+) -> Select[Any]:
+    r = _rtree.c
+    day_conds = []
+    if end:
+        day_conds.append(r.min_day <= (end - EPOCH).days)
+    if start:
+        day_conds.append(r.max_day >= (start - EPOCH).days)
+    box_conds = [
+        and_(r.max_lon >= b[0], r.min_lon <= b[2], r.max_lat >= b[1], r.min_lat <= b[3]) for b in boxes
+    ]
+    where = and_(*day_conds, or_(*box_conds)) if box_conds else and_(*day_conds)
+    return select(r.id).where(where)
+
+
+def filtered_events(session: Session, f: EventFilter) -> Select[tuple[Event]]:
+    """The statement for the events a filter selects, in timeline order, paged."""
+    stmt = (
+        select(Event)
+        .where(*_conditions(f, session.get_bind().dialect.name))
+        .order_by(Event.first_day, Event.last_day, Event.id)
+    )
+    if f.offset:
+        stmt = stmt.offset(f.offset)
+    if f.limit is not None:
+        stmt = stmt.limit(f.limit)
+    return stmt
+
+
+def count_events(session: Session, f: EventFilter) -> int:
+    """How many events the filter matches, ignoring paging (``numberMatched``)."""
+    stmt = select(func.count()).select_from(Event).where(*_conditions(f, session.get_bind().dialect.name))
+    return session.scalar(stmt) or 0
+
+
+def iter_events(session: Session, f: EventFilter, batch: int = 1000) -> Iterator[Event]:
+    """Stream matching events in batches, holding only one batch in memory (for exports)."""
+    stmt = filtered_events(session, f).execution_options(yield_per=batch)
+    yield from session.scalars(stmt)
+
+
+def get_event(session: Session, event_id: str, *, include_drafts: bool = False) -> Event | None:
+    """One event by public id, if the reader may see it."""
+    conds = [Event.id == event_id, Event.deleted_at.is_(None)]
+    if not include_drafts:
+        conds.append(Event.status == "published")
+    return session.scalars(select(Event).where(*conds)).first()
+
+
+def events_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Event]:
+    """Existing events (deleted ones included) by public id, for importers that update in place."""
+    wanted = list(ids)
+    found: dict[str, Event] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        found.update({e.id: e for e in session.scalars(select(Event).where(Event.id.in_(chunk)))})
+    return found
