@@ -247,3 +247,69 @@ def test_wrong_method_is_a_json_405(client):
     response = client.post("/api/events", json={})
     assert response.status_code == 405
     assert response.get_json()["error"] == "method not allowed"
+
+
+def test_validate_accepts_a_good_collection_and_stores_nothing(client):
+    body = {"type": "FeatureCollection", "features": [feature("a"), feature("b")]}
+    response = client.post("/api/validate", json=body)
+    assert response.status_code == 200
+    assert response.get_json() == {"valid": True, "features": 2}
+    assert client.get("/api/events").get_json()["numberMatched"] == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "reason"),
+    [
+        (feature(start="2024-02-30"), "start", "has 29 days"),
+        (feature(start="2024-13", date_precision="month"), "start", "month 13"),
+        (feature(start="2024-11-11", end="2024-11-01"), "start", "before start"),
+        (feature(lon=181), "geometry", "outside -180..180"),
+        (
+            feature(geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}),
+            "geometry",
+            "not closed",
+        ),
+        (
+            feature(geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}),
+            "geometry",
+            "Self-intersection",
+        ),
+        (feature(confidence="rumour"), "confidence", "must be one of"),
+        (feature(sources=[{"url": "javascript:alert(1)"}]), "sources[0]", "http:// or https://"),
+    ],
+)
+def test_validate_names_the_field_of_each_bad_feature(client, bad, field, reason):
+    body = {"type": "FeatureCollection", "features": [feature("ok"), bad]}
+    response = client.post("/api/validate", json=body)
+    assert response.status_code == 422
+    result = response.get_json()
+    assert result["error"] == "invalid features"
+    assert "1 of 2 features are invalid" in result["detail"]
+    [problem] = result["problems"]
+    assert problem["index"] == 1
+    assert problem["problems"][0]["field"] == field
+    assert reason in problem["problems"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        ('{"type": "Feature", "geometry": {"type": "Point", "coordinates": [NaN, Infinity]}}', "NaN"),
+        ('{"type": "FeatureCollection", "features": [', "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (b"\xff\xfe not utf-8", "not valid JSON"),
+    ],
+)
+def test_validate_refuses_malformed_json_with_400(client, data, detail):
+    response = client.post("/api/validate", data=data, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "malformed JSON"
+    assert detail in response.get_json()["detail"]
+
+
+def test_validate_needs_json_and_a_sane_size(app, client):
+    assert client.post("/api/validate", data="x", content_type="text/plain").status_code == 415
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = client.post("/api/validate", data="[" + "1," * 1000 + "1]", content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "request entity too large"

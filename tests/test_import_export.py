@@ -261,3 +261,15 @@ def test_hostile_text_survives_export_as_plain_data(client, load, payload):
     props = body["features"][0]["properties"]
     assert props["title"] == props["description"] == props["place"] == payload
     assert props["sources"][0]["outlet"] == payload
+
+
+def test_dry_run_checks_without_storing(app, runner, tmp_path):
+    good = write(tmp_path / "good.geojson", RICH)
+    result = runner.invoke(args=["import", "--dry-run", str(good)])
+    assert result.exit_code == 0
+    assert "all 4 features are valid; nothing was stored" in result.output
+    bad = write(tmp_path / "bad.geojson", [feature("x", start="2024-13", date_precision="month")])
+    result = runner.invoke(args=["import", "--dry-run", str(bad)])
+    assert result.exit_code == 1
+    assert "feature 0 (x): start:" in result.output
+    assert count_rows(app, Event) == 0

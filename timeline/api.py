@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from .db import db
 from .features import event_to_feature
+from .importer import ImportRejected, check_collection, load_json
 from .models import Category
 from .queries import EventFilter, check_categories, count_events, filtered_events, get_event, parse_filters
 
@@ -68,3 +69,30 @@ def list_categories() -> Response:
     """Category slugs with their labels and colours, for legends and filters."""
     rows = db.session.scalars(select(Category).order_by(Category.label))
     return jsonify({"categories": [{"slug": c.slug, "label": c.label, "colour": c.colour} for c in rows]})
+
+
+@bp.post("/validate")
+def validate() -> tuple[Response, int]:
+    """Check a Feature or FeatureCollection against the contract without storing anything.
+
+    Lets a data user fix a file before an import: 200 when every feature is valid, 422 listing each
+    bad feature with its index, field and reason, 400 when the body is not JSON at all.
+    """
+    if not request.mimetype or not request.mimetype.endswith("json"):
+        abort(415, description="send the GeoJSON as application/json or application/geo+json")
+    try:
+        document = load_json(request.get_data())
+    except ImportRejected as exc:
+        return jsonify({"error": "malformed JSON", "detail": exc.summary}), 400
+    if isinstance(document, dict) and document.get("type") == "Feature":
+        document = {"type": "FeatureCollection", "features": [document]}
+    try:
+        checked = check_collection(document)
+    except ImportRejected as exc:
+        body = {
+            "error": "invalid features",
+            "detail": exc.summary,
+            "problems": [p.as_dict() for p in exc.problems],
+        }
+        return jsonify(body), 422
+    return jsonify({"valid": True, "features": len(checked)}), 200

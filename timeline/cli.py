@@ -10,6 +10,7 @@ import json
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -17,7 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from .db import db
 from .export import FORMATS
-from .importer import ImportRejected, import_collection, load_json
+from .importer import ImportRejected, check_collection, import_collection, load_json
 from .models import Category
 from .queries import EventFilter
 
@@ -28,25 +29,34 @@ def _import_document(document: object, source: str) -> None:
     try:
         report = import_collection(db.session, document)
     except ImportRejected as exc:
-        click.echo(f"{source}: {exc.summary}", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
+        _report_rejection(exc, source)
     for line in report.lines():
         click.echo(line)
 
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the file; store nothing.")
 @with_appcontext
-def import_command(path: Path) -> None:
+def import_command(path: Path, dry_run: bool) -> None:
     """Import a GeoJSON FeatureCollection: all features or, if any is invalid, none."""
     try:
         document = load_json(path.read_bytes())
+        if dry_run:
+            click.echo(
+                f"{path}: all {len(check_collection(document))} features are valid; nothing was stored"
+            )
+            return
     except ImportRejected as exc:
-        click.echo(f"{path}: {exc.summary}", err=True)
-        sys.exit(1)
+        _report_rejection(exc, str(path))
     _import_document(document, str(path))
+
+
+def _report_rejection(exc: ImportRejected, source: str) -> NoReturn:
+    click.echo(f"{source}: {exc.summary}", err=True)
+    for problem in exc.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
 
 
 @click.command("export")
