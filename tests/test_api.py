@@ -174,10 +174,22 @@ def test_confidence_filter(client, story):
 
 @pytest.mark.parametrize(
     ("q", "expected"),
-    [("korean", {"kursk-month"}), ("soldaten", {"kursk-month"}), ("MOSKAU", {"year-2023"}), ("50%", set())],
+    [
+        ("korean", {"kursk-month"}),
+        ("soldaten", {"kursk-month"}),
+        ("MOSKAU", {"year-2023"}),
+        ("50%", set()),
+        ("_", set()),
+    ],
 )
 def test_text_search_in_title_description_and_place(client, story, q, expected):
     assert set(ids(client.get("/api/events", query_string={"q": q}))) == expected
+
+
+@pytest.mark.parametrize("q", ["суджа", "СУДЖА", "STRASSE", "hauptstraße"])
+def test_text_search_folds_case_beyond_ascii(client, load, q):
+    load(feature("cyrillic", title="Бои в Судже", place="Суджа", description="An der Hauptstraße"))
+    assert ids(client.get("/api/events", query_string={"q": q})) == ["cyrillic"]
 
 
 def test_paging_with_next_links(client, story):

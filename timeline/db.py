@@ -35,6 +35,11 @@ def _intersects_sql(
     return int(geometry_intersects_box(json.loads(geometry_json), (min_lon, min_lat, max_lon, max_lat)))
 
 
+def _casefold_sql(value: str | None) -> str | None:
+    """SQL function ``tl_casefold``: Unicode case folding (Суджа = суджа, Straße = STRASSE)."""
+    return value.casefold() if isinstance(value, str) else value
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -47,6 +52,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
     dbapi_connection.create_function("tl_intersects", 5, _intersects_sql, deterministic=True)
+    # SQLite's lower() folds ASCII only; the story's text is German, Russian and Ukrainian too.
+    dbapi_connection.create_function("tl_casefold", 1, _casefold_sql, deterministic=True)
 
 
 def include_object(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:

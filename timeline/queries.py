@@ -194,11 +194,22 @@ def _conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
     if f.confidences:
         conds.append(Event.confidence.in_(f.confidences))
     if f.text:
-        pattern = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conds.append(
-            or_(*(col.ilike(pattern, escape="\\") for col in (Event.title, Event.description, Event.place)))
-        )
+        conds.append(_text_condition(f.text, dialect))
     return conds
+
+
+def _text_condition(text: str, dialect: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match in title, description or place; LIKE wildcards are literal."""
+    columns = (Event.title, Event.description, Event.place)
+    if dialect == "sqlite":
+        pattern = "%" + _escape_like(text.casefold()) + "%"
+        return or_(*(func.tl_casefold(col).like(pattern, escape="\\") for col in columns))
+    pattern = "%" + _escape_like(text) + "%"
+    return or_(*(col.ilike(pattern, escape="\\") for col in columns))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _boxes(bbox: BBox) -> list[tuple[float, float, float, float]]:

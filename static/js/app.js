@@ -101,23 +101,21 @@
 
   /* ---------------------------------------------------------------- drawing */
 
+  function baseStyle(feature) {
+    const colour = categoryOf(feature.properties).colour;
+    const type = feature.geometry.type;
+    if (type.endsWith("Point")) return { weight: 2, color: "#ffffff", fillColor: colour, fillOpacity: 0.9 };
+    return { color: colour, weight: 3, fillColor: colour, fillOpacity: 0.2, dashArray: type.endsWith("Polygon") ? "6 4" : null };
+  }
+
   function drawEvents() {
     // Areas first, then lines, then points: smaller shapes stay on top and clickable.
     const rank = (f) => (f.geometry.type.endsWith("Polygon") ? 0 : f.geometry.type.endsWith("LineString") ? 1 : 2);
     const drawOrder = [...state.features].sort((a, b) => rank(a) - rank(b));
     const layer = L.geoJSON(drawOrder, {
       className: "event-feature", // lines and areas take this from the layer's options
-      pointToLayer: (feature, latlng) =>
-        L.circleMarker(latlng, { radius: 7, weight: 2, color: "#ffffff", fillOpacity: 0.9, className: "event-feature" }),
-      style: (feature) => {
-        const colour = categoryOf(feature.properties).colour;
-        return feature.geometry.type.endsWith("Point")
-          ? { fillColor: colour }
-          : {
-              color: colour, weight: 3, fillColor: colour, fillOpacity: 0.2,
-              dashArray: feature.geometry.type.endsWith("Polygon") ? "6 4" : null,
-            };
-      },
+      pointToLayer: (feature, latlng) => L.circleMarker(latlng, { radius: 7, className: "event-feature" }),
+      style: baseStyle,
       onEachFeature: (feature, featureLayer) => {
         state.layers.set(feature.id, featureLayer);
         featureLayer.bindTooltip(el("span", { lang: feature.properties.lang }, feature.properties.title));
@@ -192,7 +190,8 @@
         previous.querySelector("button").setAttribute("aria-pressed", "false");
       }
       const layer = state.layers.get(state.selected);
-      if (layer && layer.setStyle) layer.setStyle({ weight: layer.feature.geometry.type.endsWith("Point") ? 2 : 3, color: layer.feature.geometry.type.endsWith("Point") ? "#ffffff" : categoryOf(layer.feature.properties).colour });
+      if (layer) layer.closeTooltip();
+      if (layer && layer.setStyle) layer.setStyle(baseStyle(layer.feature));
     }
     state.selected = id;
     if (!id) {
@@ -208,6 +207,7 @@
     if (layer) {
       if (layer.setStyle) layer.setStyle({ weight: 5, color: "#111111" });
       if (layer.bringToFront) layer.bringToFront();
+      layer.openTooltip(); // the selected event is labelled on the map, not only in the panel
       if (from !== "map") {
         if (layer.getLatLng) map.setView(layer.getLatLng(), Math.max(map.getZoom(), 7));
         else map.fitBounds(layer.getBounds(), { maxZoom: 10, padding: [20, 20] });

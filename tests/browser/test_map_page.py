@@ -54,6 +54,22 @@ def test_clicking_an_item_opens_its_details(live_server, page, demo):
     for i, source in enumerate(linked):
         assert links.nth(i).get_attribute("href") == source["url"]
     assert item.get_attribute("aria-pressed") == "true"
+    # The event is opened on the map too: labelled, and brought into view.
+    assert page.locator(".leaflet-tooltip").inner_text() == props["title"]
+    in_view = page.evaluate(
+        """id => {
+            const map = window[document.getElementById('app-script').dataset.map];
+            let hit = false;
+            map.eachLayer(l => {
+                if (!l.feature || l.feature.id !== id) return;
+                const view = map.getBounds();
+                hit = l.getLatLng ? view.contains(l.getLatLng()) : view.intersects(l.getBounds());
+            });
+            return hit;
+        }""",
+        ranged["id"],
+    )
+    assert in_view
     assert recorder.dialogs == []
 
 
