@@ -9,6 +9,8 @@ from helpers import XSS_PAYLOADS, feature, only_local
 
 pytestmark = pytest.mark.browser
 
+BASEMAP_DRAWN = "document.querySelectorAll('.leaflet-basemap-pane path').length > 0"
+
 
 @pytest.fixture
 def demo(live_server):
@@ -29,7 +31,7 @@ def test_map_shows_every_event_and_the_timeline_lists_them(live_server, page, de
     titles = page.locator("#timeline .title").all_inner_texts()
     assert titles == [f["properties"]["title"] for f in demo]
     # The bundled boundaries are drawn, since no tiles are configured.
-    page.wait_for_function("document.querySelectorAll('.leaflet-basemap-pane path').length > 0")
+    page.wait_for_function(BASEMAP_DRAWN)
     assert only_local(recorder.requests) == []
     assert recorder.dialogs == [] and recorder.errors == []
 
@@ -178,3 +180,14 @@ def test_phone_sized_viewport_stacks_map_and_timeline(live_server, browser, demo
     assert side_box["y"] >= map_box["y"] + map_box["height"] - 1  # timeline below the map
     assert map_box["width"] == pytest.approx(390, abs=20)
     context.close()
+
+
+def test_boundaries_replace_tiles_that_cannot_load(live_server, page, demo):
+    """With tiles configured but unreachable, the bundled boundary layer is drawn instead."""
+    live_server.app.config["TILE_URL"] = "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"  # nothing listens there
+    page, recorder = page
+    page.goto(live_server.url + "/")
+    assert page.locator("#app-script").get_attribute("data-tiles") == "on"
+    page.wait_for_function(BASEMAP_DRAWN, timeout=15000)
+    assert any("/tiles/" in url for url in recorder.requests)  # it did try the tiles first
+    assert only_local(recorder.requests) == []
