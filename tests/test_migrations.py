@@ -20,6 +20,7 @@ def test_downgrade_and_upgrade_again(app):
         downgrade(revision="base")
         tables = {r[0] for r in db.session.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
         assert "events" not in tables and "event_rtree" not in tables
+        db.session.commit()  # end the read snapshot before the schema changes again
         upgrade()
         tables = {r[0] for r in db.session.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
         assert {"events", "sources", "categories", "event_rtree"} <= tables
@@ -50,6 +51,7 @@ def test_rtree_follows_inserts_updates_and_deletes(app, load):
     with app.app_context():
         row = db.session.execute(text("SELECT min_lon, min_day FROM event_rtree")).one()
         assert round(row[0], 3) == 36.0 and row[1] == 19942
+        db.session.execute(text("DELETE FROM revisions"))
         db.session.execute(text("DELETE FROM events"))
         db.session.commit()
         assert db.session.execute(text("SELECT count(*) FROM event_rtree")).scalar() == 0

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 from geodata.geometry import geometry_intersects_box
 
@@ -51,9 +53,40 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+    # SQLAlchemy, not the driver, starts transactions (see _begin), so a writer can ask for
+    # BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
     dbapi_connection.create_function("tl_intersects", 5, _intersects_sql, deterministic=True)
     # SQLite's lower() folds ASCII only; the story's text is German, Russian and Ukrainian too.
     dbapi_connection.create_function("tl_casefold", 1, _casefold_sql, deterministic=True)
+
+
+@event.listens_for(Engine, "begin")
+def _begin(connection: Any) -> None:
+    """Start SQLite transactions ourselves: deferred for readers, IMMEDIATE for writers.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked" if
+    another process committed in between; a writer that takes the lock up front waits its turn
+    (busy_timeout) and then sees the other's commit, so a stale edit becomes a clean 409.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[None]:
+    """One all-or-nothing write transaction, holding SQLite's write lock from its first statement."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        session.commit()  # end the read snapshot this request may hold
+    session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def include_object(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:

@@ -121,6 +121,18 @@ def event_to_feature(event: Event) -> dict[str, Any]:
     }
 
 
+def feature_content(event: Event) -> dict[str, Any]:
+    """What a person would call the event's content: its feature without server bookkeeping.
+
+    Revisions store this as their snapshot, and comparing two of them tells whether a save
+    changed anything at all.
+    """
+    feature = event_to_feature(event)
+    for key in SERVER_MANAGED:
+        feature["properties"].pop(key)
+    return feature
+
+
 def _timestamp(value: datetime | None) -> str | None:
     if value is None:
         return None

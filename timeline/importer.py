@@ -18,9 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .features import EventData, FeatureError, Problem, apply_event_data, event_to_feature, parse_feature
-from .models import Category, Event
+from .features import EventData, FeatureError, Problem, apply_event_data, feature_content, parse_feature
+from .db import writing
+from .models import Category, Event, User
 from .queries import events_by_ids
+from .revisions import record_revision
 
 # Distinct, colour-blind-friendly hues (Okabe-Ito and Tol) for categories an import brings in.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#117733", "#999933")
@@ -131,44 +133,34 @@ def check_collection(document: Any) -> list[EventData]:
     return checked
 
 
-def import_collection(session: Session, document: Any) -> ImportReport:
-    """Check, then store every feature in one transaction (the caller's session is committed here)."""
+def import_collection(session: Session, document: Any, user: User | None = None) -> ImportReport:
+    """Check, then store every feature in one transaction, each change with its revision."""
     checked = check_collection(document)
     report = ImportReport()
     for index, data in enumerate(checked):
         for name in data.unknown_properties:
             report.unknown_properties.setdefault(name, []).append(index)
-    try:
+    with writing(session):
         report.new_categories = ensure_categories(session, {d.category for d in checked})
         existing = events_by_ids(session, [d.id for d in checked if d.id])
         for data in checked:
             event = existing.get(data.id) if data.id else None
+            before = feature_content(event) if event is not None else None
             if event is None:
                 event = Event()
-                apply_event_data(event, data)
                 session.add(event)
-                report.created += 1
-                continue
-            before = _content(event)
             apply_event_data(event, data)
             event.deleted_at = None  # importing an event again brings it back
-            if _content(event) == before:
+            event.was_published = event.was_published or data.status == "published"
+            if before is None:
+                report.created += 1
+            elif feature_content(event) == before:
                 report.unchanged += 1
+                continue
             else:
                 report.updated += 1
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+            record_revision(session, event, "import", user, before)
     return report
-
-
-def _content(event: Event) -> dict[str, Any]:
-    """What a person would call the event's content: its feature without server bookkeeping."""
-    feature = event_to_feature(event)
-    for key in ("created_at", "updated_at", "version"):
-        feature["properties"].pop(key)
-    return feature
 
 
 def ensure_categories(session: Session, slugs: set[str]) -> list[str]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import db
 
 CONFIDENCES = ("confirmed", "reported", "claimed")
 STATUSES = ("draft", "published")
+ROLES = ("editor", "admin")
 
 
 def utcnow() -> datetime:
@@ -70,8 +71,15 @@ class Event(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_events_author_id_users"), nullable=True
+    )
+    # Once the public has seen an event, the change feed must tell mirrors when it goes away again;
+    # a draft that was never published must not appear there at all.
+    was_published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     category: Mapped[Category] = relationship()
+    author: Mapped[User | None] = relationship()
     sources: Mapped[list[Source]] = relationship(
         back_populates="event", order_by="Source.position", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -95,3 +103,83 @@ class Source(db.Model):
     published: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
     event: Mapped[Event] = relationship(back_populates="sources")
+
+
+class User(db.Model):
+    """Someone who edits: an editor adds and corrects events, an admin also publishes and manages."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A deactivated user keeps their name in history and the audit log, but can do nothing.
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Bumped to end every session of this user at once (logout everywhere, password change).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
+
+
+class ApiToken(db.Model):
+    """A personal API token: only its hash is stored, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Revision(db.Model):
+    """One saved change to an event: who, when, what, and the event as it stood afterwards.
+
+    The snapshot makes any revision restorable; ``changes`` (field -> [old, new]) makes the history
+    readable without recomputing diffs. The id doubles as the change feed's cursor.
+    """
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("events.pk"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changes: Mapped[dict[str, list[object]]] = mapped_column(JSON, default=dict)
+    snapshot: Mapped[dict[str, object]] = mapped_column(JSON)
+    # Whether the event was publicly visible after this change (the change feed's filter).
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    event: Mapped[Event] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who did what, when and from where: logins, failures, edits, publishing, token use."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    username: Mapped[str] = mapped_column(String(80), default="")
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
