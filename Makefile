@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install assets migrate demo lint format clean
+.PHONY: run test install assets migrate demo lint format clean bench
 
 run: install assets migrate demo
 	$(BIN)/timeline run --host $(HOST) --port $(PORT)
@@ -45,6 +45,12 @@ migrate: install
 
 demo: migrate
 	$(BIN)/timeline demo
+
+# Benchmarks beside same-run baselines, written to bench/RESULTS.md; 1,000,000 events are generated
+# into bench/data/ on first use. `make bench BENCH_ARGS=--quick` uses 20,000 events.
+bench: $(VENV)/.installed assets
+	$(BIN)/python -m pip install -q -r bench/requirements.txt
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from helpers import GOOD_PASSWORD
 
 from timeline import create_app
 from timeline.db import db
@@ -71,3 +72,19 @@ def load(app: Flask):
             return import_collection(db.session, {"type": "FeatureCollection", "features": list(features)})
 
     return _load
+
+
+@pytest.fixture
+def users(app: Flask) -> dict[str, Any]:
+    """An editor and an admin, each with an API token: {"editor": (name, token), ...}."""
+    from timeline.auth import create_token, create_user
+
+    made: dict[str, Any] = {}
+    with app.app_context():
+        for role in ("editor", "admin"):
+            user = create_user(f"{role}1", GOOD_PASSWORD, role)
+            db.session.flush()
+            _, secret = create_token(user, "tests")
+            made[role] = {"username": user.username, "token": secret, "id": user.id}
+        db.session.commit()
+    return made

@@ -9,6 +9,12 @@ from typing import Any
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+GOOD_PASSWORD = "correct horse battery staple 42"
+
+
+def auth(token: str) -> dict[str, str]:
+    """Headers for an API request with a personal token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def skip_or_fail(reason: str) -> None:
@@ -79,3 +85,19 @@ def square(lon: float, lat: float, size: float = 0.1) -> dict[str, Any]:
 def only_local(requests: list[str]) -> list[str]:
     """The requests that went anywhere but 127.0.0.1 (should be none)."""
     return [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:", "about:"))]
+
+
+def csrf_token(client: Any, path: str = "/login") -> str:
+    """The CSRF token a form on ``path`` carries (the session cookie is kept by the client)."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def log_in(client: Any, username: str, password: str) -> Any:
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)}
+    )

@@ -256,7 +256,7 @@ def test_unknown_routes_are_json_under_api(client):
 
 
 def test_wrong_method_is_a_json_405(client):
-    response = client.post("/api/events", json={})
+    response = client.put("/api/events", json={})
     assert response.status_code == 405
     assert response.get_json()["error"] == "method not allowed"
 

@@ -28,11 +28,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
 
-    from . import api, cli, errors, export_views, pages, security
+    from . import account, admin, api, cli, editor, errors, export_views, pages, security, write_api
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(write_api.bp)
     app.register_blueprint(export_views.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(admin.bp)
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)

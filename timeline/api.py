@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from sqlalchemy import select
 
+from .auth import is_editor
 from .db import db
 from .features import event_to_feature
 from .importer import ImportRejected, check_collection, load_json
@@ -22,6 +23,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def list_events() -> Response:
     """A page of matching events as a FeatureCollection, with counts and paging links."""
     f = parse_filters(request.args)
+    f.include_drafts = is_editor()
     check_categories(db.session, f)
     events = db.session.scalars(filtered_events(db.session, f)).all()
     matched = count_events(db.session, f)
@@ -56,11 +58,12 @@ def _paging_links(f: EventFilter, matched: int) -> list[dict[str, str]]:
 @bp.get("/events/<event_id>")
 def show_event(event_id: str) -> Response:
     """One event as a Feature; drafts and deleted events are not found."""
-    event = get_event(db.session, event_id)
+    event = get_event(db.session, event_id, include_drafts=is_editor())
     if event is None:
         abort(404, description=f"no event with id {event_id!r}")
     response = jsonify(event_to_feature(event))
     response.mimetype = "application/geo+json"
+    response.headers["ETag"] = f'"{event.version}"'
     return response
 
 

@@ -39,10 +39,20 @@ def record(session: Session, action: str, user: User | None, target: str = "", d
     )
 
 
+def log_now(session: Session, action: str, user: User | None, target: str = "", detail: str = "") -> None:
+    """Record an entry in a transaction of its own (failed logins, logins, token use)."""
+    from .db import writing
+
+    with writing(session):
+        record(session, action, user, target, detail)
+
+
 def recent_count(session: Session, action: str, *, since: timedelta, **match: str) -> int:
     """How often ``action`` was logged lately for a given address or username (rate limits)."""
-    stmt = select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == action, AuditEntry.at >= datetime.now(UTC) - since
+    stmt = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == action, AuditEntry.at >= datetime.now(UTC) - since)
     )
     for column, value in match.items():
         stmt = stmt.where(getattr(AuditEntry, column) == value)
@@ -63,8 +73,17 @@ def csv_rows(session: Session) -> Iterator[str]:
     stmt = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
     for entry in session.scalars(stmt):
         writer.writerow(
-            [csv_safe(v) for v in (entry.at.isoformat(), entry.username, entry.action, entry.target,
-                                   entry.detail, entry.remote_addr)]
+            [
+                csv_safe(v)
+                for v in (
+                    entry.at.isoformat(),
+                    entry.username,
+                    entry.action,
+                    entry.target,
+                    entry.detail,
+                    entry.remote_addr,
+                )
+            ]
         )
         if buffer.tell() > 64_000:
             yield buffer.getvalue()

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import NoReturn
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import select
 
-from .db import db
+from . import audit
+from .auth import PasswordRejected, create_token, create_user, find_user
+from .db import db, writing
 from .export import FORMATS
 from .importer import ImportRejected, check_collection, import_collection, load_json
-from .models import Category
+from .models import ROLES, ApiToken, Category, User
 from .queries import EventFilter
 
 DEMO_PACKAGE = "timeline.demo"
@@ -84,17 +88,100 @@ def export_command(path: Path, drafts: bool) -> None:
 def demo_command() -> None:
     """Load the demo story (the 2024 Kursk incursion and counteroffensive); a second run changes nothing."""
     demo = resources.files(DEMO_PACKAGE)
-    for entry in json.loads(demo.joinpath("categories.json").read_text(encoding="utf-8")):
-        category = db.session.get(Category, entry["slug"]) or Category(slug=entry["slug"])
-        category.label, category.colour = entry["label"], entry["colour"]
-        db.session.add(category)
-    db.session.commit()
+    with writing(db.session):
+        for entry in json.loads(demo.joinpath("categories.json").read_text(encoding="utf-8")):
+            category = db.session.get(Category, entry["slug"]) or Category(slug=entry["slug"])
+            category.label, category.colour = entry["label"], entry["colour"]
+            db.session.add(category)
     document = load_json(demo.joinpath("kursk_2024.geojson").read_bytes())
     _import_document(document, "demo story")
 
 
+users = AppGroup("users", help="Manage editor and admin accounts.")
+tokens = AppGroup("tokens", help="Manage personal API tokens.")
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def create_user_command(username: str, role: str, password_stdin: bool) -> None:
+    """Create an account; there is no default account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with writing(db.session):
+            user = create_user(username, password, role)
+            audit.record(
+                db.session, "user_create", None, target=username, detail=f"role {role} (command line)"
+            )
+    except (ValueError, PasswordRejected) as exc:
+        click.echo(f"not created: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"created {user.role} {user.username}")
+
+
+@users.command("list")
+def list_users_command() -> None:
+    """List accounts with their roles."""
+    for user in db.session.scalars(select(User).order_by(User.username)):
+        state = "" if user.active else " (deactivated)"
+        click.echo(f"{user.username}\t{user.role}{state}")
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="What the token is for.")
+def create_token_command(username: str, name: str) -> None:
+    """Create an API token for USER; the token is the last line printed and is shown only once."""
+    user = find_user(username)
+    if user is None or not user.active:
+        click.echo(f"no active user {username!r}", err=True)
+        sys.exit(1)
+    with writing(db.session):
+        token, secret = create_token(user, name)
+        audit.record(db.session, "token_create", user, target=f"token {token.prefix}…", detail="command line")
+    click.echo(f"token {token.id} for {user.username} (store it now; it is not shown again):")
+    click.echo(secret)
+
+
+@tokens.command("list")
+@click.argument("username")
+def list_tokens_command(username: str) -> None:
+    """List a user's tokens with their last use."""
+    user = find_user(username)
+    if user is None:
+        click.echo(f"no user {username!r}", err=True)
+        sys.exit(1)
+    for token in db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    ):
+        used = token.last_used_at.isoformat() if token.last_used_at else "never used"
+        state = f"revoked {token.revoked_at.isoformat()}" if token.revoked_at else "active"
+        click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t{state}\tlast used: {used}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token_command(token_id: int) -> None:
+    """Revoke a token by its id (from `tokens list`)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        click.echo(f"no token {token_id}", err=True)
+        sys.exit(1)
+    if token.revoked_at is None:
+        with writing(db.session):
+            token.revoked_at = datetime.now(UTC)
+            audit.record(
+                db.session, "token_revoke", token.user, target=f"token {token.prefix}…", detail="cli"
+            )
+    click.echo(f"revoked token {token_id}")
+
+
 def init_app(app: Flask) -> None:
-    for command in (import_command, export_command, demo_command):
+    for command in (import_command, export_command, demo_command, users, tokens):
         app.cli.add_command(command)
 
 

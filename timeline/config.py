@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,4 +39,12 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         "STATIC_DIR": os.environ.get("STATIC_DIR", str(PROJECT_ROOT / "static")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure is also set per request when it arrives over HTTPS (see security.py).
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # CSRF is checked in security.py for cookie-authenticated writes; token clients are exempt.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -139,13 +139,17 @@ def restore_event(session: Session, event_id: str, user: User) -> Event:
     return event
 
 
-def revert_to(session: Session, event_id: str, revision_id: int, expected_version: int | None, user: User) -> Event:
+def revert_to(
+    session: Session, event_id: str, revision_id: int, expected_version: int | None, user: User
+) -> Event:
     """Make an old revision's content current again, as a new revision (status is kept)."""
     revision = session.get(Revision, revision_id)
     if revision is None or revision.event.id != event_id:
         raise LookupError(revision_id)
     data = parse_feature({"type": "Feature", "id": event_id, **revision.snapshot})
-    return update_event(session, event_id, data, expected_version, user, action=f"revert to v{revision.version}")
+    return update_event(
+        session, event_id, data, expected_version, user, action=f"revert to v{revision.version}"
+    )
 
 
 def _existing(session: Session, event_id: str, include_deleted: bool = False) -> Event:

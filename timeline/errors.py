@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from .queries import BadParameter
@@ -30,7 +31,9 @@ def _bad_parameter(exc: BadParameter) -> tuple[Response | str, int]:
     return error_response(400, "invalid parameter", exc.detail, parameter=exc.parameter)
 
 
-def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    if exc.code == 401 and not wants_json():
+        return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
     return error_response(exc.code or 500, (exc.name or "error").lower(), exc.description or "")
 
 

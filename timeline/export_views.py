@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 
+from .auth import is_editor
 from .db import db
 from .export import FORMATS
 from .queries import check_categories, parse_filters
@@ -18,6 +19,7 @@ def download(ext: str) -> Response:
     if fmt is None:
         abort(404, description=f"no export format {ext!r}; available: {', '.join(sorted(FORMATS))}")
     f = parse_filters(request.args, max_limit=None)
+    f.include_drafts = is_editor()
     check_categories(db.session, f)
     chunks = (chunk.encode() for chunk in fmt.write(db.session, f))
     response = Response(stream_with_context(chunks), mimetype=fmt.media_type)

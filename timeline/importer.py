@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .features import EventData, FeatureError, Problem, apply_event_data, feature_content, parse_feature
 from .db import writing
+from .features import EventData, FeatureError, Problem, apply_event_data, feature_content, parse_feature
 from .models import Category, Event, User
 from .queries import events_by_ids
 from .revisions import record_revision

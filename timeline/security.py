@@ -9,7 +9,13 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+# POST endpoints that change nothing and so cannot be abused cross-site.
+CSRF_EXEMPT = {"api.validate"}
 
 
 def csp_nonce() -> str:
@@ -40,9 +46,41 @@ def _set_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    # Editors see drafts: what the API answers depends on who asks, so shared caches must key on it.
+    response.vary.add("Cookie")
+    response.vary.add("Authorization")
+    if g.get("user") is not None:
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+
+def _check_csrf() -> None:
+    """Every state change made with a session cookie needs the form's CSRF token.
+
+    Requests authenticated by an API token carry no ambient credentials, so they are exempt.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or request.routing_exception is not None:
+        return  # nothing to protect: a read, or a 404/405 that no view will handle
+    if request.headers.get("Authorization") or request.endpoint in CSRF_EXEMPT:
+        return
+    if "uid" not in session and request.endpoint != "account.login":
+        return  # no logged-in session to ride on; the view answers 401 if it needs a user
+    csrf.protect()
+
+
 def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.session_interface = _SessionInterface()
+    app.before_request(_check_csrf)
     app.after_request(_set_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from .auth import current_user
+
+    app.jinja_env.globals["current_user"] = current_user

@@ -249,6 +249,20 @@ function buildAdmin1() {
 }
 
 // 4. Attribution text, with versions read from the installed packages.
+// 1b. Leaflet-Geoman: drawing and editing points, lines and areas on the editor's map.
+function buildGeoman() {
+  const src = path.join(NM, "@geoman-io", "leaflet-geoman-free");
+  const dst = path.join(VENDOR, "leaflet-geoman");
+  fs.rmSync(dst, { recursive: true, force: true });
+  fs.mkdirSync(dst, { recursive: true });
+  for (const f of ["leaflet-geoman.min.js", "leaflet-geoman.css"]) {
+    fs.copyFileSync(path.join(src, "dist", f), path.join(dst, f));
+  }
+  fs.copyFileSync(path.join(src, "LICENSE"), path.join(dst, "LICENSE"));
+  const version = readJson(path.join(src, "package.json")).version;
+  console.log(`wrote ${rel(dst)}/: leaflet-geoman-free ${version}`);
+}
+
 function buildAttribution() {
   const v = (pkg) => readJson(path.join(NM, pkg, "package.json")).version;
   const text = `Offline basemap and map library used by Timeline Map
@@ -281,6 +295,7 @@ static/vendor/leaflet/
 }
 
 buildLeaflet();
+buildGeoman();
 buildCountries();
 buildAdmin1();
 buildAttribution();

@@ -1,0 +1,376 @@
+"""Synthetic events for the benchmarks: ``python bench/generate.py N DATABASE_URL``.
+
+Benchmarks are only worth comparing when they run on the same data, so everything here derives
+from one fixed seed: the same N gives the same rows on any machine. The rows look like the demo
+story at scale: points, small areas and short lines over the Kursk region, dated 2024-2025 at day,
+month or year precision, German and English text of realistic length, one to three sources each.
+
+The schema comes from the project's migrations (``timeline db upgrade``), never from this file, so
+the benchmark measures the indexes and R*Tree triggers production has. Rows go in through
+SQLAlchemy Core ``executemany`` on the models' own tables (their type processors turn dates and
+JSON into exactly what the ORM stores); the normalised values that ``apply_event_data`` would
+compute are produced directly because calling the full feature parser a million times would
+dominate the run, and a random sample is checked against ``parse_feature`` + ``apply_event_data``
+so the two cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, insert, inspect, select, text
+from sqlalchemy.engine import Connection, make_url
+
+from timeline.features import apply_event_data, parse_feature
+from timeline.models import Category, Event, Source
+
+SEED = 20241111
+# Bump when the generated rows change, so cached databases built by older code are not reused.
+GENERATOR_VERSION = 1
+BATCH = 10_000
+SAMPLE_PER_BATCH = 10
+
+REGION = (33.5, 50.0, 38.5, 52.6)  # min lon, min lat, max lon, max lat
+FIRST_DAY, LAST_DAY = date(2024, 1, 1), date(2025, 12, 31)
+DAYS = [FIRST_DAY + timedelta(days=i) for i in range((LAST_DAY - FIRST_DAY).days + 1)]
+MONTHS = [(y, m) for y in (2024, 2025) for m in range(1, 13)]
+CREATED_BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+TOWNS = {
+    "Sudzha": (35.27, 51.19), "Kursk": (36.19, 51.73), "Lgov": (35.26, 51.66), "Rylsk": (34.68, 51.57),
+    "Korenevo": (34.91, 51.41), "Glushkovo": (34.64, 51.34), "Bolshoye Soldatskoye": (35.51, 51.35),
+    "Kurchatov": (35.66, 51.66), "Oboyan": (36.27, 51.21), "Zheleznogorsk": (35.37, 52.34),
+    "Belaya": (35.96, 51.07), "Pogrebki": (34.94, 51.28), "Tyotkino": (34.33, 51.27),
+}  # fmt: skip
+_EN = (
+    "troops advance border village reported shelling drone strike bridge destroyed units regional "
+    "governor evacuation civilians counteroffensive positions north korean soldiers deployed brigade "
+    "artillery supply convoy front line claimed control settlement ministry statement satellite images "
+    "show damage near road towards withdrawn according sources confirmed officials said attack overnight "
+    "air defence intercepted missiles power station pipeline checkpoint fighting continues heavy losses"
+)
+_DE = (
+    "Truppen rücken vor Grenze Dorf gemeldet Beschuss Drohnenangriff Brücke zerstört Einheiten Gouverneur "
+    "Evakuierung Zivilisten Gegenoffensive Stellungen nordkoreanische Soldaten verlegt Brigade Artillerie "
+    "Nachschub Konvoi Frontlinie beansprucht Kontrolle Siedlung Ministerium Erklärung Satellitenbilder "
+    "zeigen Schäden nahe Straße Richtung zurückgezogen laut Quellen bestätigt Behörden sagten Angriff "
+    "nachts Luftabwehr abgefangen Raketen Kraftwerk Pipeline Kontrollpunkt Kämpfe dauern schwere Verluste"
+)
+EN_WORDS, DE_WORDS = _EN.split(), _DE.split()
+ACTORS = ("Ukraine", "Russia", "North Korea", "Rosgvardia", "Wagner", "Kursk regional administration")
+OUTLETS = ("The New York Times", "BBC", "Kremlin", "Reuters", "Der Spiegel", "Kyiv Independent", "ISW")
+CONFIDENCES = (("confirmed", 0.3), ("reported", 0.5), ("claimed", 0.2))
+# The app's own per-field columns compared in the sample check (attribute names on Event).
+CHECKED = (
+    "id", "title", "description", "lang", "start", "end", "date_precision", "first_day", "last_day",
+    "geometry", "geometry_type", "min_lon", "min_lat", "max_lon", "max_lat", "place", "category_slug",
+    "actors", "confidence", "status",
+)  # fmt: skip
+
+
+class Texts:
+    """Realistic text cheaply: slices of a long pre-made word stream, cut at word boundaries."""
+
+    def __init__(self, rng: random.Random, words: list[str]) -> None:
+        self.rng = rng
+        self.pool = " ".join(rng.choice(words) for _ in range(150_000))
+
+    def take(self, shortest: int, longest: int) -> str:
+        """Text of ``shortest``..``longest`` characters (words are at most 18 characters long)."""
+        length = self.rng.randint(shortest, longest - 18)
+        start = self.pool.find(" ", self.rng.randrange(len(self.pool) - longest - 100)) + 1
+        end = self.pool.find(" ", start + length)
+        return self.pool[start:end]
+
+
+class Generator:
+    """Builds event and source rows deterministically from the seed."""
+
+    def __init__(self, seed: int = SEED) -> None:
+        self.rng = random.Random(seed)
+        self.texts = {"en": Texts(self.rng, EN_WORDS), "de": Texts(self.rng, DE_WORDS)}
+        self.categories = [c["slug"] for c in load_categories()]
+        self.ids: set[str] = set()
+
+    def event(self, pk: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One event row (every column the ORM would write) and its source rows."""
+        rng = self.rng
+        lang = "de" if rng.random() < 0.4 else "en"
+        town, (lon, lat) = rng.choice(list(TOWNS.items()))
+        if rng.random() < 0.7:  # mostly spread over the region, partly clustered around towns
+            lon, lat = rng.uniform(REGION[0], REGION[2]), rng.uniform(REGION[1], REGION[3])
+        else:
+            lon = min(max(rng.gauss(lon, 0.08), REGION[0]), REGION[2])
+            lat = min(max(rng.gauss(lat, 0.05), REGION[1]), REGION[3])
+        geometry = self._geometry(lon, lat)
+        coords = _positions(geometry)
+        lons, lats = [c[0] for c in coords], [c[1] for c in coords]
+        start, end, first, last = self._dates()
+        title = f"{town}: {self.texts[lang].take(30 - len(town) - 2, 120 - len(town) - 2)}"
+        status = "draft" if rng.random() < 0.02 else "published"
+        created = CREATED_BASE - timedelta(seconds=rng.randrange(300 * 86400))
+        while (event_id := f"ev-{rng.getrandbits(64):016x}") in self.ids:
+            pass
+        self.ids.add(event_id)
+        row = {
+            "pk": pk,
+            "id": event_id,
+            "title": title,
+            "description": _sentence(self.texts[lang].take(200, 1500)) + ".",
+            "lang": lang,
+            "start_date": start,
+            "end_date": end,
+            "date_precision": "day" if len(start) == 10 else "month" if len(start) == 7 else "year",
+            "first_day": first,
+            "last_day": last,
+            "geometry": json.dumps(geometry, separators=(",", ":")),
+            "geometry_type": geometry["type"],
+            "min_lon": min(lons),
+            "min_lat": min(lats),
+            "max_lon": max(lons),
+            "max_lat": max(lats),
+            "place": town if rng.random() < 0.8 else f"near {town}",
+            "category_slug": rng.choice(self.categories),
+            "actors": rng.sample(ACTORS, rng.randint(0, 3)),
+            "confidence": rng.choices([c for c, _ in CONFIDENCES], [w for _, w in CONFIDENCES])[0],
+            "status": status,
+            "created_at": created,
+            "updated_at": created + timedelta(seconds=rng.randrange(86400))
+            if rng.random() < 0.3
+            else created,
+            "deleted_at": None,
+            "version": 1,
+        }
+        sources = [
+            {
+                "event_pk": pk,
+                "position": i,
+                "url": f"https://news.example.org/{rng.getrandbits(40):010x}",
+                "outlet": rng.choice(OUTLETS),
+                "title": _sentence(self.texts[lang].take(30, 120)),
+                "published": rng.choice(DAYS).isoformat(),
+            }
+            for i in range(rng.choices((1, 2, 3), (0.5, 0.35, 0.15))[0])
+        ]
+        return row, sources
+
+    def _geometry(self, lon: float, lat: float) -> dict[str, Any]:
+        """90% points, 7% small star-shaped polygons (valid, counter-clockwise), 3% short lines."""
+        rng, kind = self.rng, self.rng.random()
+        if kind < 0.90:
+            return {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]}
+        if kind < 0.97:
+            n, radius, turn = rng.randint(5, 8), rng.uniform(0.005, 0.05), rng.uniform(0, 2 * math.pi)
+            ring = []
+            for i in range(n):
+                angle = turn + (i + rng.uniform(-0.3, 0.3)) * 2 * math.pi / n
+                r = radius * rng.uniform(0.6, 1.0)
+                ring.append([round(lon + r * math.cos(angle), 5), round(lat + 0.6 * r * math.sin(angle), 5)])
+            return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+        line = [[round(lon, 5), round(lat, 5)]]
+        for _ in range(rng.randint(1, 4)):
+            step, angle = rng.uniform(0.005, 0.03), rng.uniform(0, 2 * math.pi)
+            line.append(
+                [
+                    round(line[-1][0] + step * math.cos(angle), 5),
+                    round(line[-1][1] + step * math.sin(angle), 5),
+                ]
+            )
+        return {"type": "LineString", "coordinates": line}
+
+    def _dates(self) -> tuple[str, str | None, date, date]:
+        """(start, end, first_day, last_day): ≈80% day, 15% month, 5% year precision; ≈10% ranges."""
+        rng = self.rng
+        kind, ranged = rng.random(), rng.random() < 0.10
+        if kind < 0.80:
+            first = rng.choice(DAYS)
+            last = min(first + timedelta(days=rng.randint(1, 30)), LAST_DAY) if ranged else first
+            return first.isoformat(), last.isoformat() if ranged else None, first, last
+        if kind < 0.95:
+            i = rng.randrange(len(MONTHS))
+            j = min(i + rng.randint(1, 3), len(MONTHS) - 1) if ranged else i
+            (y1, m1), (y2, m2) = MONTHS[i], MONTHS[j]
+            end = f"{y2:04d}-{m2:02d}" if ranged else None
+            return f"{y1:04d}-{m1:02d}", end, date(y1, m1, 1), month_end(y2, m2)
+        year = rng.choice((2024, 2025))
+        end_year = 2025 if ranged else year
+        return str(year), str(end_year) if ranged else None, date(year, 1, 1), date(end_year, 12, 31)
+
+
+def _sentence(text: str) -> str:
+    """Upper-case the first letter only (str.capitalize would lower-case every German noun)."""
+    return text[:1].upper() + text[1:]
+
+
+def month_end(year: int, month: int) -> date:
+    return (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+
+
+def _positions(geometry: dict[str, Any]) -> list[list[float]]:
+    coords = geometry["coordinates"]
+    return {"Point": lambda: [coords], "LineString": lambda: coords, "Polygon": lambda: coords[0]}[
+        geometry["type"]
+    ]()
+
+
+def load_categories() -> list[dict[str, str]]:
+    """The demo's categories: benchmark events use the same legend as the real story."""
+    text_ = resources.files("timeline.demo").joinpath("categories.json").read_text(encoding="utf-8")
+    return json.loads(text_)
+
+
+def check_sample(row: dict[str, Any], sources: list[dict[str, Any]]) -> None:
+    """Fail loudly if a generated row differs from what the app's own import path would store."""
+    feature = {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": json.loads(row["geometry"]),
+        "properties": {
+            "title": row["title"],
+            "description": row["description"],
+            "lang": row["lang"],
+            "start": row["start_date"],
+            "end": row["end_date"],
+            "date_precision": row["date_precision"],
+            "category": row["category_slug"],
+            "place": row["place"],
+            "actors": row["actors"],
+            "confidence": row["confidence"],
+            "status": row["status"],
+            "sources": [{k: s[k] for k in ("url", "outlet", "title", "published")} for s in sources],
+        },
+    }
+    expected = Event()
+    apply_event_data(expected, parse_feature(feature))
+    columns = {prop.key: prop.columns[0].key for prop in inspect(Event).column_attrs}
+    for attr in CHECKED:
+        if getattr(expected, attr) != row[columns[attr]]:
+            raise AssertionError(
+                f"{row['id']}.{attr}: app stores {getattr(expected, attr)!r}, got {row[columns[attr]]!r}"
+            )
+
+
+def migrate(url: str) -> None:
+    """Create the schema the way production does: ``timeline db upgrade`` in a subprocess."""
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench")}
+    timeline = Path(sys.prefix) / "bin" / "timeline"
+    done = subprocess.run([str(timeline), "db", "upgrade"], env=env, capture_output=True, text=True)  # noqa: S603
+    if done.returncode:
+        raise SystemExit(f"timeline db upgrade failed:\n{done.stderr}")
+
+
+def migration_head() -> str:
+    """The newest revision in migrations/, so a cache built for an older schema is not reused."""
+    from alembic.script import ScriptDirectory
+
+    from timeline.config import PROJECT_ROOT
+
+    head = ScriptDirectory(str(PROJECT_ROOT / "migrations")).get_current_head()
+    assert head is not None
+    return head
+
+
+def existing_events(url: str) -> int | None:
+    """How many events a database at the current migration head holds; None if it is not one."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("events") or not inspect(conn).has_table("alembic_version"):
+                return None
+            if conn.scalar(text("SELECT version_num FROM alembic_version")) != migration_head():
+                return None
+            return conn.scalar(select(func.count()).select_from(Event.__table__))
+    finally:
+        engine.dispose()
+
+
+def insert_all(conn: Connection, n: int, gen: Generator, sample: random.Random) -> None:
+    """Batches of BATCH events (and their sources) per transaction; the triggers fill the R*Tree."""
+    events, sources = Event.__table__, Source.__table__
+    extra = {"was_published"} & set(events.c.keys())  # added by migration 0002
+    for first in range(1, n + 1, BATCH):
+        rows, source_rows = [], []
+        checks = set(sample.sample(range(min(BATCH, n - first + 1)), min(SAMPLE_PER_BATCH, n - first + 1)))
+        for i in range(min(BATCH, n - first + 1)):
+            row, srcs = gen.event(first + i)
+            if extra:
+                row["was_published"] = row["status"] == "published"
+            if i in checks:
+                check_sample(row, srcs)
+            rows.append(row)
+            source_rows += srcs
+        conn.execute(insert(events), rows)
+        conn.execute(insert(sources), source_rows)
+        conn.commit()
+        print(f"\r  {first + len(rows) - 1:,}/{n:,} events", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+
+
+def _bulk_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Bulk load only (a crash just means generating again): no fsync, a big page cache; WAL stays."""
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+    dbapi_connection.execute("PRAGMA cache_size=-262144")
+
+
+def absolute_url(url: str) -> str:
+    """SQLite paths made absolute: Flask-SQLAlchemy would read a relative one inside instance/."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return url
+    return parsed.set(database=str(Path(parsed.database).resolve())).render_as_string(hide_password=False)
+
+
+def generate(n: int, url: str) -> float | None:
+    """Fill ``url`` with N events; reuse it when it already holds them (None), else return seconds."""
+    url = absolute_url(url)
+    found = existing_events(url)
+    if found == n:
+        return None
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        for suffix in ("", "-wal", "-shm"):  # a partial or stale cache: start again from nothing
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    elif found:
+        raise SystemExit(f"{url} holds {found} events, not {n}; give an empty database")
+    started = time.perf_counter()
+    migrate(url)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _bulk_pragmas)
+    with engine.connect() as conn:
+        conn.execute(insert(Category.__table__), load_categories())
+        conn.commit()
+        print(f"  synchronous={conn.exec_driver_sql('PRAGMA synchronous').scalar()}", file=sys.stderr)
+        insert_all(conn, n, Generator(), random.Random(SEED + 1))
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    seconds = time.perf_counter() - started
+    print(f"generated {n:,} events in {seconds:.1f} s ({n / seconds:,.0f} rows/s)", file=sys.stderr)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, help="number of events")
+    parser.add_argument("database_url", help="e.g. sqlite:///bench/data/events.sqlite")
+    args = parser.parse_args()
+    seconds = generate(args.n, args.database_url)
+    if seconds is None:
+        print(f"{args.database_url} already holds {args.n:,} events; reused", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

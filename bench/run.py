@@ -1,0 +1,534 @@
+"""The benchmark suite: ``python bench/run.py [--quick] [--events N] [--db PATH]`` (or ``make bench``).
+
+Every figure is printed beside a baseline measured in the same run on the same data, because an
+absolute number from a shared 2-core machine means little on its own while a ratio survives noise
+and hardware changes. Results go to stdout and to bench/RESULTS.md (one section per event count,
+with the machine, versions and the command to reproduce).
+
+Measured: (a) the map's viewport-and-month query through ``filtered_events`` + ``count_events``
+against a full scan and a date-index-only plan of the same filter; (b) the same through HTTP;
+(c) the streamed GeoJSON export against geopandas; (d) the bytes the page loads, ours against the
+vendor and basemap files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import generate
+import sqlalchemy
+from flask import Flask
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import Session
+
+from geodata.geometry import BBox
+from timeline import create_app
+from timeline.db import db
+from timeline.models import Event
+from timeline.queries import EventFilter, _conditions, count_events, filtered_events
+
+BENCH = Path(__file__).resolve().parent
+QUICK_EVENTS = 20_000
+SEED = 7
+BOX = (0.5, 0.26)  # degrees: about 1% of the generated region
+FULL_SCAN = "NOT INDEXED"
+DATE_INDEX = "INDEXED BY ix_events_status_first_day"
+EXPORT_GOAL = 300_000  # features per second
+SLOW_BUDGET_S = 20.0  # a whole-table measurement stops after this long (but after at least 5 runs)
+
+
+@dataclass
+class Row:
+    """One line of the results table; ``ratio`` is ours / baseline."""
+
+    measurement: str
+    ours: float | None
+    baseline: float | None
+    unit: str = "ms"
+
+    @property
+    def ratio(self) -> float | None:
+        return self.ours / self.baseline if self.ours is not None and self.baseline else None
+
+
+WARNINGS: list[str] = []
+
+
+def warn(message: str) -> None:
+    """Something that makes a comparison unfair: shown on stderr and kept in RESULTS.md."""
+    WARNINGS.append(message)
+    print(f"WARNING: {message}", file=sys.stderr)
+
+
+def median_p95(samples: list[float]) -> tuple[float, float]:
+    """Median, and the 95th percentile by nearest rank (no interpolation on 30 samples)."""
+    ordered = sorted(samples)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return median, ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def repeat(fn: Callable[[], Any], reps: int, budget_s: float = SLOW_BUDGET_S) -> list[float]:
+    """Up to ``reps`` timings in ms, cut short after ``budget_s`` once 5 are in (whole-table queries)."""
+    samples: list[float] = []
+    started = time.perf_counter()
+    while len(samples) < reps and (len(samples) < 5 or time.perf_counter() - started < budget_s):
+        samples.append(timed(fn)[0])
+    return samples
+
+
+def windows(reps: int) -> list[EventFilter]:
+    """Random 0.5°×0.26° viewports over the region and calendar months, from a fixed seed."""
+    rng = random.Random(SEED)
+    min_lon, min_lat, max_lon, max_lat = generate.REGION
+    result = []
+    for _ in range(reps):
+        lon = round(rng.uniform(min_lon, max_lon - BOX[0]), 3)
+        lat = round(rng.uniform(min_lat, max_lat - BOX[1]), 3)
+        year, month = rng.choice(generate.MONTHS)
+        box = BBox(lon, lat, round(lon + BOX[0], 3), round(lat + BOX[1], 3))
+        end = generate.month_end(year, month)
+        result.append(EventFilter(bbox=box, start=date(year, month, 1), end=end, limit=100))
+    return result
+
+
+def to_sql(session: Session, stmt: Select[Any], hint: str = "") -> str:
+    """A statement as literal SQL, optionally with an index hint on ``events`` (for baselines/EXPLAIN)."""
+    sql = str(stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    return re.sub(r"\bFROM events\b", f"FROM events {hint}", sql, count=1) if hint else sql
+
+
+def baseline_sql(session: Session, f: EventFilter, hint: str) -> tuple[str, str]:
+    """The app's own conditions for ``f`` minus the R*Tree subquery (it is added for SQLite only)."""
+    conds = _conditions(f, "no-rtree")
+    page = select(Event.__table__).where(*conds).order_by(Event.first_day, Event.last_day, Event.id)
+    count = select(func.count()).select_from(Event).where(*conds)
+    return to_sql(session, page.limit(f.limit), hint), to_sql(session, count, hint)
+
+
+def ours_sql(session: Session, f: EventFilter, count: bool = False, hint: str = "") -> str:
+    """The SQL ``filtered_events`` (or ``count_events``, whose statement is not exposed) sends."""
+    if not count:
+        return to_sql(session, filtered_events(session, f), hint)
+    dialect = session.get_bind().dialect.name
+    return to_sql(session, select(func.count()).select_from(Event).where(*_conditions(f, dialect)), hint)
+
+
+def plan(session: Session, sql: str) -> str:
+    rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+    return "\n".join(row[3] for row in rows)
+
+
+# ---------------------------------------------------------------------------- (a) and (b)
+
+
+def sql_variants(session: Session, f: EventFilter) -> dict[str, tuple[str, str]]:
+    """(page SQL, count SQL) per plan: the app's own SQL raw, forced R*Tree-first, and the baselines."""
+    return {
+        "raw": (ours_sql(session, f), ours_sql(session, f, count=True)),
+        # NOT INDEXED still allows rowid lookups, so the R*Tree's IN list must drive the search.
+        "rtree": (ours_sql(session, f, hint=FULL_SCAN), ours_sql(session, f, count=True, hint=FULL_SCAN)),
+        "scan": baseline_sql(session, f, FULL_SCAN),
+        "date": baseline_sql(session, f, DATE_INDEX),
+    }
+
+
+def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], float, list[int]]:
+    """(a) the viewport-and-month query: ours vs full scan vs date index, window by window.
+
+    Every window runs every variant in turn, so load from the other engineer's processes hits all
+    of them alike; the first window runs once more, untimed, to warm the caches.
+    """
+    fs = windows(reps)
+    page: dict[str, list[float]] = {"orm": [], "raw": [], "rtree": [], "scan": [], "date": []}
+    count: dict[str, list[float]] = {k: [] for k in page}
+    matched: list[int] = []
+    mismatches = 0
+    with app.app_context():
+        session = db.session
+        for i, f in enumerate([fs[0], *fs]):
+            t_page, _ = timed(lambda f=f: session.scalars(filtered_events(session, f)).all())
+            t_count, ours = timed(lambda f=f: count_events(session, f))
+            session.remove()
+            found, timings = {ours}, {"orm": (t_page, t_count)}
+            for key, (page_sql, count_sql) in sql_variants(session, f).items():
+                t_p, _ = timed(lambda s=page_sql: session.execute(text(s)).all())
+                t_c, n = timed(lambda s=count_sql: session.execute(text(s)).scalar())
+                found.add(n)
+                timings[key] = (t_p, t_c)
+            session.remove()
+            if i:
+                for key, (t_p, t_c) in timings.items():
+                    page[key].append(t_p)
+                    count[key].append(t_c)
+                matched.append(ours)
+                mismatches += len(found) > 1
+            print(f"\r  (a) window {i}/{reps}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+
+        everything = EventFilter(limit=1000)
+        variants = sql_variants(session, fs[0])
+        plans = {
+            "ours: filtered_events (viewport + month)": variants["raw"][0],
+            "ours: count_events (viewport + month)": variants["raw"][1],
+            "reference: filtered_events with events NOT INDEXED (R*Tree drives)": variants["rtree"][0],
+            "baseline: full scan (NOT INDEXED, no R*Tree)": variants["scan"][0],
+            "baseline: date index only": variants["date"][0],
+            "ours: filtered_events, no filter, limit 1000 (page's first request)": ours_sql(
+                session, everything
+            ),
+            "ours: count_events, no filter": ours_sql(session, everything, count=True),
+            "ours: export (iter_events, drafts included)": ours_sql(
+                session, EventFilter(limit=None, include_drafts=True)
+            ),
+        }
+        plans = {name: plan(session, sql) for name, sql in plans.items()}
+        t_all = repeat(lambda: count_events(session, everything), reps)
+        published = text("SELECT count(*) FROM events WHERE status = 'published'")
+        t_plain = repeat(lambda: session.execute(published).scalar(), reps)
+        if session.execute(published).scalar() != count_events(session, everything):
+            warn("a5: the covering-index count and count_events differ (deleted events?)")
+        session.remove()
+
+    if mismatches:
+        warn(f"{mismatches} windows matched different counts in ours and the baselines")
+    total = {k: median_p95([p + c for p, c in zip(page[k], count[k], strict=True)]) for k in page}
+    med = {k: (median_p95(page[k])[0], median_p95(count[k])[0]) for k in page}
+    mean = sum(matched) / len(matched)
+    rows = [
+        Row("a1 viewport+month page+count, median — vs full scan", total["orm"][0], total["scan"][0]),
+        Row("a1 viewport+month page+count, p95 — vs full scan", total["orm"][1], total["scan"][1]),
+        Row("a2 viewport+month page+count, median — vs date index only", total["orm"][0], total["date"][0]),
+        Row("a2 viewport+month page+count, p95 — vs date index only", total["orm"][1], total["date"][1]),
+        Row("a3 count_events alone, median — vs full-scan count", med["orm"][1], med["scan"][1]),
+        Row(
+            "a3 filtered_events page (ORM, 100 rows), median — vs full-scan page",
+            med["orm"][0],
+            med["scan"][0],
+        ),
+        Row(
+            "a4 events matched per window, mean — vs the baselines (must be equal)",
+            mean,
+            None if mismatches else mean,
+            "events",
+        ),
+        Row(
+            f"a5 count_events, no filter (n={len(t_all)}) — vs count of status='published' "
+            f"on its index (n={len(t_plain)})",
+            median_p95(t_all)[0],
+            median_p95(t_plain)[0],
+        ),
+        Row(
+            "a6 app's SQL run raw (no ORM) page+count, median — vs same SQL, events NOT INDEXED "
+            "(R*Tree-driven plan)",
+            total["raw"][0],
+            total["rtree"][0],
+        ),
+        Row("a6 same, p95", total["raw"][1], total["rtree"][1]),
+    ]
+    return rows, plans, total["orm"][0], matched
+
+
+def bench_http(app: Flask, reps: int, direct_median: float, matched: list[int]) -> list[Row]:
+    """(b) the same windows through the API with the test client (server time, no network)."""
+    client = app.test_client()
+    samples, mismatches = [], 0
+    for i, f in enumerate([windows(reps)[0], *windows(reps)]):
+        assert f.bbox and f.start
+        bbox = ",".join(str(v) for v in f.bbox.as_list())
+        url = f"/api/events?bbox={bbox}&start={f.start:%Y-%m}&end={f.start:%Y-%m}&limit=100"
+        ms, response = timed(lambda url=url: client.get(url))
+        assert response.status_code == 200, response.data[:300]
+        if i:
+            samples.append(ms)
+            mismatches += response.json["numberMatched"] != matched[i - 1]
+    if mismatches:
+        warn(f"{mismatches} API responses had a numberMatched different from count_events in (a)")
+    first_page = repeat(lambda: client.get("/api/events?limit=1000"), reps)
+    floor = repeat(lambda: client.get("/api/categories"), reps)
+    with app.app_context():
+        published = count_events(db.session, EventFilter())
+    offset = (published - 1) // 1000 * 1000  # the last page the map's loader asks for
+    last_page = repeat(lambda: client.get(f"/api/events?limit=1000&offset={offset}"), reps)
+    http = median_p95(samples)
+    return [
+        Row(
+            "b1 GET /api/events?bbox&start&end&limit=100, median — vs direct call (a1)",
+            http[0],
+            direct_median,
+        ),
+        Row("b1 same, p95 — vs direct call median (a1)", http[1], direct_median),
+        Row(
+            f"b2 GET /api/events?limit=1000, page's first request (n={len(first_page)}) "
+            f"— vs GET /api/categories (n={len(floor)})",
+            median_p95(first_page)[0],
+            median_p95(floor)[0],
+        ),
+        Row(
+            f"b3 GET /api/events?limit=1000&offset={offset:,}, last page (n={len(last_page)}) "
+            "— vs first page",
+            median_p95(last_page)[0],
+            median_p95(first_page)[0],
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------- (c) export
+
+
+def run_worker(which: str, db_path: Path) -> dict[str, Any]:
+    """One export in a fresh process (see export_worker.py for why)."""
+    worker = BENCH / "export_worker.py"
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, str(worker), which, str(db_path)], capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise SystemExit(f"export worker {which} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_export(db_path: Path, n_events: int, skip_geopandas_above: int) -> tuple[list[Row], dict[str, Any]]:
+    """(c) the whole database as GeoJSON bytes: throughput and peak memory, ours vs geopandas."""
+    print("  (c) export: ours", file=sys.stderr)
+    ours = run_worker("ours", db_path)
+    print("  (c) export: features built in SQL", file=sys.stderr)
+    in_sql = run_worker("sqlite-json", db_path)
+    base: dict[str, Any] = {}
+    if n_events <= skip_geopandas_above:
+        print("  (c) export: geopandas", file=sys.stderr)
+        base = run_worker("geopandas", db_path)
+    rate = ours["features"] / ours["seconds"]
+    base_rate = base["features"] / base["seconds"] if base else None
+    rows = [
+        Row(
+            "c1 GeoJSON export, features/s (higher is better) — vs geopandas to_json()", rate, base_rate, "/s"
+        ),
+        Row("c1 GeoJSON export, features/s — vs the 300,000/s goal", rate, EXPORT_GOAL, "/s"),
+        Row(
+            "c1 GeoJSON export, features/s — vs the same features built by SQLite json_object()",
+            rate,
+            in_sql["features"] / in_sql["seconds"],
+            "/s",
+        ),
+        Row("c2 export wall time — vs geopandas", ours["seconds"], base.get("seconds"), "s"),
+        Row(
+            "c3 export peak RSS growth — vs geopandas",
+            ours["peak_growth_mb"],
+            base.get("peak_growth_mb"),
+            "MB",
+        ),
+        Row("c4 export output size — vs geopandas", ours["bytes"], base.get("bytes"), "bytes"),
+        Row("c5 features exported — vs geopandas", ours["features"], base.get("features"), "features"),
+    ]
+    return rows, base.get("versions", {})
+
+
+# ---------------------------------------------------------------------------- (d) page weight
+
+
+def bench_page_weight(app: Flask) -> tuple[list[Row], list[tuple[str, int]]]:
+    """(d) bytes of the page and of what it loads: our own files and API calls vs vendor + basemap."""
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    script = re.search(r'<script id="app-script"[^>]*>', html)
+    assert script, "the page has no app-script tag"
+    attrs = dict(re.findall(r'data-([a-z]+)="([^"]*)"', script.group(0)))
+    tags = re.findall(r"<(?:script|link)\b[^>]*>", html)  # what the browser loads, not <a> links
+    urls = [m.group(1) for t in tags if (m := re.search(r'(?:src|href)="(/[^/"][^"]*)"', t))]
+    app_js = next(u for u in urls if u.endswith("/app.js"))
+    js = client.get(app_js).get_data(as_text=True)
+    urls += [attrs["categories"], attrs["api"] + "?limit=1000"]
+    urls += [attrs["basemap"] + name for name in dict.fromkeys(re.findall(r'"([\w-]+\.geojson)"', js))]
+    sizes: dict[str, int] = {"GET / (HTML)": len(html.encode())}
+    for url in dict.fromkeys(urls):
+        response = client.get(url)
+        if response.status_code != 200:  # e.g. vendor files not built: `make assets`
+            warn(f"d: GET {url} answered {response.status_code}; left out of the page weight")
+            continue
+        sizes[url] = len(response.get_data())
+    theirs = [(u, s) for u, s in sizes.items() if "/vendor/" in u or "/basemap/" in u]
+    vendor_total = sum(s for _, s in theirs)
+    ours = [(u, s) for u, s in sizes.items() if (u, s) not in theirs]
+    rows = [Row(f"d {url} — vs vendor+basemap total", size, vendor_total, "bytes") for url, size in ours]
+    rows.append(
+        Row(
+            "d our same-origin total — vs vendor+basemap total",
+            sum(s for _, s in ours),
+            vendor_total,
+            "bytes",
+        )
+    )
+    with app.app_context():
+        matched = count_events(db.session, EventFilter())
+    first = sizes[attrs["api"] + "?limit=1000"]
+    pages = max(math.ceil(matched / 1000), 1)
+    rows.append(
+        Row(
+            f"d every event page app.js fetches ({pages:,} requests, estimated) — vs vendor+basemap total",
+            first * pages,
+            vendor_total,
+            "bytes",
+        )
+    )
+    return rows, theirs
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit in ("bytes", "events", "features", "/s"):
+        return f"{value:,.0f}" + (" /s" if unit == "/s" else "")
+    if unit == "MB":
+        return f"{value:,.1f} MB"
+    if unit == "s":
+        return f"{value:,.2f} s"
+    return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
+
+
+def table(rows: list[Row], markdown: bool) -> str:
+    cells = [("measurement", "ours", "baseline", "ratio")]
+    for r in rows:
+        ratio = "—" if r.ratio is None else f"{r.ratio:.3g}"
+        cells.append((r.measurement, fmt(r.ours, r.unit), fmt(r.baseline, r.unit), ratio))
+    if markdown:
+        lines = ["| " + " | ".join(c) + " |" for c in cells]
+        lines.insert(1, "|---|--:|--:|--:|")
+        return "\n".join(lines)
+    widths = [max(len(c[i]) for c in cells) for i in range(4)]
+    out = [
+        " | ".join(c[i].ljust(widths[i]) if i == 0 else c[i].rjust(widths[i]) for i in range(4))
+        for c in cells
+    ]
+    out.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def machine() -> dict[str, str]:
+    cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+    mem = re.search(r"MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text())
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu": cpu.group(1).strip() if cpu else "unknown",
+        "ram": f"{int(mem.group(1)) / 1024 / 1024:.1f} GiB" if mem else "unknown",
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+    }
+
+
+def write_results(path: Path, n: int, body: str) -> None:
+    """Replace this N's section of RESULTS.md, keeping other sections and any hand-written notes."""
+    begin, end = f"<!-- bench:N={n} -->", f"<!-- /bench:N={n} -->"
+    old = (
+        path.read_text()
+        if path.exists()
+        else (
+            "# Benchmark results\n\nWritten by `bench/run.py` (`make bench`); one section per event count. "
+            "Ratios are ours ÷ baseline: below 1 is faster for times, above 1 is better for features/s.\n"
+        )
+    )
+    section = f"{begin}\n{body.rstrip()}\n{end}"
+    if begin in old and end in old:
+        new = old[: old.index(begin)] + section + old[old.index(end) + len(end) :]
+    else:
+        new = old.rstrip() + "\n\n" + section + "\n"
+    path.write_text(new)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Timeline Map benchmarks; see bench/RESULTS.md.")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="events in the database (default 1,000,000)"
+    )
+    parser.add_argument("--quick", action="store_true", help=f"use {QUICK_EVENTS:,} events")
+    parser.add_argument("--db", type=Path, help="SQLite file (default bench/data/events-N-vK.sqlite)")
+    parser.add_argument("--reps", type=int, default=30, help="query windows / repetitions (default 30)")
+    parser.add_argument(
+        "--skip-geopandas-above",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="skip the geopandas export baseline above N events (default 1,000,000)",
+    )
+    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    args = parser.parse_args()
+    n = QUICK_EVENTS if args.quick else args.events
+    db_path = (args.db or BENCH / "data" / f"events-{n}-v{generate.GENERATOR_VERSION}.sqlite").resolve()
+    started = time.perf_counter()
+    os.environ.setdefault("SECRET_KEY", "bench")  # else create_app writes instance/secret_key
+
+    print(f"data: {db_path}", file=sys.stderr)
+    generated = generate.generate(n, f"sqlite:///{db_path}")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
+    print("  (a) viewport-and-month queries", file=sys.stderr)
+    rows, plans, direct, matched = bench_queries(app, args.reps)
+    print("  (b) HTTP", file=sys.stderr)
+    rows += bench_http(app, args.reps, direct, matched)
+    export_rows, versions = bench_export(db_path, n, args.skip_geopandas_above)
+    rows += export_rows
+    weight_rows, vendor = bench_page_weight(app)
+    rows += weight_rows
+    elapsed = time.perf_counter() - started
+
+    info = machine()
+    command = (
+        "make bench"
+        if n == 1_000_000 and not args.db
+        else "python bench/run.py " + ("--quick" if args.quick else f"--events {n}")
+    )
+    print(f"\nN = {n:,} events; {info['cpu']} ×{info['nproc']}; {elapsed:.0f} s\n")
+    print(table(rows, markdown=False))
+    gen_text = (
+        "reused from cache" if generated is None else f"{generated:.1f} s ({n / generated:,.0f} rows/s)"
+    )
+    lines = [
+        f"## N = {n:,} events",
+        "",
+        f"- date: {info['date']}; command: `{command}`",
+        f"- machine: {info['cpu']}, nproc {info['nproc']}, RAM {info['ram']}",
+        f"- versions: Python {info['python']}, SQLite {info['sqlite']}, SQLAlchemy {info['sqlalchemy']}"
+        + "".join(f", {k} {v}" for k, v in versions.items()),
+        f"- data generation: {gen_text}; benchmark run: {elapsed:.0f} s; {args.reps} query windows "
+        f"(0.5°×0.26° × one month, seed {SEED}); whole-table timings stop after ~{SLOW_BUDGET_S:.0f} s "
+        "(their n is shown)",
+        *(f"- **warning:** {w}" for w in WARNINGS),
+        "",
+        table(rows, markdown=True),
+        "",
+        "Vendor and basemap files the page loads: " + ", ".join(f"`{u}` {s:,} B" for u, s in vendor) + ".",
+        "",
+        "### Query plans (EXPLAIN QUERY PLAN, first window)",
+        "",
+    ]
+    for name, text_ in plans.items():
+        lines += [f"{name}:", "", "```", text_, "```", ""]
+    write_results(args.results, n, "\n".join(lines))
+    print(f"\nwrote {args.results}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
