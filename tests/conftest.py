@@ -27,6 +27,9 @@ def _config(db_path: Path, tmp: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
         "SECRET_KEY": "test-secret-key-not-for-production",
         "TILE_URL": "",
+        # Cheap password hashing keeps the suite fast; production keeps Argon2id's defaults.
+        "ARGON2_MEMORY_KIB": 1024,
+        "ARGON2_TIME_COST": 1,
     }
 
 

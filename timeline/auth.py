@@ -11,12 +11,12 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, g, request, session
+from flask import abort, current_app, g, request, session
 from sqlalchemy import select
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -27,9 +27,6 @@ from .models import ROLES, ApiToken, User
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "tlm_"  # noqa: S105  (a marker that makes leaked tokens easy to scan for, not a secret)
-# Used to spend the same time on an unknown username as on a wrong password (no user enumeration).
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not-a-real-password-just-timing")
 _COMMON = frozenset(p.casefold() for p in FREQUENCY_LISTS["passwords"])
 TOKEN_USE_LOG_INTERVAL = timedelta(minutes=5)
 
@@ -50,14 +47,30 @@ def check_password_policy(password: str, username: str = "") -> None:
         raise PasswordRejected("the password is too easy to guess (avoid words, names and repeated patterns)")
 
 
+@lru_cache(maxsize=4)
+def _hasher(memory_kib: int, time_cost: int) -> tuple[PasswordHasher, str]:
+    """The Argon2id hasher for these costs, and a dummy hash made with it.
+
+    The dummy is verified for unknown usernames, so they take as long as a wrong password.
+    """
+    hasher = PasswordHasher(memory_cost=memory_kib, time_cost=time_cost)
+    return hasher, hasher.hash("not-a-real-password-only-for-timing")
+
+
+def _current_hasher() -> tuple[PasswordHasher, str]:
+    config = current_app.config
+    return _hasher(config.get("ARGON2_MEMORY_KIB", 65536), config.get("ARGON2_TIME_COST", 3))
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _current_hasher()[0].hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
     """Check a password in about the same time whether or not the user exists."""
+    hasher, dummy = _current_hasher()
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        return hasher.verify(user.password_hash if user else dummy, password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 
