@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import copy
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 GOOD_PASSWORD = "correct horse battery staple 42"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def save_screenshot(page: Any, name: str) -> None:
+    """Keep what the browser showed, as a test artefact (test-artifacts/, not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def auth(token: str) -> dict[str, str]:

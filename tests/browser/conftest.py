@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import skip_or_fail
+from helpers import ARTIFACTS, skip_or_fail
 from werkzeug.serving import make_server
 
 from timeline import create_app
 from timeline.db import db
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
