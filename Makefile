@@ -9,12 +9,12 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install assets migrate demo lint format clean bench
+.PHONY: run test install assets translations messages migrate demo lint format clean bench
 
-run: install assets migrate demo
+run: install assets translations migrate demo
 	$(BIN)/timeline run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test-installed assets
+test: $(VENV)/.test-installed assets translations
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -39,6 +39,18 @@ static/vendor/.built: package.json package-lock.json tools/build_assets.mjs
 	npm ci --no-audit --no-fund
 	node tools/build_assets.mjs
 	touch $@
+
+# The German interface: .po files are committed, the compiled .mo files are built.
+PO_FILES := $(wildcard timeline/translations/*/LC_MESSAGES/messages.po)
+translations: $(PO_FILES:.po=.mo)
+
+timeline/translations/%/LC_MESSAGES/messages.mo: timeline/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+# After changing interface text: extract it and merge into every language's .po file.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -o timeline/translations/messages.pot .
+	$(BIN)/pybabel update -i timeline/translations/messages.pot -d timeline/translations
 
 migrate: install
 	$(BIN)/timeline db upgrade

@@ -109,3 +109,20 @@ def log_in(client: Any, username: str, password: str) -> Any:
     return client.post(
         "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)}
     )
+
+
+def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15.0) -> Any:
+    """Poll a JavaScript function until it returns something truthy.
+
+    Playwright's wait_for_function polls with eval(), which the page's CSP (rightly) forbids.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)

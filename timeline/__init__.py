@@ -28,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
 
-    from . import account, admin, api, cli, editor, errors, export_views, pages, security, write_api
+    from . import account, admin, api, cli, editor, errors, export_views, i18n, pages, security, write_api
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
     errors.init_app(app)
+    i18n.init_app(app)
     security.init_app(app)
     cli.init_app(app)
     return app

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from sqlalchemy import select
 
+from . import aggregates
+from .aggregates import parse_zoom
 from .auth import is_editor
 from .db import db
 from .features import event_to_feature
@@ -99,3 +101,34 @@ def validate() -> tuple[Response, int]:
         }
         return jsonify(body), 422
     return jsonify({"valid": True, "features": len(checked)}), 200
+
+
+@bp.get("/clusters")
+def clusters() -> Response:
+    """Matching events counted per grid cell for a zoom level (the map's view of dense data)."""
+    f = parse_filters(request.args)
+    f.include_drafts = is_editor()
+    f.limit = None
+    check_categories(db.session, f)
+    zoom = parse_zoom(request.args.get("zoom"))
+    cells = aggregates.clusters(db.session, f, zoom)
+    body = {
+        "type": "FeatureCollection",
+        "features": [c.as_feature() for c in cells],
+        "numberMatched": sum(c.count for c in cells),
+        "zoom": zoom,
+    }
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/density")
+def density() -> Response:
+    """Matching events per week, for the strip above the timeline."""
+    f = parse_filters(request.args)
+    f.include_drafts = is_editor()
+    f.limit = None
+    check_categories(db.session, f)
+    weeks = aggregates.weekly_counts(db.session, f)
+    return jsonify({"bin": "week", "weeks": [{"start": d.isoformat(), "count": n} for d, n in weeks]})

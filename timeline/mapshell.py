@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import folium
 
@@ -48,10 +49,27 @@ def build_map_shell(tile_url: str, tile_attribution: str) -> MapShell:
         max_zoom=18,
         world_copy_jump=True,
     )
-    fmap.default_js = LEAFLET_JS
-    fmap.default_css = LEAFLET_CSS
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="Map tiles", max_zoom=18).add_to(fmap)
+    return render_shell(fmap)
+
+
+def geometry_map(geometry: dict[str, Any]) -> MapShell:
+    """A small map of one geometry (event pages). Only coordinates go in: no text to escape."""
+    fmap = folium.Map(tiles=None, control_scale=True)
+    layer = folium.GeoJson(
+        {"type": "Feature", "geometry": geometry, "properties": {}},
+        style_function=lambda _: {"color": "#b91c1c", "weight": 3, "fillOpacity": 0.25},
+        marker=folium.CircleMarker(radius=8, fill=True, color="#b91c1c", fill_opacity=0.8),
+    ).add_to(fmap)
+    fmap.fit_bounds(layer.get_bounds(), max_zoom=9, padding=(30, 30))
+    return render_shell(fmap)
+
+
+def render_shell(fmap: folium.Map) -> MapShell:
+    """Folium's pieces with local assets, and a nonce placeholder on its inline scripts."""
+    fmap.default_js = LEAFLET_JS
+    fmap.default_css = LEAFLET_CSS
     root = fmap.get_root()
     root.render()
     header = re.sub(r"<script>", f'<script nonce="{NONCE_PLACEHOLDER}">', root.header.render())

@@ -290,3 +290,8 @@ def events_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Event]:
         chunk = wanted[i : i + 500]
         found.update({e.id: e for e in session.scalars(select(Event).where(Event.id.in_(chunk)))})
     return found
+
+
+def conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """The WHERE clauses for a filter, for modules that aggregate instead of listing (clusters, density)."""
+    return _conditions(f, dialect)

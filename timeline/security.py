@@ -37,15 +37,19 @@ def _tile_origin() -> str:
 def _set_headers(response: Response) -> Response:
     nonce = g.get("csp_nonce")
     script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    # Only the embed view may be framed, by any site; everything else by none.
+    frameable = g.get("frameable", False)
+    ancestors = "*" if frameable else "'none'"
     response.headers.setdefault(
         "Content-Security-Policy",
         f"default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; "
         f"img-src 'self' data:{_tile_origin()}; connect-src 'self'; object-src 'none'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if not frameable:
+        response.headers.setdefault("X-Frame-Options", "DENY")
     # Editors see drafts: what the API answers depends on who asks, so shared caches must key on it.
     response.vary.add("Cookie")
     response.vary.add("Authorization")

@@ -263,6 +263,20 @@ function buildGeoman() {
   console.log(`wrote ${rel(dst)}/: leaflet-geoman-free ${version}`);
 }
 
+// 1c. Other front-end packages: copy the named files (flattened) plus the licence.
+function buildVendor(pkg, name, files) {
+  const src = path.join(NM, ...pkg.split("/"));
+  const dst = path.join(VENDOR, name);
+  fs.rmSync(dst, { recursive: true, force: true });
+  fs.mkdirSync(dst, { recursive: true });
+  for (const f of files) fs.copyFileSync(path.join(src, f), path.join(dst, path.basename(f)));
+  for (const licence of fs.readdirSync(src).filter((f) => /licen[cs]e/i.test(f))) {
+    fs.copyFileSync(path.join(src, licence), path.join(dst, licence));
+  }
+  const version = readJson(path.join(src, "package.json")).version;
+  console.log(`wrote ${rel(dst)}/: ${pkg} ${version}`);
+}
+
 function buildAttribution() {
   const v = (pkg) => readJson(path.join(NM, pkg, "package.json")).version;
   const text = `Offline basemap and map library used by Timeline Map
@@ -296,6 +310,15 @@ static/vendor/leaflet/
 
 buildLeaflet();
 buildGeoman();
+buildVendor("vis-timeline", "vis-timeline", [
+  "standalone/umd/vis-timeline-graph2d.min.js",
+  "styles/vis-timeline-graph2d.min.css",
+]);
+buildVendor("leaflet.markercluster", "leaflet-markercluster", [
+  "dist/leaflet.markercluster.js",
+  "dist/MarkerCluster.css",
+  "dist/MarkerCluster.Default.css",
+]);
 buildCountries();
 buildAdmin1();
 buildAttribution();

@@ -5,11 +5,23 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import XSS_PAYLOADS, feature, only_local
+from helpers import XSS_PAYLOADS, feature, only_local, wait_until
 
 pytestmark = pytest.mark.browser
 
-BASEMAP_DRAWN = "document.querySelectorAll('.leaflet-basemap-pane path').length > 0"
+BASEMAP_PATH = ".leaflet-basemap-pane path"
+
+
+def in_view_count(page, live_server) -> int:
+    """How many events the API has for the map's current bounds."""
+    bbox = page.evaluate(
+        """() => {
+            const b = window[document.getElementById('app-script').dataset.map].getBounds();
+            return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(5)).join(',');
+        }"""
+    )
+    with live_server.app.test_client() as client:
+        return client.get(f"/api/events?bbox={bbox}").get_json()["numberMatched"]
 
 
 @pytest.fixture
@@ -24,14 +36,18 @@ def test_map_shows_every_event_and_the_timeline_lists_them(live_server, page, de
     page, recorder = page
     page.goto(live_server.url + "/")
     page.wait_for_selector("#timeline .timeline-item")
-    assert page.locator("#status").inner_text() == f"{len(demo)} events"
+    # The timeline lists every event of the story, in date order, list and vis-timeline alike.
     assert page.locator("#timeline .timeline-item").count() == len(demo)
-    assert page.locator("path.event-feature").count() == len(demo)
-    # Timeline order is date order.
+    assert page.locator("#vis-timeline .vis-item:is(.vis-box, .vis-range)").count() == len(demo)
     titles = page.locator("#timeline .title").all_inner_texts()
     assert titles == [f["properties"]["title"] for f in demo]
+    # The map draws the events in its view, and says how many of all.
+    in_view = in_view_count(page, live_server)
+    assert 0 < in_view < len(demo)  # the story's far-away events (Pyongyang, Moscow) are off the home view
+    wait_until(page, "n => document.querySelectorAll('path.event-feature').length === n", in_view)
+    assert page.locator("#status").inner_text() == f"{in_view} of {len(demo)} events"
     # The bundled boundaries are drawn, since no tiles are configured.
-    page.wait_for_function(BASEMAP_DRAWN)
+    page.locator(BASEMAP_PATH).first.wait_for(state="attached")
     assert only_local(recorder.requests) == []
     assert recorder.dialogs == [] and recorder.errors == []
 
@@ -110,10 +126,10 @@ def test_clicking_a_map_feature_highlights_its_timeline_item(live_server, page, 
     )
     page.mouse.click(x, y)
     item = page.locator(f'#timeline .timeline-item:has(button[data-id="{point["id"]}"])')
-    page.wait_for_function(
-        "id => document.querySelector(`#timeline button[data-id='${id}']`)"
-        ".getAttribute('aria-pressed') === 'true'",
-        arg=point["id"],
+    wait_until(
+        page,
+        "id => document.querySelector(`#timeline button[data-id='${id}']`).getAttribute('aria-pressed') === 'true'",
+        point["id"],
     )
     assert "selected" in item.get_attribute("class")
     assert page.locator("#details h2").inner_text() == point["properties"]["title"]
@@ -188,6 +204,6 @@ def test_boundaries_replace_tiles_that_cannot_load(live_server, page, demo):
     page, recorder = page
     page.goto(live_server.url + "/")
     assert page.locator("#app-script").get_attribute("data-tiles") == "on"
-    page.wait_for_function(BASEMAP_DRAWN, timeout=15000)
+    page.locator(BASEMAP_PATH).first.wait_for(state="attached", timeout=15000)
     assert any("/tiles/" in url for url in recorder.requests)  # it did try the tiles first
     assert only_local(recorder.requests) == []
