@@ -456,6 +456,7 @@
       el("p", null, page),
     );
     details.hidden = false;
+    details.scrollIntoView({ block: "nearest" });
   }
 
   /* ---------------------------------------------------------------- selection */
@@ -480,7 +481,7 @@
     if (item) {
       item.classList.add("selected");
       item.querySelector("button").setAttribute("aria-pressed", "true");
-      if (from !== "list") item.scrollIntoView({ block: "nearest" });
+      if (from !== "list" && !String(from).startsWith("restore")) item.scrollIntoView({ block: "nearest" });
     }
     if (items.get(id)) timeline.setSelection([id], { focus: from !== "timeline", animation: false });
     let feature = loaded.get(id);

@@ -128,7 +128,8 @@ def test_clicking_a_map_feature_highlights_its_timeline_item(live_server, page, 
     item = page.locator(f'#timeline .timeline-item:has(button[data-id="{point["id"]}"])')
     wait_until(
         page,
-        "id => document.querySelector(`#timeline button[data-id='${id}']`).getAttribute('aria-pressed') === 'true'",
+        "id => document.querySelector(`#timeline button[data-id='${id}']`)"
+        ".getAttribute('aria-pressed') === 'true'",
         point["id"],
     )
     assert "selected" in item.get_attribute("class")
