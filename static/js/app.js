@@ -715,7 +715,17 @@
 
   /** Apply the URL's view; on first load, also report what could not be read. */
   async function restore(first) {
+    // While the view is being restored, its own side effects (moveend, refreshes) must not write
+    // a half-restored state back into the URL.
     restoring = true;
+    try {
+      await restoreView(first);
+    } finally {
+      restoring = false;
+    }
+  }
+
+  async function restoreView(first) {
     const { next, problems } = readUrl();
     if (first && categories.size) {
       const unknown = next.categories.filter((c) => !categories.has(c));
@@ -729,7 +739,6 @@
     syncControls();
     if (next.view) map.setView([next.view.lat, next.view.lon], next.view.z, { animate: false });
     if (first) showNotice(problems);
-    restoring = false;
     await Promise.all([refreshMap(), refreshTimelineData(), refreshDensity()]);
     if (state.start || state.end) setTimelineWindow();
     drawDensity();

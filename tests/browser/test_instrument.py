@@ -1,0 +1,224 @@
+"""Map and timeline as one instrument, in a real browser: filters, the time window, selection both
+ways, permalinks and the back button, the German interface, the embed view, phones."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from helpers import only_local, save_screenshot, wait_until
+
+pytestmark = pytest.mark.browser
+
+FEATURES_DRAWN = "() => document.querySelectorAll('path.event-feature').length"
+LIST_ITEMS = "() => document.querySelectorAll('#timeline .timeline-item').length"
+
+
+@pytest.fixture
+def demo(live_server):
+    result = live_server.app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    with live_server.app.test_client() as client:
+        return client.get("/api/events?limit=1000").get_json()["features"]
+
+
+def open_map(page, live_server, query=""):
+    page.goto(f"{live_server.url}/{query}")
+    page.wait_for_selector("#timeline .timeline-item")
+    wait_until(page, FEATURES_DRAWN)
+    return page
+
+
+def in_view_count(page, live_server, extra=""):
+    """How many events the API has for the map's current bounds (plus extra filters)."""
+    bbox = page.evaluate(
+        "() => { const b = window[document.getElementById('app-script').dataset.map].getBounds();"
+        " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(5)).join(','); }"
+    )
+    with live_server.app.test_client() as client:
+        return client.get(f"/api/events?bbox={bbox}{extra}").get_json()["numberMatched"]
+
+
+def state(page):
+    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def test_category_filter_changes_markers_items_and_the_count(live_server, page, demo):
+    page, recorder = page
+    open_map(page, live_server)
+    before_map = page.evaluate(FEATURES_DRAWN)
+    before_items = page.evaluate(LIST_ITEMS)
+    page.locator("#category-list input[value=offensive]").uncheck()
+    wait_until(page, "n => document.querySelectorAll('#timeline .timeline-item').length < n", before_items)
+    offensive = [f for f in demo if f["properties"]["category"] == "offensive"]
+    assert page.evaluate(LIST_ITEMS) == len(demo) - len(offensive)
+    wait_until(page, "n => document.querySelectorAll('path.event-feature').length < n", before_map)
+    assert "offensive" not in state(page)["cat"]
+    status = page.locator("#status").inner_text()
+    assert status.endswith(f"of {len(demo)} events")
+    assert int(status.split()[0]) == page.evaluate(FEATURES_DRAWN)
+    assert only_local(recorder.requests) == []
+
+
+def test_dragging_the_time_window_filters_the_map(live_server, page, demo):
+    page, recorder = page
+    open_map(page, live_server)
+    before = page.evaluate(FEATURES_DRAWN)
+    # Zoom the timeline in on one end of the story, then drag it: the window is what it shows.
+    box = page.locator("#vis-timeline .vis-center").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + 20)
+    for _ in range(8):
+        page.mouse.wheel(0, -300)  # ctrl-less wheel zooms vis-timeline by default
+        page.wait_for_timeout(60)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 20, steps=8)
+    page.mouse.up()
+    wait_until(page, "() => new URLSearchParams(location.search).has('start')")
+    after_state = state(page)
+    assert after_state["start"] < after_state["end"]
+    assert page.input_value("#window-start") == after_state["start"]
+    expected = in_view_count(page, live_server, f"&start={after_state['start']}&end={after_state['end']}")
+    wait_until(page, "n => document.querySelectorAll('path.event-feature').length === n", expected)
+    assert expected != before
+    save_screenshot(page, "instrument-window-dragged")
+    assert recorder.errors == []
+
+
+def test_date_inputs_set_the_window(live_server, page, demo):
+    page, _ = page
+    open_map(page, live_server)
+    page.fill("#window-start", "2024-06-01")
+    page.fill("#window-end", "2024-06-30")
+    page.locator("#window-end").dispatch_event("change")
+    wait_until(page, "() => new URLSearchParams(location.search).get('end') === '2024-06-30'")
+    expected = in_view_count(page, live_server, "&start=2024-06-01&end=2024-06-30")
+    everything = in_view_count(page, live_server)
+    assert expected < everything
+    wait_until(page, "n => document.getElementById('status').textContent.startsWith(n + ' of')", expected)
+    wait_until(page, "n => document.querySelectorAll('path.event-feature').length === n", expected)
+
+
+def test_clicking_a_marker_selects_its_timeline_item(live_server, page, demo):
+    page, _ = page
+    open_map(page, live_server)
+    target = next(f for f in demo if f["id"] == "kursk-2024-putin-ratification-law")
+    lon, lat = target["geometry"]["coordinates"]
+    x, y = page.evaluate(
+        """([lat, lon]) => {
+            const map = window[document.getElementById('app-script').dataset.map];
+            map.setView([lat, lon], 10, {animate: false});
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""",
+        [lat, lon],
+    )
+    wait_until(page, "() => document.querySelectorAll('path.event-feature').length > 0")
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    wait_until(page, "() => document.querySelector('#vis-timeline .vis-item.vis-selected') !== null")
+    assert page.locator("#details h2").inner_text() == target["properties"]["title"]
+    assert state(page)["sel"] == target["id"]
+
+
+def test_a_permalink_restores_the_view_and_back_goes_back(live_server, page, demo):
+    page, recorder = page
+    query = "?map=9/51.2000/35.2000&start=2024-08-01&end=2024-11-30&cat=offensive,deployment&sel=kursk-2024-ukrainian-held-area"
+    open_map(page, live_server, query)
+    view = page.evaluate(
+        "() => { const m = window[document.getElementById('app-script').dataset.map];"
+        " return [m.getZoom(), m.getCenter().lat, m.getCenter().lng]; }"
+    )
+    assert view[0] == 9 and abs(view[1] - 51.2) < 1e-3 and abs(view[2] - 35.2) < 1e-3
+    assert (
+        page.input_value("#window-start") == "2024-08-01" and page.input_value("#window-end") == "2024-11-30"
+    )
+    assert not page.locator("#category-list input[value=diplomacy]").is_checked()
+    assert page.locator("#category-list input[value=offensive]").is_checked()
+    wait_until(page, "() => !document.getElementById('details').hidden")
+    assert "Ukrainian-held area" in page.locator("#details h2").inner_text()
+    assert page.locator("#notice").is_hidden()
+    first_url = page.url
+    # A new selection is a new history entry; back returns to the permalink's selection.
+    page.locator('#timeline button[data-id="kursk-2024-ukrainian-incursion-sudzha"]').click()
+    wait_until(
+        page,
+        "() => new URLSearchParams(location.search).get('sel') === 'kursk-2024-ukrainian-incursion-sudzha'",
+    )
+    page.go_back()
+    wait_until(
+        page, "() => new URLSearchParams(location.search).get('sel') === 'kursk-2024-ukrainian-held-area'"
+    )
+    wait_until(
+        page, "() => document.querySelector('#details h2').textContent.includes('Ukrainian-held area')"
+    )
+    assert state(page) == {k: v[0] for k, v in parse_qs(urlsplit(first_url).query).items()}
+    assert only_local(recorder.requests) == []
+
+
+def test_a_broken_permalink_opens_the_default_view_with_a_notice(live_server, page, demo):
+    page, recorder = page
+    open_map(page, live_server, "?map=99/abc/1&start=2024-02-30&cat=no-such-thing")
+    notice = page.locator("#notice")
+    assert notice.is_visible()
+    assert "could not be restored" in notice.inner_text()
+    assert page.evaluate(LIST_ITEMS) == len(demo)
+    assert recorder.errors == []
+
+
+def test_the_interface_in_german(live_server, browser, demo):
+    context = browser.new_context(locale="de-DE", extra_http_headers={"Accept-Language": "de-DE,de;q=0.9"})
+    page = context.new_page()
+    open_map(page, live_server)
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.locator("#copy-embed").inner_text() == "Einbettungscode kopieren"
+    assert " von 18 Ereignissen" in page.locator("#status").inner_text()
+    monthly = next(f for f in demo if f["properties"]["start"] == "2024-10" and not f["properties"]["end"])
+    when = page.locator(f'#timeline button[data-id="{monthly["id"]}"] time').inner_text()
+    assert when == "Oktober 2024"
+    # Each event keeps its own language, whatever the interface's.
+    english = next(f for f in demo if f["properties"]["lang"] == "en")
+    assert page.locator(f'#timeline button[data-id="{english["id"]}"] .title').get_attribute("lang") == "en"
+    # The switcher sticks.
+    page.locator("#language-form button[value=en]").click()
+    page.wait_for_selector("#timeline .timeline-item")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto(live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    save_screenshot(page, "instrument-after-switch")
+    context.close()
+
+
+def test_embed_view_works_without_chrome(live_server, page, demo):
+    page, recorder = page
+    page.goto(live_server.url + "/embed?map=7/51.4/35.4")
+    page.wait_for_selector("#timeline .timeline-item")
+    assert page.locator(".topbar").count() == 0
+    assert page.evaluate(LIST_ITEMS) == len(demo)
+    href = page.locator("#open-full").get_attribute("href")
+    assert href.startswith("/")
+    save_screenshot(page, "instrument-embed")
+    assert only_local(recorder.requests) == []
+
+
+def test_copy_embed_code_offers_an_iframe_of_the_current_view(live_server, browser, demo):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    open_map(page, live_server, "?map=8/51.3/35.3&cat=offensive")
+    page.locator("#copy-embed").click()
+    wait_until(page, "() => document.getElementById('copied').textContent !== ''")
+    code = page.evaluate("() => navigator.clipboard.readText()")
+    assert code.startswith("<iframe") and "/embed?map=8/51.3" in code and "cat=offensive" in code
+    context.close()
+
+
+def test_phone_sized_viewport(live_server, browser, demo):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    open_map(page, live_server)
+    map_box = page.locator(".map-pane").bounding_box()
+    timeline_box = page.locator("#vis-timeline").bounding_box()
+    assert timeline_box["y"] >= map_box["y"] + map_box["height"] - 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 392
+    save_screenshot(page, "instrument-phone")
+    context.close()
