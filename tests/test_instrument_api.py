@@ -51,8 +51,9 @@ def test_a_cluster_says_where_its_events_are(client, spread):
 
 @pytest.mark.parametrize(
     ("query", "parameter"),
-    [("", "zoom"), ("zoom=23", "zoom"), ("zoom=-1", "zoom"), ("zoom=x", "zoom"), ("zoom=5&bbox=1,2,3", "bbox"),
-     ("zoom=5&start=2024-10&end=2024-09", "start"), ("zoom=5&category=nope", "category")],
+    [("", "zoom"), ("zoom=23", "zoom"), ("zoom=-1", "zoom"), ("zoom=x", "zoom"),
+     ("zoom=5&bbox=1,2,3", "bbox"), ("zoom=5&start=2024-10&end=2024-09", "start"),
+     ("zoom=5&category=nope", "category")],
 )  # fmt: skip
 def test_bad_cluster_parameters_are_named(client, spread, query, parameter):
     response = client.get(f"/api/clusters?{query}")
@@ -80,8 +81,8 @@ def test_density_week_of_a_known_day(client, load):
 
 
 def test_event_page_has_the_facts_a_small_map_and_open_graph_tags(client, load):
-    load(feature("ev-p", title="Putin setzt Abkommen in Kraft", lang="de", start="2024-11", date_precision="month",
-                 place="Moskau", description="Ratifizierungsgesetz veröffentlicht.",
+    load(feature("ev-p", title="Putin setzt Abkommen in Kraft", lang="de", start="2024-11",
+                 date_precision="month", place="Moskau", description="Ratifizierungsgesetz veröffentlicht.",
                  sources=[{"url": "http://kremlin.ru/", "outlet": "Kremlin", "title": "Law"}]))  # fmt: skip
     response = client.get("/events/ev-p", headers={"Accept-Language": "en"})
     assert response.status_code == 200

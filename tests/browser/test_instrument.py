@@ -123,7 +123,10 @@ def test_clicking_a_marker_selects_its_timeline_item(live_server, page, demo):
 
 def test_a_permalink_restores_the_view_and_back_goes_back(live_server, page, demo):
     page, recorder = page
-    query = "?map=9/51.2000/35.2000&start=2024-08-01&end=2024-11-30&cat=offensive,deployment&sel=kursk-2024-ukrainian-held-area"
+    query = (
+        "?map=9/51.2000/35.2000&start=2024-08-01&end=2024-11-30&cat=offensive,deployment"
+        "&sel=kursk-2024-ukrainian-held-area"
+    )
     open_map(page, live_server, query)
     view = page.evaluate(
         "() => { const m = window[document.getElementById('app-script').dataset.map];"
