@@ -225,3 +225,54 @@ def test_phone_sized_viewport(live_server, browser, demo):
     assert page.evaluate("document.documentElement.scrollWidth") <= 392
     save_screenshot(page, "instrument-phone")
     context.close()
+
+
+def test_timeline_can_be_limited_to_the_map_view(live_server, page, demo):
+    page, _ = page
+    open_map(page, live_server)
+    assert page.evaluate(LIST_ITEMS) == len(demo)
+    page.locator("#viewport-only").check()
+    in_view = in_view_count(page, live_server)
+    wait_until(page, "n => document.querySelectorAll('#timeline .timeline-item').length === n", in_view)
+    assert in_view < len(demo)
+    assert state(page)["vp"] == "1"
+
+
+def test_play_slides_the_window_through_time(live_server, page, demo):
+    page, _ = page
+    open_map(page, live_server, "?start=2024-06-01&end=2024-07-31")
+    page.locator("#play").click()
+    wait_until(
+        page, "() => (new URLSearchParams(location.search).get('start') || '') > '2024-06-01'", timeout=10
+    )
+    start = state(page)["start"]
+    wait_until(page, "s => new URLSearchParams(location.search).get('start') > s", start, timeout=10)
+    page.locator("#play").click()  # pause
+    assert page.locator("#play").get_attribute("aria-pressed") == "false"
+    # The window keeps its width while it slides.
+    from datetime import date
+
+    s, e = state(page)["start"], state(page)["end"]
+    assert abs((date.fromisoformat(e) - date.fromisoformat(s)).days - 60) <= 2
+
+
+def test_event_page_in_the_browser_is_inert_for_hostile_text(live_server, page):
+    from helpers import XSS_PAYLOADS, feature
+
+    from timeline.db import db
+    from timeline.importer import import_collection
+
+    payload = " ".join(XSS_PAYLOADS)
+    source = {"url": "https://example.org/", "outlet": payload, "title": payload}
+    hostile = feature("xss-page", title=payload, description=payload, place=payload, actors=[payload],
+                      sources=[source])  # fmt: skip
+    with live_server.app.app_context():
+        import_collection(db.session, {"type": "FeatureCollection", "features": [hostile]})
+    page, recorder = page
+    page.goto(live_server.url + "/events/xss-page")
+    page.wait_for_selector(".event-map .leaflet-container")
+    assert page.locator("h1").inner_text() == payload
+    page.wait_for_timeout(300)
+    assert recorder.dialogs == [] and recorder.errors == []
+    assert page.evaluate("document.querySelectorAll('article img, article svg').length") == 0
+    assert only_local(recorder.requests) == []
