@@ -1,7 +1,6 @@
 """GeoJSON export and import: streamed downloads, the CLI, round trips and all-or-nothing imports."""
 
 import json
-import shutil
 
 import pytest
 from helpers import XSS_PAYLOADS, feature, square
@@ -69,7 +68,7 @@ def comparable(features):
 
 
 def test_export_then_import_into_an_empty_database_reproduces_the_events(
-    app, runner, tmp_path, migrated_template
+    app, runner, tmp_path, fresh_database
 ):
     source = write(tmp_path / "in.geojson", RICH)
     assert runner.invoke(args=["import", str(source)]).exit_code == 0
@@ -78,9 +77,8 @@ def test_export_then_import_into_an_empty_database_reproduces_the_events(
     assert result.exit_code == 0, result.output
     first = json.loads(exported.read_text(encoding="utf-8"))
 
-    empty = tmp_path / "empty.sqlite"
-    shutil.copy(migrated_template, empty)
-    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{empty}", "SECRET_KEY": "x"})
+    empty = fresh_database("empty")
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty, "SECRET_KEY": "x"})
     other_runner = other.test_cli_runner()
     assert other_runner.invoke(args=["import", str(exported)]).exit_code == 0
     again = tmp_path / "again.geojson"

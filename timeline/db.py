@@ -1,8 +1,11 @@
-"""The one SQLAlchemy handle, and the SQLite settings that make the embedded default safe.
+"""The one SQLAlchemy handle, and the per-backend settings that make both backends behave alike.
 
 SQLite is the default store, so it gets what a server database gives for free: WAL so readers never
 block the writer, a busy timeout instead of "database is locked" errors, FULL sync so acknowledged
 commits survive power loss, and foreign keys switched on.
+
+PostgreSQL (with PostGIS, for deployments that scale out) gets the one thing SQLite gives for free:
+writers take turns (see :func:`writing`), so a stale edit is a clean 409 on both backends.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql.base import ischema_names as postgresql_type_names
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.types import UserDefinedType
 
 from geodata.geometry import geometry_intersects_box
 
@@ -28,6 +33,11 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+# Any constant will do: the key of the PostgreSQL advisory lock every writer takes (see writing()).
+WRITE_LOCK_KEY = 0x71_6D_6C_6E
+# How long a writer waits for its turn before giving up; SQLite's busy_timeout below is the same.
+WRITE_WAIT_SECONDS = 10
 
 
 def _intersects_sql(
@@ -48,7 +58,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={WRITE_WAIT_SECONDS * 1000}")
     if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
@@ -59,6 +69,14 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_function("tl_intersects", 5, _intersects_sql, deterministic=True)
     # SQLite's lower() folds ASCII only; the story's text is German, Russian and Ukrainian too.
     dbapi_connection.create_function("tl_casefold", 1, _casefold_sql, deterministic=True)
+
+
+@event.listens_for(Engine, "do_connect")
+def _connect_timeout(dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+    """A server that does not answer must not hang requests (and /healthz) forever: 5 s, unless the
+    URL says otherwise (``?connect_timeout=…``)."""
+    if dialect.name == "postgresql":
+        cparams.setdefault("connect_timeout", 5)
 
 
 @event.listens_for(Engine, "begin")
@@ -75,13 +93,25 @@ def _begin(connection: Any) -> None:
 
 @contextmanager
 def writing(session: Session) -> Iterator[None]:
-    """One all-or-nothing write transaction, holding SQLite's write lock from its first statement."""
+    """One all-or-nothing write transaction, holding the database's write lock from its first statement.
+
+    On SQLite that is BEGIN IMMEDIATE. On PostgreSQL it is a transaction-scoped advisory lock, so
+    writers take turns there too: each one reads the rows it checks (versions, category slugs) only
+    after the previous writer committed. Without it, two writers could both pass a version check (one
+    then failing with StaleDataError), both create the same new category (a unique violation), or
+    lock rows in opposite orders (a deadlock): each a 500 instead of a 409 or a clean save. Readers
+    never wait for this lock. A writer that cannot get its turn within WRITE_WAIT_SECONDS fails with
+    an OperationalError, which the app answers with 503 (see serving.py), as SQLite's busy timeout.
+    """
     if isinstance(session, scoped_session):
         session = session()
     if session.in_transaction():
         session.commit()  # end the read snapshot this request may hold
-    session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+    connection = session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
     try:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{WRITE_WAIT_SECONDS}s'")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
         yield
         session.commit()
     except BaseException:
@@ -89,6 +119,42 @@ def writing(session: Session) -> Iterator[None]:
         raise
 
 
-def include_object(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
-    """Alembic autogenerate filter: the SQLite R*Tree is a virtual table the models do not describe."""
-    return not (type_ == "table" and (name or "").startswith("event_rtree"))
+class PostgisGeometry(UserDefinedType[Any]):
+    """PostGIS's ``geometry`` type, named so that reflecting ``events.geom`` (Alembic's comparison,
+    ``timeline db check``) knows it instead of warning "Did not recognize type 'geometry'"."""
+
+    cache_ok = True
+
+    def __init__(self, *_typmod: Any):
+        """Reflection passes the column's type modifiers (``Geometry``, ``4326``); they are not needed."""
+
+    def get_col_spec(self) -> str:
+        return "geometry"
+
+
+postgresql_type_names.setdefault("geometry", PostgisGeometry)
+
+
+# What the migrations add for one backend only and the models leave out on purpose: the SQLite R*Tree
+# (0001) and, on PostgreSQL, the PostGIS geometry and GiST indexes (0003) and PostGIS's own table.
+BACKEND_ONLY_TABLES = ("event_rtree", "spatial_ref_sys")
+BACKEND_ONLY_COLUMNS = (("events", "geom"),)
+BACKEND_ONLY_INDEXES = ("ix_events_geom", "ix_events_days")
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic comparison filter (autogenerate, ``timeline db check``, the drift test).
+
+    Hides the backend-specific objects listed above, and only when they exist in the database
+    but not in the models, so a model that came to define one of them would still be compared.
+    """
+    name = name or ""
+    if not reflected or compare_to is not None:
+        return True
+    if type_ == "table":
+        return not name.startswith(BACKEND_ONLY_TABLES)
+    if type_ == "column":
+        return (obj.table.name, name) not in BACKEND_ONLY_COLUMNS
+    if type_ == "index":
+        return name not in BACKEND_ONLY_INDEXES
+    return True

@@ -7,6 +7,13 @@ see published events only" is written once.
 On SQLite a viewport or time window is answered through the ``event_rtree`` R*Tree (lon, lat and
 day; created by the migrations) instead of a table scan. The R*Tree stores 32-bit floats rounded
 outwards, so its answer is a superset and the exact comparisons on the table's own columns follow.
+
+On PostgreSQL the database does the spatial work: ``events.geom`` (PostGIS, SRID 4326, computed
+from the GeoJSON by migration 0003 and GiST-indexed) is tested with ST_Intersects against the box,
+and a time window is also an overlap test (``&&``) on the GiST-indexed range of the event's days.
+``geom`` is not in the models (SQLite has no such column): refer to it as :data:`EVENT_GEOM`, and only
+when the dialect is ``postgresql``. Text search calls ``tl_casefold`` on both backends (a Python
+function on SQLite, an SQL function from migration 0003 on PostgreSQL), so it folds case alike.
 """
 
 from __future__ import annotations
@@ -17,7 +24,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, column, func, or_, select, table
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    cast,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from geodata.dates import DateError, parse_partial_date
@@ -39,6 +59,11 @@ _rtree = table(
     column("min_day"),
     column("max_day"),
 )
+
+
+# PostgreSQL only: the PostGIS geometry of an event (see the module docstring).
+EVENT_GEOM = literal_column("events.geom")
+SRID = 4326
 
 
 class ArgSource(Protocol):
@@ -182,7 +207,11 @@ def _conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
     boxes = _boxes(f.bbox) if f.bbox else []
     if dialect == "sqlite" and (boxes or f.start or f.end):
         conds.append(Event.pk.in_(_rtree_candidates(boxes, f.start, f.end)))
-    if boxes:
+    if dialect == "postgresql" and (f.start or f.end):
+        conds.append(_days_overlap(f.start, f.end))
+    if boxes and dialect == "postgresql":
+        conds.append(or_(*(_st_intersects(b) for b in boxes)))
+    elif boxes:
         conds.append(or_(*(_box_condition(b) for b in boxes)))
     # An event overlaps the window when it starts before the window ends and ends after it starts.
     if f.end:
@@ -201,7 +230,7 @@ def _conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
 def _text_condition(text: str, dialect: str) -> ColumnElement[bool]:
     """Case-insensitive substring match in title, description or place; LIKE wildcards are literal."""
     columns = (Event.title, Event.description, Event.place)
-    if dialect == "sqlite":
+    if dialect in ("sqlite", "postgresql"):
         pattern = "%" + _escape_like(text.casefold()) + "%"
         return or_(*(func.tl_casefold(col).like(pattern, escape="\\") for col in columns))
     pattern = "%" + _escape_like(text) + "%"
@@ -230,6 +259,22 @@ def _box_condition(box: tuple[float, float, float, float]) -> ColumnElement[bool
     # A point inside the box is a hit; a line or area whose box merely overlaps needs the exact test.
     exact = or_(Event.geometry_type == "Point", func.tl_intersects(Event.geometry, *box) == 1)
     return and_(overlaps, exact)
+
+
+def _st_intersects(box: tuple[float, float, float, float]) -> ColumnElement[bool]:
+    """PostGIS's exact test against the box; its bounding-box step (&&) uses the GiST index."""
+    return func.ST_Intersects(EVENT_GEOM, func.ST_MakeEnvelope(*box, SRID), type_=Boolean)
+
+
+def _days_overlap(start: date | None, end: date | None) -> ColumnElement[bool]:
+    """The event's days overlap the window, in the form the GiST index on that range answers.
+
+    A missing bound is NULL, which a range reads as unbounded. The plain comparisons on
+    first_day/last_day stay beside it, so both backends apply literally the same condition.
+    """
+    days = func.daterange(Event.first_day, Event.last_day, "[]")
+    window = func.daterange(cast(start, Date), cast(end, Date), "[]")
+    return days.op("&&")(window)
 
 
 def _rtree_candidates(

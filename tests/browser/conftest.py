@@ -8,9 +8,8 @@ dialog is recorded so tests can prove no injected script ran.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,10 +42,10 @@ class PageRecorder:
 
 
 @pytest.fixture
-def live_server(migrated_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
-    path = tmp_path / "live.sqlite"
-    shutil.copy(migrated_template, path)
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "live"})
+def live_server(fresh_database: Callable[..., str]) -> Iterator[LiveServer]:
+    """The app served over HTTP on a fresh database of the backend under test (see tests/conftest.py)."""
+    url = fresh_database("live")
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "live"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
