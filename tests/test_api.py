@@ -325,3 +325,14 @@ def test_validate_needs_json_and_a_sane_size(app, client):
     response = client.post("/api/validate", data="[" + "1," * 1000 + "1]", content_type="application/json")
     assert response.status_code == 413
     assert response.get_json()["error"] == "request entity too large"
+
+
+def test_summary_view_trims_features_to_what_drawing_needs(client, story):
+    body = client.get("/api/events?view=summary&limit=2").get_json()
+    props = body["features"][0]["properties"]
+    assert set(props) == {"title", "lang", "start", "end", "date_precision", "category", "confidence", "place"}
+    assert body["features"][0]["geometry"]["type"] == "Point"
+    nxt = [link["href"] for link in body["links"] if link["rel"] == "next"][0]
+    assert "view=summary" in nxt
+    response = client.get("/api/events?view=everything")
+    assert response.status_code == 400 and response.get_json()["parameter"] == "view"

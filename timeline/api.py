@@ -13,12 +13,23 @@ from . import aggregates
 from .aggregates import parse_zoom
 from .auth import is_editor
 from .db import db
-from .features import event_to_feature
+from .features import event_to_feature, event_to_summary
 from .importer import ImportRejected, check_collection, load_json
 from .models import Category
-from .queries import EventFilter, check_categories, count_events, filtered_events, get_event, parse_filters
+from .queries import (
+    BadParameter,
+    EventFilter,
+    check_categories,
+    count_events,
+    filtered_events,
+    get_event,
+    parse_filters,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+# ``view=summary`` trims each feature to what drawing it needs (the map page's requests).
+VIEWS = {"full": event_to_feature, "summary": event_to_summary}
 
 
 @bp.get("/events")
@@ -27,24 +38,29 @@ def list_events() -> Response:
     f = parse_filters(request.args)
     f.include_drafts = is_editor()
     check_categories(db.session, f)
+    view = request.args.get("view", "full")
+    if view not in VIEWS:
+        raise BadParameter("view", f"must be one of {', '.join(VIEWS)}, got {view!r}")
     events = db.session.scalars(filtered_events(db.session, f)).all()
     matched = count_events(db.session, f)
     body: dict[str, Any] = {
         "type": "FeatureCollection",
-        "features": [event_to_feature(e) for e in events],
+        "features": [VIEWS[view](e) for e in events],
         "numberMatched": matched,
         "numberReturned": len(events),
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _paging_links(f, matched),
+        "links": _paging_links(f, matched, view),
     }
     response = jsonify(body)
     response.mimetype = "application/geo+json"
     return response
 
 
-def _paging_links(f: EventFilter, matched: int) -> list[dict[str, str]]:
+def _paging_links(f: EventFilter, matched: int, view: str) -> list[dict[str, str]]:
     def link(rel: str, offset: int) -> dict[str, str]:
         args = [*f.query_args(), ("limit", str(f.limit)), ("offset", str(offset))]
+        if view != "full":
+            args.append(("view", view))
         href = url_for("api.list_events", _external=True) + "?" + urlencode(args)
         return {"rel": rel, "type": "application/geo+json", "href": href}
 

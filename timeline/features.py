@@ -121,6 +121,17 @@ def event_to_feature(event: Event) -> dict[str, Any]:
     }
 
 
+# What a map or timeline needs to draw and label an event; the rest is fetched when it is opened.
+SUMMARY_PROPERTIES = ("title", "lang", "start", "end", "date_precision", "category", "confidence", "place")
+
+
+def event_to_summary(event: Event) -> dict[str, Any]:
+    """The Feature with only the properties needed to draw it (a fifth of the bytes)."""
+    feature = event_to_feature(event)
+    feature["properties"] = {k: feature["properties"][k] for k in SUMMARY_PROPERTIES}
+    return feature
+
+
 def feature_content(event: Event) -> dict[str, Any]:
     """What a person would call the event's content: its feature without server bookkeeping.
 

@@ -21,7 +21,7 @@
 
   const MAP_LIMIT = 1000; // more than this in view: clusters instead of events
   const MARKER_CLUSTER_FROM = 200; // this many points or more: group overlapping ones on the client
-  const TIMELINE_LIMIT = 2000;
+  const TIMELINE_LIMIT = 1000;
   const DAY = 86400000;
 
   function t(key, params) {
@@ -239,7 +239,7 @@
   map.createPane("basemap").style.zIndex = 250;
   const eventsLayer = L.layerGroup().addTo(map);
   const layers = new Map(); // event id -> Leaflet layer
-  const loaded = new Map(); // event id -> feature (map or timeline)
+  const full = new Map(); // event id -> the whole feature, fetched when it is opened
 
   function baseStyle(feature) {
     const colour = categoryOf(feature.properties.category).colour;
@@ -484,11 +484,11 @@
       if (from !== "list" && !String(from).startsWith("restore")) item.scrollIntoView({ block: "nearest" });
     }
     if (items.get(id)) timeline.setSelection([id], { focus: from !== "timeline", animation: false });
-    let feature = loaded.get(id);
+    let feature = full.get(id);
     if (!feature) {
       try {
         feature = await getJSON(`${script.dataset.api}/${encodeURIComponent(id)}`);
-        loaded.set(id, feature);
+        full.set(id, feature);
       } catch (e) {
         state.sel = null;
         writeUrl(false);
@@ -511,25 +511,27 @@
   /* ---------------------------------------------------------------- loading by view */
 
   let total = null;
+  /** Count first (cheap, from the cluster endpoint); draw events one by one only when few enough. */
   async function refreshMap() {
     const mine = ++generation;
     const params = filterParams({ bbox: true });
-    params.set("limit", String(MAP_LIMIT));
+    params.set("zoom", String(map.getZoom()));
     try {
-      const page = await getJSON(`${script.dataset.api}?${params}`);
+      const cells = await getJSON(`${script.dataset.clusters}?${params}`);
       if (mine !== generation) return;
-      if (page.numberMatched > MAP_LIMIT) {
-        params.delete("limit");
-        params.set("zoom", String(map.getZoom()));
-        const cells = await getJSON(`${script.dataset.clusters}?${params}`);
-        if (mine !== generation) return;
+      const matched = cells.numberMatched;
+      if (matched > MAP_LIMIT) {
         drawClusters(cells);
       } else {
-        for (const f of page.features) loaded.set(f.id, f);
+        params.delete("zoom");
+        params.set("limit", String(MAP_LIMIT));
+        params.set("view", "summary");
+        const page = await getJSON(`${script.dataset.api}?${params}`);
+        if (mine !== generation) return;
         drawFeatures(page.features);
       }
-      if (total === null) total = (await getJSON(`${script.dataset.api}?limit=1`)).numberMatched;
-      $("status").textContent = t("count", { visible: numbers.format(page.numberMatched), total: numbers.format(total) });
+      if (total === null) total = (await getJSON(`${script.dataset.clusters}?zoom=0`)).numberMatched;
+      $("status").textContent = t("count", { visible: numbers.format(matched), total: numbers.format(total) });
       if (state.vp) refreshTimelineData();
     } catch (e) {
       $("status").textContent = t("failed");
@@ -538,16 +540,25 @@
   }
 
   let timelineGeneration = 0;
+  /** The timeline's items: every matching event (in the map view if asked), or, when there are too
+   * many for a timeline to show, those in the current window, up to a limit. */
   async function refreshTimelineData() {
     const mine = ++timelineGeneration;
-    // The window is what the timeline shows, so its data is not cut by the window itself.
     const params = filterParams({ bbox: state.vp, window: false });
-    params.set("limit", String(TIMELINE_LIMIT));
     try {
+      params.set("zoom", "0");
+      let matched = (await getJSON(`${script.dataset.clusters}?${params}`)).numberMatched;
+      params.delete("zoom");
+      if (matched > TIMELINE_LIMIT && (state.start || state.end)) {
+        if (state.start) params.set("start", state.start);
+        if (state.end) params.set("end", state.end);
+      }
+      params.set("limit", String(TIMELINE_LIMIT));
+      params.set("view", "summary");
       const page = await getJSON(`${script.dataset.api}?${params}`);
       if (mine !== timelineGeneration) return;
-      for (const f of page.features) loaded.set(f.id, f);
-      drawTimeline(page.features, page.numberMatched);
+      matched = page.numberMatched;
+      drawTimeline(page.features, matched);
     } catch (e) {
       console.error(e);
     }

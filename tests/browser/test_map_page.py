@@ -170,7 +170,7 @@ def test_hostile_text_stays_inert_everywhere(live_server, page):
     page.wait_for_selector("#timeline .timeline-item")
     for i, payload in enumerate(XSS_PAYLOADS):
         page.locator(f'#timeline button[data-id="xss-{i}"]').click()
-        assert page.locator("#details h2").inner_text() == payload
+        wait_until(page, "t => document.querySelector('#details h2')?.textContent === t", payload)
         assert payload in page.locator("#details .description").inner_text()
         # Hover shows the tooltip built from a text node.
     page.locator("path.event-feature").first.hover()
