@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, insert, inspect, select, text
+from sqlalchemy import create_engine, event, insert, inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from timeline.features import apply_event_data, parse_feature
@@ -39,6 +39,7 @@ SEED = 20241111
 # Bump when the generated rows change, so cached databases built by older code are not reused.
 GENERATOR_VERSION = 1
 BATCH = 10_000
+CACHE = Path(__file__).resolve().parent / "data"  # git-ignored; databases here may be replaced
 SAMPLE_PER_BATCH = 10
 
 REGION = (33.5, 50.0, 38.5, 52.6)  # min lon, min lat, max lon, max lat
@@ -214,6 +215,7 @@ def _sentence(text: str) -> str:
 
 
 def month_end(year: int, month: int) -> date:
+    """The last day of a month (its events' ``last_day`` at month precision)."""
     return (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
 
 
@@ -281,16 +283,17 @@ def migration_head() -> str:
     return head
 
 
-def existing_events(url: str) -> int | None:
-    """How many events a database at the current migration head holds; None if it is not one."""
+def existing_events(url: str) -> tuple[int, bool]:
+    """How many events the database holds, and whether its schema is at the current migration head."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            if not inspect(conn).has_table("events") or not inspect(conn).has_table("alembic_version"):
-                return None
-            if conn.scalar(text("SELECT version_num FROM alembic_version")) != migration_head():
-                return None
-            return conn.scalar(select(func.count()).select_from(Event.__table__))
+            if not inspect(conn).has_table("events"):
+                return 0, False
+            count = conn.scalar(text("SELECT count(*) FROM events")) or 0
+            if not inspect(conn).has_table("alembic_version"):
+                return count, False
+            return count, conn.scalar(text("SELECT version_num FROM alembic_version")) == migration_head()
     finally:
         engine.dispose()
 
@@ -334,16 +337,17 @@ def absolute_url(url: str) -> str:
 def generate(n: int, url: str) -> float | None:
     """Fill ``url`` with N events; reuse it when it already holds them (None), else return seconds."""
     url = absolute_url(url)
-    found = existing_events(url)
-    if found == n:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    found, current = existing_events(url)
+    if found == n and current:
         return None
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+    if database and Path(database).resolve().is_relative_to(CACHE):
         for suffix in ("", "-wal", "-shm"):  # a partial or stale cache: start again from nothing
-            Path(parsed.database + suffix).unlink(missing_ok=True)
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    elif found:
-        raise SystemExit(f"{url} holds {found} events, not {n}; give an empty database")
+            Path(database + suffix).unlink(missing_ok=True)
+    elif found:  # never delete a database we did not make
+        raise SystemExit(f"{url} holds {found:,} events; generate into an empty one or under {CACHE}")
     started = time.perf_counter()
     migrate(url)
     engine = create_engine(url)
@@ -352,7 +356,6 @@ def generate(n: int, url: str) -> float | None:
     with engine.connect() as conn:
         conn.execute(insert(Category.__table__), load_categories())
         conn.commit()
-        print(f"  synchronous={conn.exec_driver_sql('PRAGMA synchronous').scalar()}", file=sys.stderr)
         insert_all(conn, n, Generator(), random.Random(SEED + 1))
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -194,9 +194,7 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
             "reference: filtered_events with events NOT INDEXED (R*Tree drives)": variants["rtree"][0],
             "baseline: full scan (NOT INDEXED, no R*Tree)": variants["scan"][0],
             "baseline: date index only": variants["date"][0],
-            "ours: filtered_events, no filter, limit 1000 (page's first request)": ours_sql(
-                session, everything
-            ),
+            "ours: filtered_events, no filter, limit 1000": ours_sql(session, everything),
             "ours: count_events, no filter": ours_sql(session, everything, count=True),
             "ours: export (iter_events, drafts included)": ours_sql(
                 session, EventFilter(limit=None, include_drafts=True)
@@ -279,7 +277,7 @@ def bench_http(app: Flask, reps: int, direct_median: float, matched: list[int]) 
         ),
         Row("b1 same, p95 — vs direct call median (a1)", http[1], direct_median),
         Row(
-            f"b2 GET /api/events?limit=1000, page's first request (n={len(first_page)}) "
+            f"b2 GET /api/events?limit=1000, no filter (n={len(first_page)}) "
             f"— vs GET /api/categories (n={len(floor)})",
             median_p95(first_page)[0],
             median_p95(floor)[0],
@@ -349,9 +347,12 @@ def bench_export(db_path: Path, n_events: int, skip_geopandas_above: int) -> tup
 def bench_page_weight(app: Flask) -> tuple[list[Row], list[tuple[str, int]]]:
     """(d) bytes of the page and of what it loads: our own files and API calls vs vendor + basemap."""
     client = app.test_client()
-    html = client.get("/").get_data(as_text=True)
+    page = client.get("/")
+    html = page.get_data(as_text=True)
     script = re.search(r'<script id="app-script"[^>]*>', html)
-    assert script, "the page has no app-script tag"
+    if page.status_code != 200 or not script:
+        warn(f"d: GET / answered {page.status_code} without the app-script tag; page weight skipped")
+        return [], []
     attrs = dict(re.findall(r'data-([a-z]+)="([^"]*)"', script.group(0)))
     tags = re.findall(r"<(?:script|link)\b[^>]*>", html)  # what the browser loads, not <a> links
     urls = [m.group(1) for t in tags if (m := re.search(r'(?:src|href)="(/[^/"][^"]*)"', t))]
@@ -384,7 +385,8 @@ def bench_page_weight(app: Flask) -> tuple[list[Row], list[tuple[str, int]]]:
     pages = max(math.ceil(matched / 1000), 1)
     rows.append(
         Row(
-            f"d every event page app.js fetches ({pages:,} requests, estimated) — vs vendor+basemap total",
+            f"d every event through /api/events paging ({pages:,} requests of 1000, estimated) "
+            "— vs vendor+basemap total",
             first * pages,
             vendor_total,
             "bytes",
@@ -437,6 +439,14 @@ def machine() -> dict[str, str]:
         "python": sys.version.split()[0],
         "sqlite": sqlite3.sqlite_version,
         "sqlalchemy": sqlalchemy.__version__,
+        "load": "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg()),
+        "code": subprocess.run(  # noqa: S603
+            ["git", "-C", str(BENCH), "describe", "--always", "--dirty"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        or "unknown",
     }
 
 
@@ -492,9 +502,9 @@ def main() -> None:
     rows += export_rows
     weight_rows, vendor = bench_page_weight(app)
     rows += weight_rows
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started - (generated or 0.0)
 
-    info = machine()
+    info = machine()  # its load average covers the run's last 1, 5 and 15 minutes
     command = (
         "make bench"
         if n == 1_000_000 and not args.db
@@ -508,11 +518,12 @@ def main() -> None:
     lines = [
         f"## N = {n:,} events",
         "",
-        f"- date: {info['date']}; command: `{command}`",
-        f"- machine: {info['cpu']}, nproc {info['nproc']}, RAM {info['ram']}",
+        f"- date: {info['date']}; code: `{info['code']}`; command: `{command}`",
+        f"- machine: {info['cpu']}, nproc {info['nproc']}, RAM {info['ram']}; "
+        f"load average at the end (1/5/15 min): {info['load']} (other work on the machine skews timings)",
         f"- versions: Python {info['python']}, SQLite {info['sqlite']}, SQLAlchemy {info['sqlalchemy']}"
         + "".join(f", {k} {v}" for k, v in versions.items()),
-        f"- data generation: {gen_text}; benchmark run: {elapsed:.0f} s; {args.reps} query windows "
+        f"- data generation: {gen_text}; benchmark run after it: {elapsed:.0f} s; {args.reps} query windows "
         f"(0.5°×0.26° × one month, seed {SEED}); whole-table timings stop after ~{SLOW_BUDGET_S:.0f} s "
         "(their n is shown)",
         *(f"- **warning:** {w}" for w in WARNINGS),
