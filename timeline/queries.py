@@ -29,6 +29,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Select,
+    String,
     and_,
     cast,
     column,
@@ -201,11 +202,16 @@ def _int_param(name: str, value: str, lowest: int, highest: int | None) -> int:
 
 
 def _conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
+    boxes = _boxes(f.bbox) if f.bbox else []
+    use_rtree = dialect == "sqlite" and bool(boxes or f.start or f.end)
+    # With the R*Tree in play, the plan must start from its hits and fetch events by rowid. Left to
+    # itself, SQLite prefers the (status, first_day) index and walks every event before the window's
+    # end (10x slower at a million events), so the other columns are made unindexable (`col || ''`).
+    col = _unindexed if use_rtree else _as_is
     conds: list[ColumnElement[bool]] = [Event.deleted_at.is_(None)]
     if not f.include_drafts:
-        conds.append(Event.status == "published")
-    boxes = _boxes(f.bbox) if f.bbox else []
-    if dialect == "sqlite" and (boxes or f.start or f.end):
+        conds.append(col(Event.status) == "published")
+    if use_rtree:
         conds.append(Event.pk.in_(_rtree_candidates(boxes, f.start, f.end)))
     if dialect == "postgresql" and (f.start or f.end):
         conds.append(_days_overlap(f.start, f.end))
@@ -215,16 +221,25 @@ def _conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
         conds.append(or_(*(_box_condition(b) for b in boxes)))
     # An event overlaps the window when it starts before the window ends and ends after it starts.
     if f.end:
-        conds.append(Event.first_day <= f.end)
+        conds.append(col(Event.first_day) <= f.end.isoformat() if use_rtree else Event.first_day <= f.end)
     if f.start:
-        conds.append(Event.last_day >= f.start)
+        conds.append(col(Event.last_day) >= f.start.isoformat() if use_rtree else Event.last_day >= f.start)
     if f.categories:
-        conds.append(Event.category_slug.in_(f.categories))
+        conds.append(col(Event.category_slug).in_(f.categories))
     if f.confidences:
-        conds.append(Event.confidence.in_(f.confidences))
+        conds.append(col(Event.confidence).in_(f.confidences))
     if f.text:
         conds.append(_text_condition(f.text, dialect))
     return conds
+
+
+def _as_is(expr: Any) -> Any:
+    return expr
+
+
+def _unindexed(expr: Any) -> Any:
+    """The same value, in a form SQLite cannot answer from an index (dates compare as ISO text)."""
+    return cast(expr, String).concat("")
 
 
 def _text_condition(text: str, dialect: str) -> ColumnElement[bool]:
