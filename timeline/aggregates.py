@@ -1,10 +1,16 @@
 """Counts instead of events: clusters per map grid cell, and events per week.
 
 A map cannot show a million markers, and the page should not download them: for a dense view the
-server answers with one point per grid cell (its count, centre of mass and extent), sized for the
-zoom level so a cell is about a quarter of a 256-pixel map tile. The density strip above the
-timeline gets the number of events per week. Both honour exactly the same filters as the event
-list, through the query module's conditions.
+server answers with one point per grid cell (its count, centre of mass and extent), cells being a
+quarter of a 256-pixel tile at the requested zoom. The density strip above the timeline gets the
+number of events per week. Both honour the same filters as the event list.
+
+Two ways to count, with the same answer:
+- from the rows, through the query module's conditions (any filter);
+- from the counts that database triggers keep per cell and per week (migration 0004), when the
+  question is one those counts can answer exactly: no time window or text search, zoom at most
+  10, and a viewport that holds every matching event anyway (the whole-extent view). Events larger
+  than a cell are not in the cell counts; they are counted from the rows (few, and indexed).
 """
 
 from __future__ import annotations
@@ -13,17 +19,24 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select, text
 from sqlalchemy.orm import Session
 
-from .models import Event
+from .models import Event, EventCellCount, EventWeekCount
 from .queries import EPOCH, BadParameter, EventFilter, conditions
 
 CELLS_PER_TILE = 4
 MAX_ZOOM = 22
+BASE_ZOOM = 10
+BASE_CELL = 360.0 / (2**BASE_ZOOM * CELLS_PER_TILE)  # must equal CELL in migration 0004
+# The partial index ix_events_large (migration 0004) answers exactly this condition.
+LARGE = text(
+    "deleted_at IS NULL AND NOT "
+    f"((max_lon - min_lon) < {BASE_CELL!r} AND (max_lat - min_lat) < {BASE_CELL!r})"
+)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cluster:
     count: int
     lon: float
@@ -37,11 +50,19 @@ class Cluster:
             "properties": {"count": self.count, "bbox": [round(v, 6) for v in self.bbox]},
         }
 
+    def merge(self, other: Cluster) -> None:
+        total = self.count + other.count
+        self.lon = (self.lon * self.count + other.lon * other.count) / total
+        self.lat = (self.lat * self.count + other.lat * other.count) / total
+        a, b = self.bbox, other.bbox
+        self.bbox = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+        self.count = total
+
 
 def parse_zoom(raw: str | None) -> int:
     """The map zoom level a cluster grid is made for (0 = the whole world in one tile)."""
     if raw is None or raw == "":
-        raise BadParameter("zoom", "is required (0-22)")
+        raise BadParameter("zoom", f"is required (0-{MAX_ZOOM})")
     try:
         zoom = int(raw)
     except ValueError:
@@ -52,20 +73,38 @@ def parse_zoom(raw: str | None) -> int:
 
 
 def cell_size(zoom: int) -> float:
-    """Degrees of longitude per grid cell at this zoom."""
+    """Degrees per grid cell at this zoom."""
     return 360.0 / (2**zoom * CELLS_PER_TILE)
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _cell_index(value: Any, offset: float, size: float, dialect: str) -> ColumnElement[int]:
+    """Which cell a coordinate falls in; offset keeps it non-negative, so truncation is floor."""
+    if dialect == "sqlite":
+        return cast((value + offset) / size, Integer)
+    return cast(func.floor((value + offset) / size), Integer)
+
+
 def clusters(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
-    """Matching events grouped into grid cells; counts add up to the number of matching events."""
+    """Matching events grouped into grid cells; the counts add up to the number of matching events."""
+    if zoom <= BASE_ZOOM and not (f.start or f.end or f.text) and _holds_everything(session, f):
+        return _clusters_from_counts(session, f, zoom)
+    return _clusters_from_rows(session, conditions(f, _dialect(session)), zoom)
+
+
+def _clusters_from_rows(session: Session, where: list[Any], zoom: int) -> list[Cluster]:
     size = cell_size(zoom)
+    dialect = _dialect(session)
     lon = (Event.min_lon + Event.max_lon) / 2
     lat = (Event.min_lat + Event.max_lat) / 2
-    # floor() for negative coordinates too: CAST truncates towards zero.
-    cx = cast(func.floor(lon / size), Integer) if _has_floor(session) else _floor(lon / size)
-    cy = cast(func.floor(lat / size), Integer) if _has_floor(session) else _floor(lat / size)
+    cx, cy = _cell_index(lon, 180, size, dialect), _cell_index(lat, 90, size, dialect)
     stmt = (
         select(
+            cx,
+            cy,
             func.count(),
             func.avg(lon),
             func.avg(lat),
@@ -74,39 +113,104 @@ def clusters(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
             func.max(Event.max_lon),
             func.max(Event.max_lat),
         )
-        .where(*conditions(f, session.get_bind().dialect.name))
+        .where(*where)
         .group_by(cx, cy)
     )
-    return [Cluster(n, x, y, (a, b, c, d)) for n, x, y, a, b, c, d in session.execute(stmt)]
+    return [Cluster(n, x, y, (a, b, c, d)) for _, _, n, x, y, a, b, c, d in session.execute(stmt)]
 
 
-def _has_floor(session: Session) -> bool:
-    return session.get_bind().dialect.name != "sqlite"
+def _key_conditions(model: Any, f: EventFilter) -> list[Any]:
+    conds = [model.n > 0]
+    if not f.include_drafts:
+        conds.append(model.status == "published")
+    if f.categories:
+        conds.append(model.category_slug.in_(f.categories))
+    if f.confidences:
+        conds.append(model.confidence.in_(f.confidences))
+    return conds
 
 
-def _floor(expr: Any) -> Any:
-    """floor() in plain SQL for SQLite builds without the math functions."""
-    truncated = cast(expr, Integer)
-    return truncated - (expr < truncated).cast(Integer)
+def _large_rows(f: EventFilter) -> list[Any]:
+    """Conditions for the matching events too large for the cell counts (no bbox: see callers)."""
+    unbounded = EventFilter(
+        categories=f.categories, confidences=f.confidences, include_drafts=f.include_drafts, limit=None
+    )
+    return [LARGE, *conditions(unbounded, "")]
+
+
+def _holds_everything(session: Session, f: EventFilter) -> bool:
+    """Whether the viewport holds every matching event whole (so it filters nothing)."""
+    if f.bbox is None:
+        return True
+    box = f.bbox
+    if box.min_lon > box.max_lon:
+        return False  # across the antimeridian: leave it to the rows
+    c = EventCellCount
+    cells = session.execute(
+        select(func.min(c.cx), func.max(c.cx), func.min(c.cy), func.max(c.cy)).where(*_key_conditions(c, f))
+    ).one()
+    extent = (
+        func.min(Event.min_lon),
+        func.min(Event.min_lat),
+        func.max(Event.max_lon),
+        func.max(Event.max_lat),
+    )
+    large = session.execute(select(*extent).where(*_large_rows(f))).one()
+    extents = []
+    if cells[0] is not None:
+        # A small event lies within half a cell of its cell.
+        half = BASE_CELL / 2
+        west, south = cells[0] * BASE_CELL - 180 - half, cells[2] * BASE_CELL - 90 - half
+        east, north = (cells[1] + 1) * BASE_CELL - 180 + half, (cells[3] + 1) * BASE_CELL - 90 + half
+        extents.append((west, south, east, north))
+    if large[0] is not None:
+        extents.append(large)
+    return all(
+        box.min_lon <= w and box.min_lat <= s and box.max_lon >= e and box.max_lat >= n
+        for w, s, e, n in extents
+    )
+
+
+def _clusters_from_counts(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
+    c = EventCellCount
+    shift = BASE_ZOOM - zoom
+    cx, cy = c.cx.op(">>")(shift), c.cy.op(">>")(shift)
+    stmt = (
+        select(cx, cy, func.sum(c.n), func.sum(c.sum_lon), func.sum(c.sum_lat))
+        .where(*_key_conditions(c, f))
+        .group_by(cx, cy)
+    )
+    size = cell_size(zoom)
+    cells: dict[tuple[int, int], Cluster] = {}
+    for x, y, n, sum_lon, sum_lat in session.execute(stmt):
+        west, south = x * size - 180, y * size - 90
+        half = BASE_CELL / 2
+        bbox = (west - half, south - half, west + size + half, south + size + half)
+        cells[(x, y)] = Cluster(int(n), sum_lon / n, sum_lat / n, bbox)
+    for large in _clusters_from_rows(session, _large_rows(f), zoom):
+        key = (int((large.lon + 180) // size), int((large.lat + 90) // size))
+        if key in cells:
+            cells[key].merge(large)
+        else:
+            cells[key] = large
+    return list(cells.values())
 
 
 def weekly_counts(session: Session, f: EventFilter) -> list[tuple[date, int]]:
-    """Events per week (Monday-based) by the week their interval starts in, oldest first."""
-    day = func.julianday(Event.first_day) - 2440587.5 if _is_sqlite(session) else _pg_days()
-    # 1970-01-01 was a Thursday: shift by 3 days so weeks start on Mondays.
-    week = cast(func.floor((day + 3) / 7), Integer) if not _is_sqlite(session) else _floor((day + 3) / 7)
-    stmt = (
-        select(week, func.count())
-        .where(*conditions(f, session.get_bind().dialect.name))
-        .group_by(week)
-        .order_by(week)
-    )
-    return [(EPOCH + timedelta(days=int(w) * 7 - 3), n) for w, n in session.execute(stmt)]
+    """Matching events per week (Monday-based) by the week their interval starts in, oldest first."""
+    if f.bbox is None and not (f.start or f.end or f.text):
+        w = EventWeekCount
+        stmt = select(w.week, func.sum(w.n)).where(*_key_conditions(w, f)).group_by(w.week).order_by(w.week)
+    else:
+        week = _week_expression(_dialect(session))
+        stmt = (
+            select(week, func.count()).where(*conditions(f, _dialect(session))).group_by(week).order_by(week)
+        )
+    return [(EPOCH + timedelta(days=int(week) * 7 - 3), int(n)) for week, n in session.execute(stmt)]
 
 
-def _is_sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
-def _pg_days() -> Any:
-    return Event.first_day - EPOCH
+def _week_expression(dialect: str) -> ColumnElement[int]:
+    """The week number migration 0004's triggers use: weeks from Monday 1969-12-29."""
+    if dialect == "sqlite":
+        return cast((func.julianday(Event.first_day) - 2440587.5 + 700003) / 7, Integer) - 100000
+    return cast(func.floor(((Event.first_day - EPOCH) + 3) / 7.0), Integer)

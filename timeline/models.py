@@ -183,3 +183,33 @@ class AuditEntry(db.Model):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+
+class EventWeekCount(db.Model):
+    """Live events per week (Monday-based, counted from 1970-01-01) by category, confidence, status.
+
+    Kept by database triggers (migration 0004), never written by the app: see timeline/aggregates.py.
+    """
+
+    __tablename__ = "event_week_counts"
+
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    confidence: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class EventCellCount(db.Model):
+    """Live events smaller than a cell, per grid cell of 360/4096 degrees (kept by triggers)."""
+
+    __tablename__ = "event_cell_counts"
+
+    cx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cy: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    confidence: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    sum_lon: Mapped[float] = mapped_column(Float)
+    sum_lat: Mapped[float] = mapped_column(Float)

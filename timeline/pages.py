@@ -46,6 +46,9 @@ def _ui_text() -> dict[str, str]:
         "reported": gettext("reported"),
         "claimed": gettext("claimed"),
         "per_week": gettext("%(count)s events in the week of %(date)s"),
+        "too_many": gettext(
+            "%(total)s events: pick a period on the timeline, or narrow the filters, to list them."
+        ),
         "more_items": gettext(
             "The timeline shows the first %(shown)s of %(total)s events; narrow the filters to see all."
         ),

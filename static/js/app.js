@@ -413,7 +413,12 @@
       listItems.set(feature.id, item);
       list.append(item);
     }
-    if (total > features.length) list.append(el("li", { class: "muted" }, t("more_items", { shown: numbers.format(features.length), total: numbers.format(total) })));
+    if (total > features.length) {
+      const message = features.length
+        ? t("more_items", { shown: numbers.format(features.length), total: numbers.format(total) })
+        : t("too_many", { total: numbers.format(total) });
+      list.append(el("li", { class: "muted" }, message));
+    }
   }
 
   /* ---------------------------------------------------------------- details */
@@ -549,7 +554,21 @@
       params.set("zoom", "0");
       let matched = (await getJSON(`${script.dataset.clusters}?${params}`)).numberMatched;
       params.delete("zoom");
-      if (matched > TIMELINE_LIMIT && (state.start || state.end)) {
+      if (matched > TIMELINE_LIMIT) {
+        if (!state.start && !state.end) {
+          // Too many for a timeline: show their rhythm (the density strip) over their whole period
+          // and let the visitor pick a stretch of it.
+          drawTimeline([], matched);
+          if (weeks.length) {
+            const first = firstDay(weeks[0].start);
+            const last = new Date(firstDay(weeks[weeks.length - 1].start).getTime() + 7 * DAY);
+            programmaticRange = true;
+            timeline.setWindow(first, last, { animation: false });
+            programmaticRange = false;
+            drawDensity();
+          }
+          return;
+        }
         if (state.start) params.set("start", state.start);
         if (state.end) params.set("end", state.end);
       }
@@ -750,7 +769,8 @@
     syncControls();
     if (next.view) map.setView([next.view.lat, next.view.lon], next.view.z, { animate: false });
     if (first) showNotice(problems);
-    await Promise.all([refreshMap(), refreshTimelineData(), refreshDensity()]);
+    await refreshDensity();
+    await Promise.all([refreshMap(), refreshTimelineData()]);
     if (state.start || state.end) setTimelineWindow();
     drawDensity();
     if (next.sel !== selectedBefore || first) await select(next.sel, next.view ? "restore-view" : "restore");
