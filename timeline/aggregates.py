@@ -9,7 +9,7 @@ Two ways to count, with the same answer:
 - from the rows, through the query module's conditions (any filter);
 - from the counts that database triggers keep per cell and per week (migration 0004), when the
   question is one those counts can answer exactly: no time window or text search, zoom at most
-  10, and a viewport that holds every matching event anyway (the whole-extent view). Events larger
+  8, and a viewport that holds every matching event anyway (the whole-extent view). Events larger
   than a cell are not in the cell counts; they are counted from the rows (few, and indexed).
 """
 
@@ -23,11 +23,11 @@ from sqlalchemy import ColumnElement, Integer, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from .models import Event, EventCellCount, EventWeekCount
-from .queries import EPOCH, BadParameter, EventFilter, conditions
+from .queries import EPOCH, BadParameter, EventFilter, conditions, unindexed
 
 CELLS_PER_TILE = 4
 MAX_ZOOM = 22
-BASE_ZOOM = 10
+BASE_ZOOM = 8
 BASE_CELL = 360.0 / (2**BASE_ZOOM * CELLS_PER_TILE)  # must equal CELL in migration 0004
 # The partial index ix_events_large (migration 0004) answers exactly this condition.
 LARGE = text(
@@ -131,11 +131,19 @@ def _key_conditions(model: Any, f: EventFilter) -> list[Any]:
 
 
 def _large_rows(f: EventFilter) -> list[Any]:
-    """Conditions for the matching events too large for the cell counts (no bbox: see callers)."""
-    unbounded = EventFilter(
-        categories=f.categories, confidences=f.confidences, include_drafts=f.include_drafts, limit=None
-    )
-    return [LARGE, *conditions(unbounded, "")]
+    """Conditions for the matching events too large for the cell counts (no bbox: see callers).
+
+    Only the partial index ix_events_large may answer them (a few rows); the other columns are
+    made unindexable so that SQLite does not walk every published event instead.
+    """
+    conds: list[Any] = [LARGE]
+    if not f.include_drafts:
+        conds.append(unindexed(Event.status) == "published")
+    if f.categories:
+        conds.append(unindexed(Event.category_slug).in_(f.categories))
+    if f.confidences:
+        conds.append(unindexed(Event.confidence).in_(f.confidences))
+    return conds
 
 
 def _holds_everything(session: Session, f: EventFilter) -> bool:

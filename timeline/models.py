@@ -201,7 +201,7 @@ class EventWeekCount(db.Model):
 
 
 class EventCellCount(db.Model):
-    """Live events smaller than a cell, per grid cell of 360/4096 degrees (kept by triggers)."""
+    """Live events smaller than a cell, per grid cell of 360/1024 degrees (kept by triggers)."""
 
     __tablename__ = "event_cell_counts"
 

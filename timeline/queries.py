@@ -207,7 +207,7 @@ def _conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
     # With the R*Tree in play, the plan must start from its hits and fetch events by rowid. Left to
     # itself, SQLite prefers the (status, first_day) index and walks every event before the window's
     # end (10x slower at a million events), so the other columns are made unindexable (`col || ''`).
-    col = _unindexed if use_rtree else _as_is
+    col = unindexed if use_rtree else _as_is
     conds: list[ColumnElement[bool]] = [Event.deleted_at.is_(None)]
     if not f.include_drafts:
         conds.append(col(Event.status) == "published")
@@ -237,7 +237,7 @@ def _as_is(expr: Any) -> Any:
     return expr
 
 
-def _unindexed(expr: Any) -> Any:
+def unindexed(expr: Any) -> Any:
     """The same value, in a form SQLite cannot answer from an index (dates compare as ISO text)."""
     return cast(expr, String).concat("")
 

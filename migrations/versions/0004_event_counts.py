@@ -3,8 +3,8 @@
 The map's whole-extent view and the density strip count every live event; at a million events a
 GROUP BY over the table takes half a second. These two tables hold the counts instead, per
 category, confidence and status, and triggers change them in the same transaction as the event,
-so they are never stale, whichever process wrote. Cells are 360/4096 degrees (a quarter tile at
-zoom 10) and hold only events smaller than a cell; larger ones are counted from the table, through
+so they are never stale, whichever process wrote. Cells are 360/1024 degrees (a quarter tile at
+zoom 8) and hold only events smaller than a cell; larger ones are counted from the table, through
 a partial index. A partial index also lets a plain count of live events read only that index.
 
 Revision ID: 0004
@@ -20,7 +20,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-CELL = 360.0 / 4096  # must equal timeline.aggregates.BASE_CELL
+CELL = 360.0 / 1024  # must equal timeline.aggregates.BASE_CELL
 KEY = ("category_slug", "confidence", "status")
 
 # The same expressions in SQLite and PostgreSQL (the column prefix is NEW./OLD./events.).

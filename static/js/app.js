@@ -19,9 +19,9 @@
   const numbers = new Intl.NumberFormat(locale);
   const $ = (id) => document.getElementById(id);
 
-  const MAP_LIMIT = 1000; // more than this in view: clusters instead of events
+  const MAP_LIMIT = 500; // more than this in view: clusters instead of events
   const MARKER_CLUSTER_FROM = 200; // this many points or more: group overlapping ones on the client
-  const TIMELINE_LIMIT = 1000;
+  const TIMELINE_LIMIT = 200;
   const DAY = 86400000;
 
   function t(key, params) {
