@@ -284,11 +284,23 @@ def fresh_database(
 
 
 @pytest.fixture
-def app(fresh_database: Callable[..., str]) -> Iterator[Flask]:
-    app = create_app(app_config(fresh_database()))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def app_factory() -> Iterator[Callable[..., Flask]]:
+    """Make an app on any database URL (``app_factory(url, **config)``); its pool is closed afterwards."""
+    made: list[Flask] = []
+
+    def _make(url: str, **extra: Any) -> Flask:
+        made.append(create_app(app_config(url, **extra)))
+        return made[-1]
+
+    yield _make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(fresh_database: Callable[..., str], app_factory: Callable[..., Flask]) -> Flask:
+    return app_factory(fresh_database())
 
 
 @pytest.fixture

@@ -41,4 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    from . import serving  # /healthz, and 503 while the database is unreachable
+
+    serving.init_app(app)
     return app
