@@ -64,6 +64,13 @@ bench: $(VENV)/.installed assets
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# PostgreSQL with PostGIS for the [postgis] half of `make test` (as root: installs Debian's packages
+# if missing, starts the cluster, creates the database timeline_test with the extension). Without
+# it those tests skip locally, with the reason; CI (.ci/run) always sets it up.
+.PHONY: postgis
+postgis:
+	.ci/postgis
+
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

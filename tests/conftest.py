@@ -224,16 +224,16 @@ def _postgis_databases() -> PostgisDatabases:
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() != "postgresql":
         pytest.fail(f"TEST_DATABASE_URL must be a postgresql+psycopg:// URL, got {shown}")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     try:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with admin.connect() as connection:
             available = connection.execute(
                 text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
             ).scalar()
-    except Exception as exc:  # any reason the server cannot be used
-        admin.dispose()
-        skip_or_fail(f"PostgreSQL at {shown} is unreachable ({type(exc).__name__}: {exc}); "
-                     "run .ci/run or see README 'Running on PostgreSQL/PostGIS'")  # fmt: skip
+    except Exception as exc:  # any reason the server cannot be used: no driver, refused, bad login
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        skip_or_fail(f"PostgreSQL at {shown} is unreachable ({type(exc).__name__}: {reason}); "
+                     "`make postgis` sets it up (see README, 'Running on PostgreSQL/PostGIS')")  # fmt: skip
     if not available:
         admin.dispose()
         skip_or_fail(f"PostgreSQL at {shown} has no postgis extension (Debian: postgresql-15-postgis-3)")
