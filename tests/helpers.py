@@ -126,3 +126,17 @@ def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15.
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {expression}")
         page.wait_for_timeout(100)
+
+
+def centre_map_on(page: Any, lon: float, lat: float, zoom: int) -> tuple[float, float]:
+    """Centre the page's map on a place and return where it is on screen (to click it)."""
+    return page.evaluate(
+        """([lat, lon, zoom]) => {
+            const map = window[document.getElementById('app-script').dataset.map];
+            map.setView([lat, lon], zoom, {animate: false});
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""",
+        [lat, lon, zoom],
+    )

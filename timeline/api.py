@@ -122,10 +122,7 @@ def validate() -> tuple[Response, int]:
 @bp.get("/clusters")
 def clusters() -> Response:
     """Matching events counted per grid cell for a zoom level (the map's view of dense data)."""
-    f = parse_filters(request.args)
-    f.include_drafts = is_editor()
-    f.limit = None
-    check_categories(db.session, f)
+    f = _counting_filter()
     zoom = parse_zoom(request.args.get("zoom"))
     cells = aggregates.clusters(db.session, f, zoom)
     body = {
@@ -142,9 +139,14 @@ def clusters() -> Response:
 @bp.get("/density")
 def density() -> Response:
     """Matching events per week, for the strip above the timeline."""
+    weeks = aggregates.weekly_counts(db.session, _counting_filter())
+    return jsonify({"bin": "week", "weeks": [{"start": d.isoformat(), "count": n} for d, n in weeks]})
+
+
+def _counting_filter() -> EventFilter:
+    """The request's filters for an endpoint that counts (no paging), drafts for editors only."""
     f = parse_filters(request.args)
     f.include_drafts = is_editor()
     f.limit = None
     check_categories(db.session, f)
-    weeks = aggregates.weekly_counts(db.session, f)
-    return jsonify({"bin": "week", "weeks": [{"start": d.isoformat(), "count": n} for d, n in weeks]})
+    return f

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import only_local, save_screenshot, wait_until
+from helpers import centre_map_on, only_local, save_screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -103,16 +103,7 @@ def test_clicking_a_marker_selects_its_timeline_item(live_server, page, demo):
     open_map(page, live_server)
     target = next(f for f in demo if f["id"] == "kursk-2024-putin-ratification-law")
     lon, lat = target["geometry"]["coordinates"]
-    x, y = page.evaluate(
-        """([lat, lon]) => {
-            const map = window[document.getElementById('app-script').dataset.map];
-            map.setView([lat, lon], 10, {animate: false});
-            const p = map.latLngToContainerPoint([lat, lon]);
-            const box = map.getContainer().getBoundingClientRect();
-            return [box.left + p.x, box.top + p.y];
-        }""",
-        [lat, lon],
-    )
+    x, y = centre_map_on(page, lon, lat, 10)
     wait_until(page, "() => document.querySelectorAll('path.event-feature').length > 0")
     page.wait_for_timeout(300)
     page.mouse.click(x, y)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import XSS_PAYLOADS, feature, only_local, wait_until
+from helpers import XSS_PAYLOADS, centre_map_on, feature, only_local, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -114,16 +114,7 @@ def test_clicking_a_map_feature_highlights_its_timeline_item(live_server, page, 
         if f["geometry"]["type"] == "Point" and coords.count(tuple(f["geometry"]["coordinates"])) == 1
     )
     # Click the marker where Leaflet put it on screen.
-    x, y = page.evaluate(
-        """([lat, lon]) => {
-            const map = window[document.getElementById('app-script').dataset.map];
-            map.setView([lat, lon], 12, {animate: false});
-            const p = map.latLngToContainerPoint([lat, lon]);
-            const box = map.getContainer().getBoundingClientRect();
-            return [box.left + p.x, box.top + p.y];
-        }""",
-        [point["geometry"]["coordinates"][1], point["geometry"]["coordinates"][0]],
-    )
+    x, y = centre_map_on(page, *point["geometry"]["coordinates"], 12)
     page.mouse.click(x, y)
     item = page.locator(f'#timeline .timeline-item:has(button[data-id="{point["id"]}"])')
     wait_until(
