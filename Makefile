@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install assets translations messages migrate demo lint format clean bench
+.PHONY: run serve test install assets translations messages migrate demo lint format clean bench
 
 run: install assets translations migrate demo
 	$(BIN)/timeline run --host $(HOST) --port $(PORT)
@@ -51,6 +51,12 @@ timeline/translations/%/LC_MESSAGES/messages.mo: timeline/translations/%/LC_MESS
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -o timeline/translations/messages.pot .
 	$(BIN)/pybabel update -i timeline/translations/messages.pot -d timeline/translations
+
+# Production serving: gunicorn, workers from the core count (WORKERS=n to choose). Every worker and
+# host is stateless: run as many as you like against one DATABASE_URL with one SECRET_KEY.
+WORKERS ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
+serve: install assets translations migrate
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
 
 migrate: install
 	$(BIN)/timeline db upgrade

@@ -472,6 +472,7 @@ def main() -> None:
         metavar="N",
         help="skip the geopandas export baseline above N events (default 1,000,000)",
     )
+    parser.add_argument("--skip-export", action="store_true", help="leave out (c), the slowest part")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
     n = QUICK_EVENTS if args.quick else args.events
@@ -486,8 +487,12 @@ def main() -> None:
     rows, plans, direct, matched = bench_queries(app, args.reps)
     print("  (b) HTTP", file=sys.stderr)
     rows += bench_http(app, args.reps, direct, matched)
-    export_rows, versions = bench_export(db_path, n, args.skip_geopandas_above)
-    rows += export_rows
+    versions: dict[str, str] = {}
+    if args.skip_export:
+        warn("(c) export left out (--skip-export); see the previous full run")
+    else:
+        export_rows, versions = bench_export(db_path, n, args.skip_geopandas_above)
+        rows += export_rows
     weight_rows, vendor = bench_page_weight(app)
     rows += weight_rows
     print("  (e) the map-and-timeline page", file=sys.stderr)
