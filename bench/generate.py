@@ -263,13 +263,13 @@ def check_sample(row: dict[str, Any], sources: list[dict[str, Any]]) -> None:
             )
 
 
-def migrate(url: str) -> None:
-    """Create the schema the way production does: ``timeline db upgrade`` in a subprocess."""
+def migrate(url: str, command: tuple[str, ...] = ("db", "upgrade")) -> None:
+    """Run a ``timeline`` command on the database the way production does, in a subprocess."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench")}
     timeline = Path(sys.prefix) / "bin" / "timeline"
-    done = subprocess.run([str(timeline), "db", "upgrade"], env=env, capture_output=True, text=True)  # noqa: S603
+    done = subprocess.run([str(timeline), *command], env=env, capture_output=True, text=True)  # noqa: S603
     if done.returncode:
-        raise SystemExit(f"timeline db upgrade failed:\n{done.stderr}")
+        raise SystemExit(f"timeline {' '.join(command)} failed:\n{done.stderr}")
 
 
 def migration_head() -> str:
@@ -360,6 +360,8 @@ def generate(n: int, url: str) -> float | None:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
+    # Rows inserted directly have no cached Feature JSON yet; the app's own command makes them.
+    migrate(url, ("cache-features",))
     seconds = time.perf_counter() - started
     print(f"generated {n:,} events in {seconds:.1f} s ({n / seconds:,.0f} rows/s)", file=sys.stderr)
     return seconds

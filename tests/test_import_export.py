@@ -271,3 +271,34 @@ def test_dry_run_checks_without_storing(app, runner, tmp_path):
     assert result.exit_code == 1
     assert "feature 0 (x): start:" in result.output
     assert count_rows(app, Event) == 0
+
+
+def test_feature_cache_follows_every_kind_of_write(app, client, load, users):
+    """Exports stream the JSON cached with each revision: it must match the mapping after any write."""
+    from helpers import auth
+    from sqlalchemy import delete
+
+    from timeline.features import feature_json
+    from timeline.models import FeatureCache
+
+    load(*RICH)
+    admin = auth(users["admin"]["token"])
+    client.patch(
+        "/api/events/point-day", json={"version": 1, "properties": {"title": "Edited"}}, headers=admin
+    )
+    client.post("/api/events/multi-month/publish", headers=admin)
+    client.delete("/api/events/line-year", headers=admin)
+    client.post("/api/events/line-year/restore", headers=admin)
+    client.patch("/api/events/area-range", json={"version": 1, "properties": {"sources": []}}, headers=admin)
+    with app.app_context():
+        events = db.session.scalars(select(Event)).all()
+        cached = {c.event_pk: c.json for c in db.session.scalars(select(FeatureCache))}
+        assert {e.pk: feature_json(e) for e in events} == cached
+    exported = client.get("/export/events.geojson").get_data(as_text=True)
+    # Without the cache (events written before it existed) the export is the same, mapped on the fly.
+    with app.app_context():
+        db.session.execute(delete(FeatureCache).where(FeatureCache.event_pk % 2 == 0))
+        db.session.commit()
+    assert client.get("/export/events.geojson").get_data(as_text=True) == exported
+    titles = [f["properties"]["title"] for f in json.loads(exported)["features"]]
+    assert "Edited" in titles and len(titles) == 4

@@ -23,7 +23,8 @@ from .auth import PasswordRejected, create_token, create_user, find_user
 from .db import db, writing
 from .export import FORMATS
 from .importer import ImportRejected, check_collection, import_collection, load_json
-from .models import ROLES, ApiToken, Category, User
+from .features import feature_json
+from .models import ROLES, ApiToken, Category, Event, FeatureCache, User
 from .queries import EventFilter
 
 DEMO_PACKAGE = "timeline.demo"
@@ -180,8 +181,26 @@ def revoke_token_command(token_id: int) -> None:
     click.echo(f"revoked token {token_id}")
 
 
+@click.command("cache-features")
+@with_appcontext
+def cache_features_command() -> None:
+    """Cache the Feature JSON of events that have none yet (after an upgrade or a bulk load)."""
+    done = 0
+    while True:
+        with writing(db.session):
+            missing = db.session.scalars(
+                select(Event).outerjoin(FeatureCache).where(FeatureCache.event_pk.is_(None)).limit(2000)
+            ).all()
+            for event in missing:
+                db.session.add(FeatureCache(event_pk=event.pk, json=feature_json(event)))
+        if not missing:
+            break
+        done += len(missing)
+    click.echo(f"cached {done} features")
+
+
 def init_app(app: Flask) -> None:
-    for command in (import_command, export_command, demo_command, users, tokens):
+    for command in (import_command, export_command, demo_command, cache_features_command, users, tokens):
         app.cli.add_command(command)
 
 

@@ -7,16 +7,15 @@ Later formats (CSV, GeoPackage, KML) register here beside GeoJSON.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from .features import event_to_feature
-from .queries import EventFilter, iter_events
+from .features import feature_json
+from .queries import EventFilter, events_by_pks, iter_feature_json
 
-BATCH = 1000
+BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -29,18 +28,28 @@ class Format:
 
 
 def geojson_chunks(session: Session, f: EventFilter) -> Iterator[str]:
-    """An RFC 7946 FeatureCollection, one feature per line, built batch by batch."""
+    """An RFC 7946 FeatureCollection, one feature per line, written batch by batch.
+
+    Features come as the JSON text cached with each revision (the same mapping, done once at write
+    time); events without a cached copy are mapped here.
+    """
     yield '{"type":"FeatureCollection","features":[\n'
-    batch: list[str] = []
     separator = ""
-    for event in iter_events(session, f, batch=BATCH):
-        batch.append(json.dumps(event_to_feature(event), ensure_ascii=False, separators=(",", ":")))
+    batch: list[tuple[int, str | None]] = []
+    for row in iter_feature_json(session, f, batch=BATCH):
+        batch.append(row)
         if len(batch) == BATCH:
-            yield separator + ",\n".join(batch)
+            yield separator + _joined(session, batch)
             separator, batch = ",\n", []
     if batch:
-        yield separator + ",\n".join(batch)
+        yield separator + _joined(session, batch)
     yield "\n]}\n"
+
+
+def _joined(session: Session, rows: list[tuple[int, str | None]]) -> str:
+    missing = [pk for pk, text in rows if text is None]
+    mapped = {e.pk: feature_json(e) for e in events_by_pks(session, missing)} if missing else {}
+    return ",\n".join(text if text is not None else mapped[pk] for pk, text in rows)
 
 
 FORMATS: dict[str, Format] = {

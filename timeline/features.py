@@ -121,6 +121,11 @@ def event_to_feature(event: Event) -> dict[str, Any]:
     }
 
 
+def feature_json(event: Event) -> str:
+    """The Feature as compact JSON text (what exports write and the feature cache holds)."""
+    return json.dumps(event_to_feature(event), ensure_ascii=False, separators=(",", ":"))
+
+
 # What a map or timeline needs to draw and label an event; the rest is fetched when it is opened.
 SUMMARY_PROPERTIES = ("title", "lang", "start", "end", "date_precision", "category", "confidence", "place")
 

@@ -213,3 +213,16 @@ class EventCellCount(db.Model):
     n: Mapped[int] = mapped_column(Integer)
     sum_lon: Mapped[float] = mapped_column(Float)
     sum_lat: Mapped[float] = mapped_column(Float)
+
+
+class FeatureCache(db.Model):
+    """Each event's Feature as JSON text, written with every revision (timeline/revisions.py).
+
+    Exports stream these strings instead of building a million ORM objects; an event without a
+    row here (written before the cache existed) is mapped on the fly, so the cache can lag, never lie.
+    """
+
+    __tablename__ = "feature_cache"
+
+    event_pk: Mapped[int] = mapped_column(ForeignKey("events.pk", ondelete="CASCADE"), primary_key=True)
+    json: Mapped[str] = mapped_column(Text)

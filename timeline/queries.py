@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from geodata.dates import DateError, parse_partial_date
 from geodata.geometry import BBox, GeometryError, parse_bbox
 
-from .models import CONFIDENCES, Category, Event
+from .models import CONFIDENCES, Category, Event, FeatureCache
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -326,6 +326,34 @@ def count_events(session: Session, f: EventFilter) -> int:
     """How many events the filter matches, ignoring paging (``numberMatched``)."""
     stmt = select(func.count()).select_from(Event).where(*_conditions(f, session.get_bind().dialect.name))
     return session.scalar(stmt) or 0
+
+
+def iter_feature_json(
+    session: Session, f: EventFilter, batch: int = 2000
+) -> Iterator[tuple[int, str | None]]:
+    """(pk, cached Feature JSON or None) for every matching event, in the order they were created.
+
+    Storage order, not timeline order: a whole-database export then reads the table front to back
+    instead of hopping through it along a date index (several times faster at a million events).
+    """
+    stmt = (
+        select(Event.pk, FeatureCache.json)
+        .outerjoin(FeatureCache, FeatureCache.event_pk == Event.pk)
+        .where(*_conditions(f, session.get_bind().dialect.name))
+        .order_by(Event.pk)
+        .execution_options(yield_per=batch)
+    )
+    if f.limit is not None:
+        stmt = stmt.limit(f.limit)
+    if f.offset:
+        stmt = stmt.offset(f.offset)
+    for pk, cached in session.execute(stmt):
+        yield int(pk), cached
+
+
+def events_by_pks(session: Session, pks: list[int]) -> list[Event]:
+    """Events by internal key (for the rows an export finds without a cached feature)."""
+    return list(session.scalars(select(Event).where(Event.pk.in_(pks))))
 
 
 def iter_events(session: Session, f: EventFilter, batch: int = 1000) -> Iterator[Event]:

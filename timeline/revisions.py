@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .features import feature_content
-from .models import Event, Revision, User
+from .features import feature_content, feature_json
+from .models import Event, FeatureCache, Revision, User
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -48,6 +48,7 @@ def record_revision(
         public=is_public(event),
     )
     session.add(revision)
+    session.merge(FeatureCache(event_pk=event.pk, json=feature_json(event)))
     audit.record(session, action, user, target=event.id, detail=f"version {event.version}")
     return revision
 
