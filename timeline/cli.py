@@ -22,8 +22,8 @@ from . import audit
 from .auth import PasswordRejected, create_token, create_user, find_user
 from .db import db, writing
 from .export import FORMATS
-from .importer import ImportRejected, check_collection, import_collection, load_json
 from .features import feature_json
+from .importer import ImportRejected, check_collection, import_collection, load_json
 from .models import ROLES, ApiToken, Category, Event, FeatureCache, User
 from .queries import EventFilter
 
