@@ -69,3 +69,21 @@ def test_console_script_honours_database_url(tmp_path: Path):
     assert "nothing was imported" in refused.stderr
     unknown = run("export", str(tmp_path / "x.unknown"))
     assert unknown.returncode == 2 and "unknown format" in unknown.stderr
+
+
+def test_cache_features_fills_what_bulk_loads_left_out(app, runner):
+    from sqlalchemy import delete
+
+    from timeline.features import feature_json
+    from timeline.models import FeatureCache
+
+    runner.invoke(args=["demo"])
+    with app.app_context():
+        db.session.execute(delete(FeatureCache))
+        db.session.commit()
+    result = runner.invoke(args=["cache-features"])
+    assert result.exit_code == 0 and "cached 18 features" in result.output
+    assert "cached 0 features" in runner.invoke(args=["cache-features"]).output
+    with app.app_context():
+        cached = {c.event_pk: c.json for c in db.session.scalars(select(FeatureCache))}
+        assert cached == {e.pk: feature_json(e) for e in db.session.scalars(select(Event))}
