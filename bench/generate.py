@@ -342,6 +342,7 @@ def generate(n: int, url: str) -> float | None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     found, current = existing_events(url)
     if found == n and current:
+        migrate(url, ("cache-features",))  # finish a cache an interrupted run left half-filled
         return None
     if database and Path(database).resolve().is_relative_to(CACHE):
         for suffix in ("", "-wal", "-shm"):  # a partial or stale cache: start again from nothing

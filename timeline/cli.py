@@ -185,17 +185,23 @@ def revoke_token_command(token_id: int) -> None:
 @with_appcontext
 def cache_features_command() -> None:
     """Cache the Feature JSON of events that have none yet (after an upgrade or a bulk load)."""
-    done = 0
+    done, after = 0, 0
     while True:
         with writing(db.session):
+            # Walk forward by key, so each batch starts where the last one ended.
             missing = db.session.scalars(
-                select(Event).outerjoin(FeatureCache).where(FeatureCache.event_pk.is_(None)).limit(2000)
+                select(Event)
+                .outerjoin(FeatureCache)
+                .where(Event.pk > after, FeatureCache.event_pk.is_(None))
+                .order_by(Event.pk)
+                .limit(2000)
             ).all()
             for event in missing:
                 db.session.add(FeatureCache(event_pk=event.pk, json=feature_json(event)))
         if not missing:
             break
         done += len(missing)
+        after = missing[-1].pk
     click.echo(f"cached {done} features")
 
 
