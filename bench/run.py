@@ -197,7 +197,7 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
             "baseline: date index only": variants["date"][0],
             "ours: filtered_events, no filter, limit 1000": ours_sql(session, everything),
             "ours: count_events, no filter": ours_sql(session, everything, count=True),
-            "ours: export (iter_events, drafts included)": ours_sql(
+            "ours: timeline-ordered listing of everything, drafts included": ours_sql(
                 session, EventFilter(limit=None, include_drafts=True)
             ),
         }

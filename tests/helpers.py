@@ -140,3 +140,13 @@ def centre_map_on(page: Any, lon: float, lat: float, zoom: int) -> tuple[float, 
         }""",
         [lat, lon, zoom],
     )
+
+
+def in_view_count(page: Any, live_server: Any, extra: str = "") -> int:
+    """How many events the API has for the map's current bounds (plus ``extra`` query filters)."""
+    bbox = page.evaluate(
+        "() => { const b = window[document.getElementById('app-script').dataset.map].getBounds();"
+        " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(5)).join(','); }"
+    )
+    with live_server.app.test_client() as client:
+        return client.get(f"/api/events?bbox={bbox}{extra}").get_json()["numberMatched"]

@@ -356,12 +356,6 @@ def events_by_pks(session: Session, pks: list[int]) -> list[Event]:
     return list(session.scalars(select(Event).where(Event.pk.in_(pks))))
 
 
-def iter_events(session: Session, f: EventFilter, batch: int = 1000) -> Iterator[Event]:
-    """Stream matching events in batches, holding only one batch in memory (for exports)."""
-    stmt = filtered_events(session, f).execution_options(yield_per=batch)
-    yield from session.scalars(stmt)
-
-
 def get_event(session: Session, event_id: str, *, include_drafts: bool = False) -> Event | None:
     """One event by public id, if the reader may see it."""
     conds = [Event.id == event_id, Event.deleted_at.is_(None)]

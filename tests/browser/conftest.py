@@ -86,3 +86,12 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, Pa
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
     context.close()
+
+
+@pytest.fixture
+def demo(live_server: LiveServer) -> list[dict[str, Any]]:
+    """The demo story loaded into the live server; its published features, in timeline order."""
+    result = live_server.app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    with live_server.app.test_client() as client:
+        return client.get("/api/events?limit=1000").get_json()["features"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import centre_map_on, only_local, save_screenshot, wait_until
+from helpers import centre_map_on, in_view_count, only_local, save_screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -14,29 +14,11 @@ FEATURES_DRAWN = "() => document.querySelectorAll('path.event-feature').length"
 LIST_ITEMS = "() => document.querySelectorAll('#timeline .timeline-item').length"
 
 
-@pytest.fixture
-def demo(live_server):
-    result = live_server.app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    with live_server.app.test_client() as client:
-        return client.get("/api/events?limit=1000").get_json()["features"]
-
-
 def open_map(page, live_server, query=""):
     page.goto(f"{live_server.url}/{query}")
     page.wait_for_selector("#timeline .timeline-item")
     wait_until(page, FEATURES_DRAWN)
     return page
-
-
-def in_view_count(page, live_server, extra=""):
-    """How many events the API has for the map's current bounds (plus extra filters)."""
-    bbox = page.evaluate(
-        "() => { const b = window[document.getElementById('app-script').dataset.map].getBounds();"
-        " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(5)).join(','); }"
-    )
-    with live_server.app.test_client() as client:
-        return client.get(f"/api/events?bbox={bbox}{extra}").get_json()["numberMatched"]
 
 
 def state(page):

@@ -5,31 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import XSS_PAYLOADS, centre_map_on, feature, only_local, wait_until
+from helpers import XSS_PAYLOADS, centre_map_on, feature, in_view_count, only_local, wait_until
 
 pytestmark = pytest.mark.browser
 
 BASEMAP_PATH = ".leaflet-basemap-pane path"
-
-
-def in_view_count(page, live_server) -> int:
-    """How many events the API has for the map's current bounds."""
-    bbox = page.evaluate(
-        """() => {
-            const b = window[document.getElementById('app-script').dataset.map].getBounds();
-            return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(5)).join(',');
-        }"""
-    )
-    with live_server.app.test_client() as client:
-        return client.get(f"/api/events?bbox={bbox}").get_json()["numberMatched"]
-
-
-@pytest.fixture
-def demo(live_server):
-    result = live_server.app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    with live_server.app.test_client() as client:
-        return client.get("/api/events?limit=1000").get_json()["features"]
 
 
 def test_map_shows_every_event_and_the_timeline_lists_them(live_server, page, demo):
