@@ -313,21 +313,26 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+def _load_into(app: Flask, *features: dict[str, Any]):
+    from timeline.importer import import_collection
+
+    with app.app_context():
+        return import_collection(db.session, {"type": "FeatureCollection", "features": list(features)})
+
+
 @pytest.fixture
 def load(app: Flask):
     """Import features (dicts) straight through the importer; returns the report."""
-    from timeline.importer import import_collection
-
-    def _load(*features: dict[str, Any]):
-        with app.app_context():
-            return import_collection(db.session, {"type": "FeatureCollection", "features": list(features)})
-
-    return _load
+    return lambda *features: _load_into(app, *features)
 
 
 @pytest.fixture
-def users(app: Flask) -> dict[str, Any]:
-    """An editor and an admin, each with an API token: {"editor": (name, token), ...}."""
+def load_into():
+    """``load_into(app, *features)``: as ``load``, for an app a test made itself."""
+    return _load_into
+
+
+def _make_users(app: Flask) -> dict[str, Any]:
     from timeline.auth import create_token, create_user
 
     made: dict[str, Any] = {}
@@ -339,3 +344,15 @@ def users(app: Flask) -> dict[str, Any]:
             made[role] = {"username": user.username, "token": secret, "id": user.id}
         db.session.commit()
     return made
+
+
+@pytest.fixture
+def users(app: Flask) -> dict[str, Any]:
+    """An editor and an admin, each with an API token: {"editor": {"username", "token", "id"}, ...}."""
+    return _make_users(app)
+
+
+@pytest.fixture
+def users_on() -> Callable[[Flask], dict[str, Any]]:
+    """``users_on(app)``: as ``users``, in the database of an app a test made itself."""
+    return _make_users

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, from_environment
 from .db import db, migrate
@@ -27,10 +28,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # GeoJSON clients do not need sorted keys, and sorting every feature's keys costs time per request.
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    if proxies := int(app.config.get("PROXY_COUNT", 0)):
+        # Behind N trusted proxies the visitor's address, scheme and host come from their headers.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
 
-    from . import account, admin, api, cli, editor, errors, export_views, i18n, pages, security, write_api
+    from . import (
+        account,
+        admin,
+        api,
+        cli,
+        editor,
+        errors,
+        export_views,
+        i18n,
+        pages,
+        ratelimit,
+        response_cache,
+        security,
+        write_api,
+    )
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -43,6 +63,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    response_cache.init_app(app)
+    ratelimit.init_app(app)
     from . import serving  # /healthz, and 503 while the database is unreachable
 
     serving.init_app(app)

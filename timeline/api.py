@@ -25,6 +25,7 @@ from .queries import (
     get_event,
     parse_filters,
 )
+from .response_cache import shared
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -33,6 +34,7 @@ VIEWS = {"full": event_to_feature, "summary": event_to_summary}
 
 
 @bp.get("/events")
+@shared
 def list_events() -> Response:
     """A page of matching events as a FeatureCollection, with counts and paging links."""
     f = parse_filters(request.args)
@@ -81,11 +83,15 @@ def show_event(event_id: str) -> Response:
         abort(404, description=f"no event with id {event_id!r}")
     response = jsonify(event_to_feature(event))
     response.mimetype = "application/geo+json"
-    response.headers["ETag"] = f'"{event.version}"'
-    return response
+    # The ETag is the version a writer sends back in If-Match; visitors revalidate with it (304).
+    response.set_etag(str(event.version))
+    if not is_editor():
+        response.headers["Cache-Control"] = "public, no-cache"
+    return response.make_conditional(request)
 
 
 @bp.get("/categories")
+@shared
 def list_categories() -> Response:
     """Category slugs with their labels and colours, for legends and filters."""
     rows = db.session.scalars(select(Category).order_by(Category.label))
@@ -120,6 +126,7 @@ def validate() -> tuple[Response, int]:
 
 
 @bp.get("/clusters")
+@shared
 def clusters() -> Response:
     """Matching events counted per grid cell for a zoom level (the map's view of dense data)."""
     f = _counting_filter()
@@ -137,6 +144,7 @@ def clusters() -> Response:
 
 
 @bp.get("/density")
+@shared
 def density() -> Response:
     """Matching events per week, for the strip above the timeline."""
     weeks = aggregates.weekly_counts(db.session, _counting_filter())

@@ -77,7 +77,7 @@ def export_command(path: Path, drafts: bool) -> None:
         sys.exit(2)
     # Write beside the target and rename, so a failed export never leaves half a file behind.
     partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8") as out:
+    with partial.open("wb") as out:
         for chunk in fmt.write(db.session, EventFilter(limit=None, include_drafts=drafts)):
             out.write(chunk)
     partial.replace(path)

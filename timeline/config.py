@@ -44,6 +44,20 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Secure is also set per request when it arrives over HTTPS (see security.py).
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Shared state for many processes and hosts (timeline/response_cache.py, timeline/ratelimit.py):
+        # memory:// (per process, the default), none, or redis://host:6379/0 shared by all.
+        "CACHE_URL": os.environ.get("CACHE_URL", ""),
+        # Deployments sharing one Redis need distinct prefixes (default: from the database URL).
+        "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
+        "CACHE_MAX_BYTES": int(os.environ.get("CACHE_MAX_BYTES", str(64 * 1024 * 1024))),
+        # Seconds browsers and CDNs may reuse an anonymous API answer without revalidating (ETag).
+        "API_MAX_AGE": int(os.environ.get("API_MAX_AGE", "0")),
+        # Failed logins: counted in the audit log unless a storage is named (redis://…, memory://).
+        "RATELIMIT_STORAGE_URL": os.environ.get("RATELIMIT_STORAGE_URL", ""),
+        # Requests per client address to /api and /export, e.g. "600/minute"; empty: no limit.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", ""),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are to be trusted.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         # CSRF is checked in security.py for cookie-authenticated writes; token clients are exempt.
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,

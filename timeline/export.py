@@ -1,6 +1,6 @@
 """Output formats, as a registry keyed by file extension.
 
-Each writer turns a filter into an iterator of text chunks, so the HTTP export and the CLI stream
+Each writer turns a filter into an iterator of byte chunks, so the HTTP export and the CLI stream
 the same bytes with memory bounded by one batch of events, whatever the size of the database.
 Later formats (CSV, GeoPackage, KML) register here beside GeoJSON.
 """
@@ -24,32 +24,34 @@ class Format:
 
     media_type: str
     extension: str
-    write: Callable[[Session, EventFilter], Iterator[str]]
+    write: Callable[[Session, EventFilter], Iterator[bytes]]
 
 
-def geojson_chunks(session: Session, f: EventFilter) -> Iterator[str]:
-    """An RFC 7946 FeatureCollection, one feature per line, written batch by batch.
+def geojson_chunks(session: Session, f: EventFilter) -> Iterator[bytes]:
+    """An RFC 7946 FeatureCollection in UTF-8, one feature per line, written batch by batch.
 
-    Features come as the JSON text cached with each revision (the same mapping, done once at write
-    time); events without a cached copy are mapped here.
+    Features come as the JSON cached with each revision (the same mapping, done once at write
+    time), as bytes straight from the database; events without a cached copy are mapped here.
     """
-    yield '{"type":"FeatureCollection","features":[\n'
-    separator = ""
-    batch: list[tuple[int, str | None]] = []
+    yield b'{"type":"FeatureCollection","features":[\n'
+    separator = b""
+    batch: list[tuple[int, bytes | None]] = []
     for row in iter_feature_json(session, f, batch=BATCH):
         batch.append(row)
         if len(batch) == BATCH:
             yield separator + _joined(session, batch)
-            separator, batch = ",\n", []
+            separator, batch = b",\n", []
     if batch:
         yield separator + _joined(session, batch)
-    yield "\n]}\n"
+    yield b"\n]}\n"
 
 
-def _joined(session: Session, rows: list[tuple[int, str | None]]) -> str:
-    missing = [pk for pk, text in rows if text is None]
-    mapped = {e.pk: feature_json(e) for e in events_by_pks(session, missing)} if missing else {}
-    return ",\n".join(text if text is not None else mapped[pk] for pk, text in rows)
+def _joined(session: Session, rows: list[tuple[int, bytes | None]]) -> bytes:
+    missing = [pk for pk, data in rows if data is None]
+    if not missing:
+        return b",\n".join(data for _, data in rows)  # type: ignore[misc]
+    mapped = {e.pk: feature_json(e).encode() for e in events_by_pks(session, missing)}
+    return b",\n".join(data if data is not None else mapped[pk] for pk, data in rows)
 
 
 FORMATS: dict[str, Format] = {

@@ -11,7 +11,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import db
@@ -226,3 +240,17 @@ class FeatureCache(db.Model):
 
     event_pk: Mapped[int] = mapped_column(ForeignKey("events.pk", ondelete="CASCADE"), primary_key=True)
     json: Mapped[str] = mapped_column(Text)
+
+
+class DataVersion(db.Model):
+    """One row whose ``version`` every write to events, sources or categories moves on.
+
+    Moved by database triggers (migration 0006), never by the app; response caches and ETags key
+    on it (timeline/response_cache.py), so no process serves an answer another has made stale.
+    """
+
+    __tablename__ = "data_version"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_data_version_single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

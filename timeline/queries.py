@@ -28,6 +28,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Date,
+    LargeBinary,
     Select,
     String,
     and_,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
 
@@ -271,8 +273,12 @@ def _box_condition(box: tuple[float, float, float, float]) -> ColumnElement[bool
     overlaps = and_(
         Event.max_lon >= min_lon, Event.min_lon <= max_lon, Event.max_lat >= min_lat, Event.min_lat <= max_lat
     )
-    # A point inside the box is a hit; a line or area whose box merely overlaps needs the exact test.
-    exact = or_(Event.geometry_type == "Point", func.tl_intersects(Event.geometry, *box) == 1)
+    # A point inside the box is a hit, and so is any geometry whose own box lies inside it; only a
+    # line or area that straddles the box's edge needs the exact test (a Python call per row).
+    inside = and_(
+        Event.min_lon >= min_lon, Event.max_lon <= max_lon, Event.min_lat >= min_lat, Event.max_lat <= max_lat
+    )
+    exact = or_(Event.geometry_type == "Point", inside, func.tl_intersects(Event.geometry, *box) == 1)
     return and_(overlaps, exact)
 
 
@@ -330,14 +336,17 @@ def count_events(session: Session, f: EventFilter) -> int:
 
 def iter_feature_json(
     session: Session, f: EventFilter, batch: int = 2000
-) -> Iterator[tuple[int, str | None]]:
-    """(pk, cached Feature JSON or None) for every matching event, in the order they were created.
+) -> Iterator[tuple[int, bytes | None]]:
+    """(pk, cached Feature JSON as UTF-8 bytes, or None) for every matching event, in the order they
+    were created.
 
     Storage order, not timeline order: a whole-database export then reads the table front to back
     instead of hopping through it along a date index (several times faster at a million events).
+    The JSON comes as bytes because bytes are what is sent: decoding 1.6 GB of text only to encode
+    it again was a third of a million-event export.
     """
     stmt = (
-        select(Event.pk, FeatureCache.json)
+        select(Event.pk, _utf8_bytes(FeatureCache.json, session.get_bind().dialect.name))
         .outerjoin(FeatureCache, FeatureCache.event_pk == Event.pk)
         .where(*_conditions(f, session.get_bind().dialect.name))
         .order_by(Event.pk)
@@ -349,6 +358,14 @@ def iter_feature_json(
         stmt = stmt.offset(f.offset)
     for pk, cached in session.execute(stmt):
         yield int(pk), cached
+
+
+def _utf8_bytes(column: Any, dialect: str) -> ColumnElement[bytes]:
+    """The text column as its UTF-8 bytes. PostgreSQL needs convert_to: a plain cast to bytea would
+    read backslashes in the JSON as escape sequences."""
+    if dialect == "postgresql":
+        return type_coerce(func.convert_to(column, "UTF8"), LargeBinary)
+    return cast(column, LargeBinary)
 
 
 def events_by_pks(session: Session, pks: list[int]) -> list[Event]:

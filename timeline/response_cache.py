@@ -1,0 +1,207 @@
+"""Shared answers to anonymous reads: ETags, 304s, and a response cache that is never stale.
+
+Every write moves one number in the database, the data version (migration 0006; triggers move it in
+the writer's own transaction, whichever process or tool wrote). A read answer is a function of that
+version and the URL, so both go into the cache key and the ETag:
+
+* a process serves a cached answer only while the version it read is unchanged, so no process ever
+  serves what another has since changed, and nothing needs invalidating across hosts;
+* a browser or CDN that revalidates (``If-None-Match``) gets 304 without a query being run;
+* with ``CACHE_URL=redis://…`` every process and host shares one cache; by default each process
+  keeps its own, bounded in bytes.
+
+Only anonymous visitors share answers: editors see drafts, so theirs are computed every time and
+marked ``private, no-store`` (security.py). A cache that fails (Redis away) costs speed, never an
+answer: the view then runs as if nothing were cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Protocol, TypeVar, cast
+
+from flask import Flask, Response, current_app, make_response, request
+from sqlalchemy import make_url, select
+from sqlalchemy.orm import Session
+
+from .auth import current_user
+from .db import db
+from .models import DataVersion
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Answers larger than this are not kept (a 1,000-feature page is about 1.6 MB): they are rare, and
+# one of them would push out hundreds of the viewport pages the cache exists for.
+MAX_ENTRY_BYTES = 512 * 1024
+# A cached answer outlives its data version by no more than this (its key is never asked for again
+# once the version moves on; the timeout only returns Redis memory).
+REDIS_TTL_SECONDS = 3600
+
+
+class Store(Protocol):
+    """Where cached answers live: bytes by key."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes) -> None: ...
+
+
+class MemoryStore:
+    """This process's own cache: least recently used answers go first once ``max_bytes`` is reached."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.used = 0
+        self.entries: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()  # gthread workers share one store between threads
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        with self.lock:
+            old = self.entries.pop(key, None)
+            self.used += len(value) - (len(old) if old is not None else 0)
+            self.entries[key] = value
+            while self.used > self.max_bytes:
+                _, dropped = self.entries.popitem(last=False)
+                self.used -= len(dropped)
+
+
+class RedisStore:
+    """One cache for every process and host, in Redis (plain bytes: nothing is unpickled)."""
+
+    def __init__(self, url: str):
+        import redis  # only deployments that use Redis need the server; the client is installed
+
+        # Short timeouts: a slow cache must not become a slow site.
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    def get(self, key: str) -> bytes | None:
+        return cast(bytes | None, self.client.get(key))
+
+    def set(self, key: str, value: bytes) -> None:
+        self.client.set(key, value, ex=REDIS_TTL_SECONDS)
+
+
+class NoStore:
+    """``CACHE_URL=none``: ETags and 304s still work, bodies are always computed."""
+
+    def get(self, key: str) -> bytes | None:
+        return None
+
+    def set(self, key: str, value: bytes) -> None:
+        return None
+
+
+def store_from_url(url: str, max_bytes: int) -> Store:
+    """``memory://`` (the default), ``none``, or a Redis URL (``redis://``, ``rediss://``, ``unix://``)."""
+    scheme = url.split(":", 1)[0].lower() if url else "memory"
+    if scheme == "memory":
+        return MemoryStore(max_bytes)
+    if scheme in ("none", "off", "null"):
+        return NoStore()
+    if scheme in ("redis", "rediss", "unix"):
+        return RedisStore(url)
+    raise ValueError(f"CACHE_URL must be memory://, none or a redis:// URL, got {url.split('://')[0]}://…")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["response_cache_prefix"] = key_prefix(app)
+    app.extensions["response_cache"] = store_from_url(
+        app.config.get("CACHE_URL", ""), int(app.config.get("CACHE_MAX_BYTES", 64 * 1024 * 1024))
+    )
+
+
+def data_version(session: Session) -> int:
+    """The number every write moves on (migration 0006)."""
+    return session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
+
+
+def key_prefix(app: Flask) -> str:
+    """What keeps two deployments sharing one Redis apart: ``CACHE_KEY_PREFIX``, or else a digest of
+    the database URL (every process of one deployment has the same; the password is left out)."""
+    if prefix := app.config.get("CACHE_KEY_PREFIX"):
+        return str(prefix)
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    return "timeline:" + hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+
+
+def _cache_key(version: int) -> str:
+    # The whole URL: bodies hold absolute links, so the host and scheme matter as much as the query.
+    return f"{current_app.extensions['response_cache_prefix']}:v{version}:{request.url}"
+
+
+def _etag(key: str) -> str:
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+def _cache_control() -> str:
+    """May be stored by browsers and CDNs, revalidated after ``API_MAX_AGE`` seconds (0: every time)."""
+    max_age = int(current_app.config.get("API_MAX_AGE", 0))
+    return f"public, max-age={max_age}" if max_age > 0 else "public, no-cache"
+
+
+def _pack(response: Response) -> bytes:
+    return response.mimetype.encode() + b"\n" + response.get_data()
+
+
+def _unpack(value: bytes) -> Response:
+    mimetype, _, body = value.partition(b"\n")
+    response = current_app.response_class(body, mimetype=mimetype.decode())
+    response.headers["X-Cache"] = "hit"
+    return response
+
+
+def _try(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except Exception:  # a cache outage must cost speed, never an answer
+        log.warning("response cache unavailable; answering without it", exc_info=True)
+        return None
+
+
+def shared(view: F) -> F:
+    """Decorator for GET views whose answer depends only on the URL and the data (never on who asks,
+    for anonymous visitors): adds an ETag, answers 304 to a matching ``If-None-Match``, and serves
+    and keeps bodies in the response cache. Streamed answers get the ETag but are not kept.
+    """
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is not None:
+            return view(*args, **kwargs)
+        key = _cache_key(data_version(db.session))
+        etag = _etag(key)
+        if request.if_none_match.contains(etag):
+            response = current_app.response_class(status=304)
+        else:
+            store: Store = current_app.extensions["response_cache"]
+            cached = _try(lambda: store.get(key))
+            if cached is not None:
+                response = _unpack(cached)
+            else:
+                response = make_response(view(*args, **kwargs))
+                if response.status_code != 200:
+                    return response
+                size = response.content_length
+                if not response.is_streamed and size is not None and size <= MAX_ENTRY_BYTES:
+                    packed = _pack(response)
+                    _try(lambda: store.set(key, packed))
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = _cache_control()
+        return response
+
+    return cast(F, wrapped)
