@@ -2,6 +2,9 @@
 
 import pytest
 from helpers import feature, square
+from sqlalchemy import text
+
+from timeline.db import db
 
 
 def ids(response):
@@ -338,3 +341,21 @@ def test_summary_view_trims_features_to_what_drawing_needs(client, story):
     assert "view=summary" in nxt
     response = client.get("/api/events?view=everything")
     assert response.status_code == 400 and response.get_json()["parameter"] == "view"
+
+
+def test_full_features_come_from_the_feature_cache_or_else_the_mapping(app, client, load):
+    load(
+        feature("a", title="Суджа, cached", start="2024-08-06"),
+        feature("b", title="Straße, not cached", start="2024-08-07"),
+        feature("c", title="cached too", start="2024-08-08"),
+    )
+    before = client.get("/api/events").get_json()
+    with app.app_context():
+        db.session.execute(
+            text("DELETE FROM feature_cache WHERE event_pk = (SELECT pk FROM events WHERE id = 'b')")
+        )
+        db.session.commit()
+    after = client.get("/api/events?limit=50").get_json()
+    assert [f["id"] for f in after["features"]] == ["a", "b", "c"]
+    assert after["features"] == before["features"]
+    assert after["features"][1]["properties"]["title"] == "Straße, not cached"

@@ -314,6 +314,11 @@ def _rtree_candidates(
     return select(r.id).where(where)
 
 
+def filtered_pks(session: Session, f: EventFilter) -> Select[tuple[int]]:
+    """The same page as :func:`filtered_events`, as internal keys only (for cached features)."""
+    return filtered_events(session, f).with_only_columns(Event.pk)
+
+
 def filtered_events(session: Session, f: EventFilter) -> Select[tuple[Event]]:
     """The statement for the events a filter selects, in timeline order, paged."""
     stmt = (
@@ -366,6 +371,15 @@ def _utf8_bytes(column: Any, dialect: str) -> ColumnElement[bytes]:
     if dialect == "postgresql":
         return type_coerce(func.convert_to(column, "UTF8"), LargeBinary)
     return cast(column, LargeBinary)
+
+
+def cached_feature_json(session: Session, pks: list[int]) -> dict[int, bytes]:
+    """The cached Feature JSON (UTF-8 bytes) of those of these events that have one."""
+    if not pks:
+        return {}
+    column = _utf8_bytes(FeatureCache.json, session.get_bind().dialect.name)
+    rows = session.execute(select(FeatureCache.event_pk, column).where(FeatureCache.event_pk.in_(pks)))
+    return {int(pk): data for pk, data in rows}
 
 
 def events_by_pks(session: Session, pks: list[int]) -> list[Event]:
