@@ -211,10 +211,25 @@ def test_paging_with_next_links(client, story):
     assert seen == ids(client.get("/api/events"))
 
 
-def test_offset_past_the_end(client, story):
-    body = client.get("/api/events?offset=50").get_json()
+@pytest.mark.parametrize("window", ["", "&start=2000-01-01&end=2099-12-31", "&bbox=-180,-90,180,90"])
+def test_offset_past_the_end(client, story, window):
+    """With a place or time filter the count rides on the page's rows; past the end there are none."""
+    body = client.get(f"/api/events?offset=50{window}").get_json()
     assert body["numberReturned"] == 0 and body["numberMatched"] == 5
     assert not [link for link in body["links"] if link["rel"] == "next"]
+
+
+@pytest.mark.parametrize("view", ["full", "summary"])
+def test_pages_of_a_window_count_every_match(client, story, view):
+    everything = ids(client.get("/api/events?start=2000-01-01&end=2099-12-31"))
+    assert len(everything) == 5
+    seen = []
+    for offset in range(0, 6, 2):
+        url = f"/api/events?start=2000-01-01&end=2099-12-31&limit=2&offset={offset}&view={view}"
+        body = client.get(url).get_json()
+        assert body["numberMatched"] == 5
+        seen += [f["id"] for f in body["features"]]
+    assert seen == everything
 
 
 @pytest.mark.parametrize(

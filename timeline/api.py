@@ -22,10 +22,8 @@ from .queries import (
     BadParameter,
     EventFilter,
     check_categories,
-    count_events,
-    filtered_events,
-    filtered_pks,
     get_event,
+    page_and_count,
     parse_filters,
 )
 from .response_cache import shared
@@ -46,15 +44,13 @@ def list_events() -> Response:
     view = request.args.get("view", "full")
     if view not in VIEWS:
         raise BadParameter("view", f"must be one of {', '.join(VIEWS)}, got {view!r}")
-    matched = count_events(db.session, f)
     if view == "full":
-        pks = list(db.session.scalars(filtered_pks(db.session, f)))
+        pks, matched = page_and_count(db.session, f, keys_only=True)
         features = features_by_pks(db.session, pks)
-        returned = len(pks)
     else:
-        events = db.session.scalars(filtered_events(db.session, f)).all()
+        events, matched = page_and_count(db.session, f)
         features = [json_bytes(VIEWS[view](e)) for e in events]
-        returned = len(events)
+    returned = len(features)
     rest = {
         "numberMatched": matched,
         "numberReturned": returned,

@@ -314,9 +314,24 @@ def _rtree_candidates(
     return select(r.id).where(where)
 
 
-def filtered_pks(session: Session, f: EventFilter) -> Select[tuple[int]]:
-    """The same page as :func:`filtered_events`, as internal keys only (for cached features)."""
-    return filtered_events(session, f).with_only_columns(Event.pk)
+def page_and_count(session: Session, f: EventFilter, *, keys_only: bool = False) -> tuple[list[Any], int]:
+    """A page of events (or, with ``keys_only``, their internal keys) and how many match in all.
+
+    With a place or time filter, both come from one query (``count(*) OVER ()``): the rows the
+    indexes find are read once, not once for the page and again for the count, which halves a
+    viewport request. Without one, the page stops after ``limit`` rows of a date index while the
+    count reads only a narrow index, so two queries are cheaper there. A page past the last match
+    has no row to carry the count, so then it is counted on its own.
+    """
+    page = filtered_events(session, f)
+    if keys_only:
+        page = page.with_only_columns(Event.pk)
+    if not (f.bbox or f.start or f.end):
+        return list(session.scalars(page)), count_events(session, f)
+    rows = session.execute(page.add_columns(func.count().over())).all()
+    if rows:
+        return [row[0] for row in rows], int(rows[0][1])
+    return [], count_events(session, f) if f.offset else 0
 
 
 def filtered_events(session: Session, f: EventFilter) -> Select[tuple[Event]]:
