@@ -38,7 +38,6 @@ migrate = Migrate()
 WRITE_LOCK_KEY = 0x71_6D_6C_6E
 # How long a writer waits for its turn before giving up; SQLite's busy_timeout below is the same.
 WRITE_WAIT_SECONDS = 10
-SQLITE_MMAP_BYTES = 16 * 1024**3
 
 
 def _intersects_sql(
@@ -63,10 +62,6 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    # Read pages through a memory map instead of a read() call and a copy per page: a viewport
-    # query touches hundreds of rows scattered over a large file (a quarter less CPU at 1M events).
-    # Address space only; the operating system's page cache holds the data either way.
-    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
     # SQLAlchemy, not the driver, starts transactions (see _begin), so a writer can ask for
     # BEGIN IMMEDIATE.
