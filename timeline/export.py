@@ -35,14 +35,9 @@ def geojson_chunks(session: Session, f: EventFilter) -> Iterator[bytes]:
     """
     yield b'{"type":"FeatureCollection","features":[\n'
     separator = b""
-    batch: list[tuple[int, bytes | None]] = []
-    for row in iter_feature_json(session, f, batch=BATCH):
-        batch.append(row)
-        if len(batch) == BATCH:
-            yield separator + _joined(session, batch)
-            separator, batch = b",\n", []
-    if batch:
+    for batch in iter_feature_json(session, f, batch=BATCH):
         yield separator + _joined(session, batch)
+        separator = b",\n"
     yield b"\n]}\n"
 
 

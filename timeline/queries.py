@@ -356,28 +356,28 @@ def count_events(session: Session, f: EventFilter) -> int:
 
 def iter_feature_json(
     session: Session, f: EventFilter, batch: int = 2000
-) -> Iterator[tuple[int, bytes | None]]:
-    """(pk, cached Feature JSON as UTF-8 bytes, or None) for every matching event, in the order they
-    were created.
+) -> Iterator[list[tuple[int, bytes | None]]]:
+    """Batches of (pk, cached Feature JSON as UTF-8 bytes, or None) for every matching event, in
+    the order they were created.
 
     Storage order, not timeline order: a whole-database export then reads the table front to back
     instead of hopping through it along a date index (several times faster at a million events).
     The JSON comes as bytes because bytes are what is sent: decoding 1.6 GB of text only to encode
-    it again was a third of a million-event export.
+    it again was a third of a million-event export. It is read through SQLAlchemy Core, in batches
+    (a server-side cursor on PostgreSQL), since ORM result handling cost another quarter.
     """
     stmt = (
         select(Event.pk, _utf8_bytes(FeatureCache.json, session.get_bind().dialect.name))
         .outerjoin(FeatureCache, FeatureCache.event_pk == Event.pk)
         .where(*_conditions(f, session.get_bind().dialect.name))
         .order_by(Event.pk)
-        .execution_options(yield_per=batch)
     )
     if f.limit is not None:
         stmt = stmt.limit(f.limit)
     if f.offset:
         stmt = stmt.offset(f.offset)
-    for pk, cached in session.execute(stmt):
-        yield int(pk), cached
+    result = session.connection().execution_options(yield_per=batch).execute(stmt)
+    yield from result.partitions()  # type: ignore[misc]  # Rows unpack as (pk, data) tuples
 
 
 def _utf8_bytes(column: Any, dialect: str) -> ColumnElement[bytes]:
