@@ -374,3 +374,47 @@ def test_full_features_come_from_the_feature_cache_or_else_the_mapping(app, clie
     assert [f["id"] for f in after["features"]] == ["a", "b", "c"]
     assert after["features"] == before["features"]
     assert after["features"][1]["properties"]["title"] == "Straße, not cached"
+
+
+def follow_next(client, url):
+    """Every page a client reads by following ``next`` links, as GDAL's OGC API driver does."""
+    pages = []
+    while url:
+        body = client.get(url).get_json()
+        pages.append(body)
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        url = nxt[0].replace("http://localhost", "") if nxt else None
+    return pages
+
+
+@pytest.mark.parametrize("extra", ["", "&bbox=30,45,40,55", "&start=2024-01-01&end=2024-12-31&view=summary"])
+def test_next_links_page_by_key_through_ties_without_repeats(client, load, extra):
+    # Twelve events on three days: paging must order ties by id and neither skip nor repeat one.
+    load(*(feature(f"ev-{i:02d}", start=f"2024-08-0{1 + i % 3}", lon=35 + i / 100) for i in range(12)))
+    pages = follow_next(client, f"/api/events?limit=5{extra}")
+    seen = [f["id"] for page in pages for f in page["features"]]
+    assert seen == ids(client.get(f"/api/events?limit=100{extra}"))
+    assert len(seen) == 12 and len(set(seen)) == 12
+    assert [page["numberMatched"] for page in pages] == [12, 12, 12]
+    assert "after=" in pages[0]["links"][1]["href"]
+
+
+def test_a_keyset_page_is_stable_when_earlier_events_arrive(client, load):
+    load(*(feature(f"ev-{i}", start=f"2024-08-0{i + 1}") for i in range(4)))
+    first = client.get("/api/events?limit=2").get_json()
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    nxt = nxt.replace("http://localhost", "")
+    load(feature("earlier", start="2024-07-01"))  # would shift every OFFSET page by one
+    second = client.get(nxt).get_json()
+    assert [f["id"] for f in first["features"]] == ["ev-0", "ev-1"]
+    assert [f["id"] for f in second["features"]] == ["ev-2", "ev-3"]
+
+
+GOOD_TOKEN = "MjAyNC0wOC0wMXwyMDI0LTA4LTAxfGE"  # 2024-08-01|2024-08-01|a
+
+
+@pytest.mark.parametrize("query", ["after=bm90LWEta2V5", "after=%%%", f"after={GOOD_TOKEN}&offset=5"])
+def test_a_bad_page_token_is_a_400(client, query):
+    response = client.get(f"/api/events?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == "after"

@@ -21,6 +21,7 @@ from .models import Category
 from .queries import (
     BadParameter,
     EventFilter,
+    PageKey,
     check_categories,
     get_event,
     page_and_count,
@@ -45,17 +46,19 @@ def list_events() -> Response:
     if view not in VIEWS:
         raise BadParameter("view", f"must be one of {', '.join(VIEWS)}, got {view!r}")
     if view == "full":
-        pks, matched = page_and_count(db.session, f, keys_only=True)
-        features = features_by_pks(db.session, pks)
+        rows, matched = page_and_count(db.session, f, keys_only=True)
+        features = features_by_pks(db.session, [row[0] for row in rows])
+        keys = [PageKey(*row[1:]) for row in rows]
     else:
         events, matched = page_and_count(db.session, f)
         features = [json_bytes(VIEWS[view](e)) for e in events]
+        keys = [PageKey(e.first_day, e.last_day, e.id) for e in events]
     returned = len(features)
     rest = {
         "numberMatched": matched,
         "numberReturned": returned,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _paging_links(f, matched, view),
+        "links": _paging_links(f, matched, returned, view, keys[-1] if keys else None),
     }
     # The features are spliced in as the JSON they already are (cached at write time); the
     # envelope around them keeps the key order clients see: type, features, then the counts.
@@ -67,20 +70,29 @@ def json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _paging_links(f: EventFilter, matched: int, view: str) -> list[dict[str, str]]:
-    def link(rel: str, offset: int) -> dict[str, str]:
-        args = [*f.query_args(), ("limit", str(f.limit)), ("offset", str(offset))]
+def _paging_links(
+    f: EventFilter, matched: int, returned: int, view: str, last: PageKey | None
+) -> list[dict[str, str]]:
+    """``self``, ``next`` and ``prev``. ``next`` pages by key (after this page's last event), so
+    following it through a whole layer costs the same per page however deep it goes; ``prev`` is
+    given for offset pages. A keyset page does not know its position, so it offers ``next``
+    whenever it is full (the page after the last full one may be empty)."""
+
+    def link(rel: str, paging: list[tuple[str, str]]) -> dict[str, str]:
+        args = [*f.query_args(), ("limit", str(f.limit)), *paging]
         if view != "full":
             args.append(("view", view))
         href = url_for("api.list_events", _external=True) + "?" + urlencode(args)
         return {"rel": rel, "type": "application/geo+json", "href": href}
 
     assert f.limit is not None
-    links = [link("self", f.offset)]
-    if f.offset + f.limit < matched:
-        links.append(link("next", f.offset + f.limit))
+    here = [("after", f.after.token())] if f.after else [("offset", str(f.offset))]
+    links = [link("self", here)]
+    more = returned == f.limit if f.after else f.offset + f.limit < matched
+    if more and last is not None:
+        links.append(link("next", [("after", last.token())]))
     if f.offset > 0:
-        links.append(link("prev", max(f.offset - f.limit, 0)))
+        links.append(link("prev", [("offset", str(max(f.offset - f.limit, 0)))]))
     return links
 
 
