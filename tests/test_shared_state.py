@@ -218,3 +218,34 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(app_factory, fresh_d
     forged = [{"X-Forwarded-For": f"198.51.100.{i}"} for i in range(3)]
     spoofed = [direct.get("/api/categories", headers=h) for h in forged]
     assert [r.status_code for r in spoofed] == [200, 200, 429]
+
+
+def test_a_process_cache_keeps_only_answers_of_the_newest_data():
+    """Answers of an older data version can never be asked for again, so they must not take memory:
+    under steady writes a cache that kept them grew each worker by its whole size limit."""
+    from timeline.response_cache import MemoryStore
+
+    store = MemoryStore(max_bytes=10_000)
+    store.set("v1:a", b"x" * 1000, 1)
+    store.set("v1:b", b"y" * 1000, 1)
+    assert store.get("v1:a") == b"x" * 1000
+    store.set("v2:a", b"z" * 10, 2)
+    assert store.get("v1:a") is None and store.get("v1:b") is None
+    assert store.used == len("v2:a") + 10
+    store.set("v1:c", b"late" * 10, 1)  # computed from data that changed meanwhile
+    assert store.get("v1:c") is None
+    for i in range(50):  # within one version, least recently used answers make room
+        store.set(f"v2:{i}", b"w" * 1000, 2)
+    assert store.used <= 10_000
+    assert store.get("v2:49") is not None and store.get("v2:0") is None
+
+
+def test_memory_stays_bounded_while_writes_keep_moving_the_version(client, users):
+    token = users["admin"]["token"]
+    store = client.application.extensions["response_cache"]
+    for i in range(5):
+        created = client.post("/api/events", json=feature(None, title=f"Event {i}"), headers=auth(token))
+        assert created.status_code == 201
+        for limit in (1, 2, 3):
+            assert client.get(f"/api/events?limit={limit}").status_code == 200
+    assert len(store.entries) == 3  # the three answers of the newest version, none of the older

@@ -49,7 +49,7 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "CACHE_URL": os.environ.get("CACHE_URL", ""),
         # Deployments sharing one Redis need distinct prefixes (default: from the database URL).
         "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
-        "CACHE_MAX_BYTES": int(os.environ.get("CACHE_MAX_BYTES", str(64 * 1024 * 1024))),
+        "CACHE_MAX_BYTES": int(os.environ.get("CACHE_MAX_BYTES", str(32 * 1024 * 1024))),
         # Seconds browsers and CDNs may reuse an anonymous API answer without revalidating (ETag).
         "API_MAX_AGE": int(os.environ.get("API_MAX_AGE", "0")),
         # Failed logins: counted in the audit log unless a storage is named (redis://…, memory://).

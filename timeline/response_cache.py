@@ -38,25 +38,32 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Answers larger than this are not kept (a 1,000-feature page is about 1.6 MB): they are rare, and
 # one of them would push out hundreds of the viewport pages the cache exists for.
 MAX_ENTRY_BYTES = 512 * 1024
-# A cached answer outlives its data version by no more than this (its key is never asked for again
-# once the version moves on; the timeout only returns Redis memory).
-REDIS_TTL_SECONDS = 3600
+# How long Redis keeps an answer. Once the data version moves on its key is never asked for again, so
+# this only bounds the memory dead answers take there (Redis's own maxmemory policy is the other bound).
+REDIS_TTL_SECONDS = 600
 
 
 class Store(Protocol):
-    """Where cached answers live: bytes by key."""
+    """Where cached answers live: bytes by key, each made at a data version."""
 
     def get(self, key: str) -> bytes | None: ...
 
-    def set(self, key: str, value: bytes) -> None: ...
+    def set(self, key: str, value: bytes, version: int) -> None: ...
 
 
 class MemoryStore:
-    """This process's own cache: least recently used answers go first once ``max_bytes`` is reached."""
+    """This process's own cache, holding answers of the newest data version only.
+
+    Once a newer version is seen, every older answer is unreachable (its key names the old version),
+    so they are dropped at once rather than left to age out: with writes arriving all the time, a
+    cache that kept them would fill to ``max_bytes`` with dead entries (the soak benchmark saw each
+    worker grow by the whole limit). Within one version, the least recently used go first.
+    """
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.used = 0
+        self.version = 0
         self.entries: OrderedDict[str, bytes] = OrderedDict()
         self.lock = threading.Lock()  # gthread workers share one store between threads
 
@@ -67,16 +74,21 @@ class MemoryStore:
                 self.entries.move_to_end(key)
             return value
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: bytes, version: int) -> None:
         if len(value) > self.max_bytes:
             return
         with self.lock:
+            if version < self.version:
+                return  # made from data that has since changed: nobody will ask for it
+            if version > self.version:
+                self.entries.clear()
+                self.used, self.version = 0, version
             old = self.entries.pop(key, None)
-            self.used += len(value) - (len(old) if old is not None else 0)
+            self.used += len(key) + len(value) - (len(key) + len(old) if old is not None else 0)
             self.entries[key] = value
             while self.used > self.max_bytes:
-                _, dropped = self.entries.popitem(last=False)
-                self.used -= len(dropped)
+                dropped_key, dropped = self.entries.popitem(last=False)
+                self.used -= len(dropped_key) + len(dropped)
 
 
 class RedisStore:
@@ -91,7 +103,7 @@ class RedisStore:
     def get(self, key: str) -> bytes | None:
         return cast(bytes | None, self.client.get(key))
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: bytes, version: int) -> None:
         self.client.set(key, value, ex=REDIS_TTL_SECONDS)
 
 
@@ -101,7 +113,7 @@ class NoStore:
     def get(self, key: str) -> bytes | None:
         return None
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: bytes, version: int) -> None:
         return None
 
 
@@ -120,7 +132,7 @@ def store_from_url(url: str, max_bytes: int) -> Store:
 def init_app(app: Flask) -> None:
     app.extensions["response_cache_prefix"] = key_prefix(app)
     app.extensions["response_cache"] = store_from_url(
-        app.config.get("CACHE_URL", ""), int(app.config.get("CACHE_MAX_BYTES", 64 * 1024 * 1024))
+        app.config.get("CACHE_URL", ""), int(app.config["CACHE_MAX_BYTES"])
     )
 
 
@@ -203,7 +215,8 @@ def shared(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_user() is not None:
             return view(*args, **kwargs)
-        key = _cache_key(_current_version())
+        version = _current_version()
+        key = _cache_key(version)
         etag = _etag(key)
         if request.if_none_match.contains(etag):
             response = current_app.response_class(status=304)
@@ -219,7 +232,7 @@ def shared(view: F) -> F:
                 size = response.content_length
                 if not response.is_streamed and size is not None and size <= MAX_ENTRY_BYTES:
                     packed = _pack(response)
-                    _try(lambda: store.set(key, packed))
+                    _try(lambda: store.set(key, packed, version))
         response.set_etag(etag)
         response.headers["Cache-Control"] = _cache_control()
         return response
