@@ -12,6 +12,16 @@ JSON into exactly what the ORM stores); the normalised values that ``apply_event
 compute are produced directly because calling the full feature parser a million times would
 dominate the run, and a random sample is checked against ``parse_feature`` + ``apply_event_data``
 so the two cannot drift apart unnoticed.
+
+PostgreSQL/PostGIS (``postgresql+psycopg://…/timeline_bench``) gets the same rows from the same
+generator. The database is created if missing (with ``CREATE EXTENSION postgis``, which the
+migration would otherwise need a superuser for) and marked with a comment, so that only a database
+made here is ever dropped and rebuilt. Rows go in through ``COPY … FROM STDIN``, several times
+faster than ``executemany``: COPY fires row triggers and computes generated columns like any
+INSERT, so the count triggers of migration 0004, the generated ``geom`` and every GiST index are
+maintained exactly as in production (0004 offers no bulk path, and none is taken). The load ends
+with ``VACUUM (ANALYZE)``: autovacuum would do the same shortly after a real bulk load, and
+running it here makes the planner's statistics, hence the plans measured, the same on every run.
 """
 
 from __future__ import annotations
@@ -24,13 +34,14 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, insert, inspect, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 
 from timeline.features import apply_event_data, parse_feature
 from timeline.models import Category, Event, Source
@@ -41,6 +52,8 @@ GENERATOR_VERSION = 1
 BATCH = 10_000
 CACHE = Path(__file__).resolve().parent / "data"  # git-ignored; databases here may be replaced
 SAMPLE_PER_BATCH = 10
+# COMMENT ON DATABASE of a PostgreSQL database this script created: only such a one may be dropped.
+PG_MARK = "timeline benchmark data made by bench/generate.py; may be dropped and regenerated"
 
 REGION = (33.5, 50.0, 38.5, 52.6)  # min lon, min lat, max lon, max lat
 FIRST_DAY, LAST_DAY = date(2024, 1, 1), date(2025, 12, 31)
@@ -298,14 +311,20 @@ def existing_events(url: str) -> tuple[int, bool]:
         engine.dispose()
 
 
-def insert_all(conn: Connection, n: int, gen: Generator, sample: random.Random) -> None:
-    """Batches of BATCH events (and their sources) per transaction; the triggers fill the R*Tree."""
-    events, sources = Event.__table__, Source.__table__
-    extra = {"was_published"} & set(events.c.keys())  # added by migration 0002
+Rows = list[dict[str, Any]]
+
+
+def batches(n: int, gen: Generator, sample: random.Random) -> Iterator[tuple[Rows, Rows]]:
+    """(event rows, source rows) in batches of BATCH events, a random few checked against the app.
+
+    Both backends load from this one sequence, so the same seed gives the same rows on either.
+    """
+    extra = {"was_published"} & set(Event.__table__.c.keys())  # added by migration 0002
     for first in range(1, n + 1, BATCH):
+        size = min(BATCH, n - first + 1)
         rows, source_rows = [], []
-        checks = set(sample.sample(range(min(BATCH, n - first + 1)), min(SAMPLE_PER_BATCH, n - first + 1)))
-        for i in range(min(BATCH, n - first + 1)):
+        checks = set(sample.sample(range(size), min(SAMPLE_PER_BATCH, size)))
+        for i in range(size):
             row, srcs = gen.event(first + i)
             if extra:
                 row["was_published"] = row["status"] == "published"
@@ -313,11 +332,170 @@ def insert_all(conn: Connection, n: int, gen: Generator, sample: random.Random) 
                 check_sample(row, srcs)
             rows.append(row)
             source_rows += srcs
+        yield rows, source_rows
+
+
+def _progress(done: int, n: int) -> None:
+    print(f"\r  {done:,}/{n:,} events", end="", file=sys.stderr, flush=True)
+
+
+def insert_all(conn: Connection, n: int, gen: Generator, sample: random.Random) -> None:
+    """Batches of BATCH events (and their sources) per transaction; the triggers fill the R*Tree."""
+    events, sources = Event.__table__, Source.__table__
+    done = 0
+    for rows, source_rows in batches(n, gen, sample):
         conn.execute(insert(events), rows)
         conn.execute(insert(sources), source_rows)
         conn.commit()
-        print(f"\r  {first + len(rows) - 1:,}/{n:,} events", end="", file=sys.stderr, flush=True)
+        done += len(rows)
+        _progress(done, n)
     print(file=sys.stderr)
+
+
+def copy_all(conn: Connection, n: int, gen: Generator, sample: random.Random) -> None:
+    """PostgreSQL: one ``COPY`` of events and one of sources per batch, committed per batch.
+
+    psycopg adapts dates, timestamps and floats itself; the JSON column gets ``json.dumps`` text,
+    which is what SQLAlchemy's JSON type would have sent. Sources take their key from the sequence
+    (as with executemany); events keep the generator's, and the sequence is moved past them so the
+    app's own inserts after the load do not collide.
+    """
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    done = 0
+    event_columns: list[str] = []
+    for rows, source_rows in batches(n, gen, sample):
+        event_columns = event_columns or list(rows[0])
+        source_columns = list(source_rows[0])
+        with driver.cursor() as cursor:
+            with cursor.copy(f"COPY events ({', '.join(event_columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([json.dumps(row[c]) if c == "actors" else row[c] for c in event_columns])
+            with cursor.copy(f"COPY sources ({', '.join(source_columns)}) FROM STDIN") as copy:
+                for src in source_rows:
+                    copy.write_row([src[c] for c in source_columns])
+        conn.commit()
+        done += len(rows)
+        _progress(done, n)
+    print(file=sys.stderr)
+    conn.execute(text("SELECT setval(pg_get_serial_sequence('events', 'pk'), (SELECT max(pk) FROM events))"))
+    # Statistics now, not when autovacuum gets round to it: with the planner still believing the
+    # tables nearly empty, `timeline cache-features` hash-joins all of events against feature_cache
+    # for every batch of 2,000 (about 500 events/s at a million instead of thousands).
+    conn.execute(text("ANALYZE events"))
+    conn.execute(text("ANALYZE feature_cache"))
+    conn.commit()
+
+
+def _admin_url(url: URL) -> URL:
+    """The same server, database ``postgres``: where CREATE/DROP DATABASE are issued."""
+    return url.set(database="postgres")
+
+
+def prepare_postgres(url: str) -> bool:
+    """Create the benchmark database (marked, with PostGIS) if missing; True if it was made here.
+
+    Returns whether the database carries PG_MARK, i.e. may be dropped by :func:`reset_postgres`.
+    """
+    parsed = make_url(url)
+    name = parsed.database
+    if not name:
+        raise SystemExit(f"{url}: name a database")
+    admin = create_engine(_admin_url(parsed), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            oid = conn.scalar(text("SELECT oid FROM pg_database WHERE datname = :name"), {"name": name})
+            if oid is None:
+                quoted = conn.dialect.identifier_preparer.quote(name)
+                conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+                conn.exec_driver_sql(f"COMMENT ON DATABASE {quoted} IS '{PG_MARK}'")
+                oid = conn.scalar(text("SELECT oid FROM pg_database WHERE datname = :name"), {"name": name})
+            mark = conn.scalar(text("SELECT shobj_description(:oid, 'pg_database')"), {"oid": oid})
+    finally:
+        admin.dispose()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+    finally:
+        engine.dispose()
+    return (mark or "").startswith(PG_MARK)
+
+
+def _set_mark(url: str, note: dict[str, Any]) -> None:
+    """Keep what was loaded (generator version, events, time) in the database's comment, after PG_MARK.
+
+    SQLite caches carry the generator version in their file name; a PostgreSQL database has no
+    such name, so the comment is where a later run learns whether the rows are still current.
+    """
+    parsed = make_url(url)
+    admin = create_engine(_admin_url(parsed), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            quoted = conn.dialect.identifier_preparer.quote(parsed.database or "")
+            comment = f"{PG_MARK} | {json.dumps(note)}".replace("'", "''")
+            conn.exec_driver_sql(f"COMMENT ON DATABASE {quoted} IS '{comment}'")
+    finally:
+        admin.dispose()
+
+
+def pg_note(url: str) -> dict[str, Any]:
+    """What :func:`_set_mark` noted about a PostgreSQL database ({} if nothing, or not PostgreSQL)."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return {}
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            mark = conn.scalar(
+                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :db"),
+                {"db": make_url(url).database},
+            )
+    finally:
+        engine.dispose()
+    if not mark or " | " not in mark:
+        return {}
+    try:
+        note = json.loads(mark.split(" | ", 1)[1])
+    except ValueError:
+        return {}
+    return note if isinstance(note, dict) else {}
+
+
+def load_note(url: str) -> str | None:
+    """How a reused PostgreSQL database was loaded (when, how long, the phases), for reports."""
+    return pg_note(url).get("loaded")
+
+
+def reset_postgres(url: str) -> None:
+    """Drop and recreate a database :func:`prepare_postgres` made (a partial or stale cache)."""
+    parsed = make_url(url)
+    admin = create_engine(_admin_url(parsed), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            quoted = conn.dialect.identifier_preparer.quote(parsed.database or "")
+            conn.exec_driver_sql(f"DROP DATABASE {quoted} WITH (FORCE)")
+    finally:
+        admin.dispose()
+    prepare_postgres(url)
+
+
+def _bulk_session(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL bulk load only: a crash just means generating again, so commits need not wait for
+    the WAL flush (the server's own durability settings are left alone)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    dbapi_connection.commit()
+
+
+def vacuum_analyze(url: str) -> None:
+    """Fresh planner statistics and visibility map after the load (see the module docstring)."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for name in ("events", "sources", "feature_cache", "event_cell_counts", "event_week_counts"):
+                conn.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
+    finally:
+        engine.dispose()
 
 
 def _bulk_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -334,44 +512,88 @@ def absolute_url(url: str) -> str:
     return parsed.set(database=str(Path(parsed.database).resolve())).render_as_string(hide_password=False)
 
 
-def generate(n: int, url: str) -> float | None:
-    """Fill ``url`` with N events; reuse it when it already holds them (None), else return seconds."""
+def generate(n: int, url: str, phases: dict[str, float] | None = None) -> float | None:
+    """Fill ``url`` with N events; reuse it when it already holds them (None), else return seconds.
+
+    ``phases``, if given, receives the seconds each step took (migrate, rows, cache-features,
+    vacuum), so a report can say where a load's time went.
+    """
     url = absolute_url(url)
+    postgres = make_url(url).get_backend_name() == "postgresql"
     database = make_url(url).database
-    if database and database != ":memory:":
+    ours = prepare_postgres(url) if postgres else False
+    if not postgres and database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     found, current = existing_events(url)
-    if found == n and current:
+    if found == n and not current:
+        migrate(url)  # a schema from before a newer migration: upgrading keeps the rows, and is quicker
+        found, current = existing_events(url)
+    # A PostgreSQL database of ours records which generator filled it (see _set_mark).
+    same_rows = found == n and (not ours or pg_note(url).get("generator") == GENERATOR_VERSION)
+    if same_rows and not current and ours:
+        # Only the schema moved on: upgrade it in place with the migrations, as production would,
+        # instead of loading a million rows again (the rows do not depend on the schema version).
+        print(f"{url}: upgrading the schema of the {n:,} events already loaded", file=sys.stderr)
+        migrate(url)
+        migrate(url, ("cache-features",))
+        vacuum_analyze(url)
+        return None
+    if same_rows and current:
         migrate(url, ("cache-features",))  # finish a cache an interrupted run left half-filled
         return None
-    if database and Path(database).resolve().is_relative_to(CACHE):
+    if postgres and ours:
+        reset_postgres(url)  # a partial or stale cache of ours: start again from nothing
+    elif not postgres and database and Path(database).resolve().is_relative_to(CACHE):
         for suffix in ("", "-wal", "-shm"):  # a partial or stale cache: start again from nothing
             Path(database + suffix).unlink(missing_ok=True)
     elif found:  # never delete a database we did not make
-        raise SystemExit(f"{url} holds {found:,} events; generate into an empty one or under {CACHE}")
+        where = "a database bench/generate.py created" if postgres else f"one under {CACHE}"
+        raise SystemExit(f"{url} holds {found:,} events; generate into an empty one or {where}")
+    times = phases if phases is not None else {}
     started = time.perf_counter()
     migrate(url)
+    times["migrate"] = time.perf_counter() - started
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _bulk_pragmas)
+    else:
+        event.listen(engine, "connect", _bulk_session)
+    step = time.perf_counter()
     with engine.connect() as conn:
         conn.execute(insert(Category.__table__), load_categories())
         conn.commit()
-        insert_all(conn, n, Generator(), random.Random(SEED + 1))
+        load = copy_all if postgres else insert_all
+        load(conn, n, Generator(), random.Random(SEED + 1))
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
+    times["rows"] = time.perf_counter() - step
     # Rows inserted directly have no cached Feature JSON yet; the app's own command makes them.
+    step = time.perf_counter()
     migrate(url, ("cache-features",))
+    times["cache-features"] = time.perf_counter() - step
+    if postgres:
+        step = time.perf_counter()
+        vacuum_analyze(url)
+        times["vacuum"] = time.perf_counter() - step
     seconds = time.perf_counter() - started
-    print(f"generated {n:,} events in {seconds:.1f} s ({n / seconds:,.0f} rows/s)", file=sys.stderr)
+    detail = ", ".join(f"{k} {v:.1f} s" for k, v in times.items())
+    summary = f"{n:,} events in {seconds:.1f} s ({n / seconds:,.0f} rows/s; {detail})"
+    if postgres and ours:
+        loaded = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {summary}"
+        _set_mark(url, {"generator": GENERATOR_VERSION, "events": n, "loaded": loaded})
+    print(f"generated {summary}", file=sys.stderr)
     return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, help="number of events")
-    parser.add_argument("database_url", help="e.g. sqlite:///bench/data/events.sqlite")
+    parser.add_argument(
+        "database_url",
+        help="e.g. sqlite:///bench/data/events.sqlite or "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/timeline_bench",
+    )
     args = parser.parse_args()
     seconds = generate(args.n, args.database_url)
     if seconds is None:

@@ -1,116 +1,75 @@
-"""The benchmark suite: ``python bench/run.py [--quick] [--events N] [--db PATH]`` (or ``make bench``).
+"""The benchmark suite: ``python bench/run.py [--quick] [--events N] [--backend B]`` (or ``make bench``).
 
 Every figure is printed beside a baseline measured in the same run on the same data, because an
 absolute number from a shared 2-core machine means little on its own while a ratio survives noise
-and hardware changes. Results go to stdout and to bench/RESULTS.md (one section per event count,
-with the machine, versions and the command to reproduce).
+and hardware changes. Results go to stdout and to bench/RESULTS.md (one section per event count
+and backend, with the machine, versions and the command to reproduce).
 
 Measured: (a) the map's viewport-and-month query through ``filtered_events`` + ``count_events``
 against a full scan and a date-index-only plan of the same filter; (b) the same through HTTP;
 (c) the streamed GeoJSON export against geopandas; (d) the bytes the page loads, ours against the
-vendor and basemap files.
+vendor and basemap files; (e) the clustered map and the density strip (instrument.py).
+
+``--backend`` picks SQLite, PostgreSQL/PostGIS or both (the default). PostGIS runs (a), (b) and
+(e1/e2) on the same generated rows (postgis.py; rows prefixed ``[postgis]``), in the database
+named by ``BENCH_DATABASE_URL``: by default ``timeline_bench`` on 127.0.0.1 for the default
+1,000,000 events, and ``timeline_bench_<N>`` for any other N, so that a quick run does not
+replace the million-event database (as the SQLite files are kept per N). The export (c) reads
+SQLite files and the page weight (d, e3, e4) does not depend on the database, so they run once,
+on SQLite.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import random
 import re
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import generate
 import instrument
+import postgis
 import sqlalchemy
 from flask import Flask
+from measure import (  # noqa: F401  (re-exported: run.windows and friends keep working)
+    BOX,
+    SEED,
+    SLOW_BUDGET_S,
+    WARNINGS,
+    Row,
+    median_p95,
+    repeat,
+    timed,
+    warn,
+    windows,
+)
 from sqlalchemy import Select, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from geodata.geometry import BBox
 from timeline import create_app
 from timeline.db import db
 from timeline.models import Event
-from timeline.queries import EventFilter, _conditions, count_events, filtered_events
+from timeline.queries import EventFilter, _conditions, count_events, filtered_events, page_and_count
 
 BENCH = Path(__file__).resolve().parent
 QUICK_EVENTS = 20_000
-SEED = 7
-BOX = (0.5, 0.26)  # degrees: about 1% of the generated region
 FULL_SCAN = "NOT INDEXED"
 DATE_INDEX = "INDEXED BY ix_events_status_first_day"
 EXPORT_GOAL = 300_000  # features per second
-SLOW_BUDGET_S = 20.0  # a whole-table measurement stops after this long (but after at least 5 runs)
-
-
-@dataclass
-class Row:
-    """One line of the results table; ``ratio`` is ours / baseline."""
-
-    measurement: str
-    ours: float | None
-    baseline: float | None
-    unit: str = "ms"
-
-    @property
-    def ratio(self) -> float | None:
-        return self.ours / self.baseline if self.ours is not None and self.baseline else None
-
-
-WARNINGS: list[str] = []
-
-
-def warn(message: str) -> None:
-    """Something that makes a comparison unfair: shown on stderr and kept in RESULTS.md."""
-    WARNINGS.append(message)
-    print(f"WARNING: {message}", file=sys.stderr)
-
-
-def median_p95(samples: list[float]) -> tuple[float, float]:
-    """Median, and the 95th percentile by nearest rank (no interpolation on 30 samples)."""
-    ordered = sorted(samples)
-    middle = len(ordered) // 2
-    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    return median, ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - started) * 1000, result
-
-
-def repeat(fn: Callable[[], Any], reps: int, budget_s: float = SLOW_BUDGET_S) -> list[float]:
-    """Up to ``reps`` timings in ms, cut short after ``budget_s`` once 5 are in (whole-table queries)."""
-    samples: list[float] = []
-    started = time.perf_counter()
-    while len(samples) < reps and (len(samples) < 5 or time.perf_counter() - started < budget_s):
-        samples.append(timed(fn)[0])
-    return samples
-
-
-def windows(reps: int) -> list[EventFilter]:
-    """Random 0.5°×0.26° viewports over the region and calendar months, from a fixed seed."""
-    rng = random.Random(SEED)
-    min_lon, min_lat, max_lon, max_lat = generate.REGION
-    result = []
-    for _ in range(reps):
-        lon = round(rng.uniform(min_lon, max_lon - BOX[0]), 3)
-        lat = round(rng.uniform(min_lat, max_lat - BOX[1]), 3)
-        year, month = rng.choice(generate.MONTHS)
-        box = BBox(lon, lat, round(lon + BOX[0], 3), round(lat + BOX[1], 3))
-        end = generate.month_end(year, month)
-        result.append(EventFilter(bbox=box, start=date(year, month, 1), end=end, limit=100))
-    return result
+PG_DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/timeline_bench"
+DEFAULT_EVENTS = 1_000_000
+# Every request is answered by the database: the figures compare backends and plans, and the same URL
+# is asked 30 times (e1, e2, b2), which a response cache would answer from memory after the first.
+# What the cache adds is measured by throughput.py.
+NO_CACHE = {"CACHE_URL": "none"}
 
 
 def to_sql(session: Session, stmt: Select[Any], hint: str = "") -> str:
@@ -163,6 +122,7 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
     fs = windows(reps)
     page: dict[str, list[float]] = {"orm": [], "raw": [], "rtree": [], "scan": [], "date": []}
     count: dict[str, list[float]] = {k: [] for k in page}
+    one_query: list[float] = []
     matched: list[int] = []
     mismatches = 0
     with app.app_context():
@@ -171,7 +131,9 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
             t_page, _ = timed(lambda f=f: session.scalars(filtered_events(session, f)).all())
             t_count, ours = timed(lambda f=f: count_events(session, f))
             session.remove()
-            found, timings = {ours}, {"orm": (t_page, t_count)}
+            t_one, (_, together) = timed(lambda f=f: page_and_count(session, f, keys_only=True))
+            session.remove()
+            found, timings = {ours, together}, {"orm": (t_page, t_count)}
             for key, (page_sql, count_sql) in sql_variants(session, f).items():
                 t_p, _ = timed(lambda s=page_sql: session.execute(text(s)).all())
                 t_c, n = timed(lambda s=count_sql: session.execute(text(s)).scalar())
@@ -182,6 +144,7 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
                 for key, (t_p, t_c) in timings.items():
                     page[key].append(t_p)
                     count[key].append(t_c)
+                one_query.append(t_one)
                 matched.append(ours)
                 mismatches += len(found) > 1
             print(f"\r  (a) window {i}/{reps}", end="", file=sys.stderr, flush=True)
@@ -244,6 +207,20 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
             total["rtree"][0],
         ),
         Row("a6 same, p95", total["raw"][1], total["rtree"][1]),
+        # In-process SQLite: the raw SQL time is the server time the 5 ms goal speaks of.
+        Row(
+            "a7 page SQL alone, raw (no ORM, 100 rows), median — vs full-scan page",
+            med["raw"][0],
+            med["scan"][0],
+        ),
+        Row("a7 count SQL alone, raw, median — vs full-scan count", med["raw"][1], med["scan"][1]),
+        Row("a7 page+count SQL, raw, median — vs the 5 ms goal", total["raw"][0], postgis.GOAL_MS),
+        Row(
+            "a9 page_and_count (keys + count(*) OVER () in one query, as /api/events), median "
+            "— vs full-scan page+count",
+            median_p95(one_query)[0],
+            total["scan"][0],
+        ),
     ]
     return rows, plans, total["orm"][0], matched
 
@@ -438,51 +415,71 @@ def machine() -> dict[str, str]:
     }
 
 
-def write_results(path: Path, n: int, body: str) -> None:
-    """Replace this N's section of RESULTS.md, keeping other sections and any hand-written notes."""
-    begin, end = f"<!-- bench:N={n} -->", f"<!-- /bench:N={n} -->"
+def write_results(path: Path, n: int, body: str, backend: str = "sqlite") -> None:
+    """Replace this N's and backend's section of RESULTS.md, keeping the others and any notes.
+
+    SQLite sections keep their original marker (``bench:N=…``); other backends add their name
+    (``bench:postgis:N=…``). A new section goes right after the same N's SQLite section, so the
+    two backends' figures sit side by side, else at the end.
+    """
+    tag = f"N={n}" if backend == "sqlite" else f"{backend}:N={n}"
+    begin, end = f"<!-- bench:{tag} -->", f"<!-- /bench:{tag} -->"
     old = (
         path.read_text()
         if path.exists()
         else (
-            "# Benchmark results\n\nWritten by `bench/run.py` (`make bench`); one section per event count. "
-            "Ratios are ours ÷ baseline: below 1 is faster for times, above 1 is better for features/s.\n"
+            "# Benchmark results\n\nWritten by `bench/run.py` (`make bench`); one section per event count "
+            "and backend. Ratios are ours ÷ baseline: below 1 is faster for times, above 1 is better for "
+            "features/s.\n"
         )
     )
     section = f"{begin}\n{body.rstrip()}\n{end}"
+    sibling = f"<!-- /bench:N={n} -->"
     if begin in old and end in old:
         new = old[: old.index(begin)] + section + old[old.index(end) + len(end) :]
+    elif backend != "sqlite" and sibling in old:
+        at = old.index(sibling) + len(sibling)
+        new = old[:at] + "\n\n" + section + old[at:]
     else:
         new = old.rstrip() + "\n\n" + section + "\n"
     path.write_text(new)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Timeline Map benchmarks; see bench/RESULTS.md.")
-    parser.add_argument(
-        "--events", type=int, default=1_000_000, help="events in the database (default 1,000,000)"
-    )
-    parser.add_argument("--quick", action="store_true", help=f"use {QUICK_EVENTS:,} events")
-    parser.add_argument("--db", type=Path, help="SQLite file (default bench/data/events-N-vK.sqlite)")
-    parser.add_argument("--reps", type=int, default=30, help="query windows / repetitions (default 30)")
-    parser.add_argument(
-        "--skip-geopandas-above",
-        type=int,
-        default=1_000_000,
-        metavar="N",
-        help="skip the geopandas export baseline above N events (default 1,000,000)",
-    )
-    parser.add_argument("--skip-export", action="store_true", help="leave out (c), the slowest part")
-    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
-    args = parser.parse_args()
-    n = QUICK_EVENTS if args.quick else args.events
+def postgis_url(n: int) -> str:
+    """BENCH_DATABASE_URL as given, else the default database (``_<N>`` added for N ≠ 1,000,000)."""
+    if url := os.environ.get("BENCH_DATABASE_URL"):
+        return url
+    if n == DEFAULT_EVENTS:
+        return PG_DEFAULT_URL
+    parsed = make_url(PG_DEFAULT_URL)
+    return parsed.set(database=f"{parsed.database}_{n}").render_as_string(hide_password=False)
+
+
+def gen_text(generated: float | None, n: int, phases: dict[str, float]) -> str:
+    """How the data came to be, for the section header."""
+    if generated is None:
+        return "reused from cache"
+    detail = "; ".join(f"{k} {v:.1f} s" for k, v in phases.items())
+    return f"{generated:.1f} s ({n / generated:,.0f} rows/s; {detail})"
+
+
+def command_line(args: argparse.Namespace, n: int, backend: str) -> str:
+    """The command that reproduces one section."""
+    if n == DEFAULT_EVENTS and not args.db and args.backend == "both":
+        return "make bench"
+    size = "--quick" if args.quick else f"--events {n}"
+    return f"python bench/run.py {size} --backend {backend}"
+
+
+def run_sqlite(args: argparse.Namespace, n: int) -> None:
+    """Everything on the SQLite file for N events; writes the ``bench:N=…`` section."""
     db_path = (args.db or BENCH / "data" / f"events-{n}-v{generate.GENERATOR_VERSION}.sqlite").resolve()
     started = time.perf_counter()
-    os.environ.setdefault("SECRET_KEY", "bench")  # else create_app writes instance/secret_key
-
+    WARNINGS.clear()
     print(f"data: {db_path}", file=sys.stderr)
-    generated = generate.generate(n, f"sqlite:///{db_path}")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
+    phases: dict[str, float] = {}
+    generated = generate.generate(n, f"sqlite:///{db_path}", phases)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **NO_CACHE})
     print("  (a) viewport-and-month queries", file=sys.stderr)
     rows, plans, direct, matched = bench_queries(app, args.reps)
     print("  (b) HTTP", file=sys.stderr)
@@ -512,27 +509,19 @@ def main() -> None:
     elapsed = time.perf_counter() - started - (generated or 0.0)
 
     info = machine()  # its load average covers the run's last 1, 5 and 15 minutes
-    command = (
-        "make bench"
-        if n == 1_000_000 and not args.db
-        else "python bench/run.py " + ("--quick" if args.quick else f"--events {n}")
-    )
-    print(f"\nN = {n:,} events; {info['cpu']} ×{info['nproc']}; {elapsed:.0f} s\n")
+    print(f"\nSQLite, N = {n:,} events; {info['cpu']} ×{info['nproc']}; {elapsed:.0f} s\n")
     print(table(rows, markdown=False))
-    gen_text = (
-        "reused from cache" if generated is None else f"{generated:.1f} s ({n / generated:,.0f} rows/s)"
-    )
     lines = [
         f"## N = {n:,} events",
         "",
-        f"- date: {info['date']}; code: `{info['code']}`; command: `{command}`",
+        f"- date: {info['date']}; code: `{info['code']}`; command: `{command_line(args, n, 'sqlite')}`",
         f"- machine: {info['cpu']}, nproc {info['nproc']}, RAM {info['ram']}; "
         f"load average at the end (1/5/15 min): {info['load']} (other work on the machine skews timings)",
         f"- versions: Python {info['python']}, SQLite {info['sqlite']}, SQLAlchemy {info['sqlalchemy']}"
         + "".join(f", {k} {v}" for k, v in versions.items()),
-        f"- data generation: {gen_text}; benchmark run after it: {elapsed:.0f} s; {args.reps} query windows "
-        f"(0.5°×0.26° × one month, seed {SEED}); whole-table timings stop after ~{SLOW_BUDGET_S:.0f} s "
-        "(their n is shown)",
+        f"- data generation: {gen_text(generated, n, phases)}; benchmark run after it: {elapsed:.0f} s; "
+        f"{args.reps} query windows (0.5°×0.26° × one month, seed {SEED}); whole-table timings stop "
+        f"after ~{SLOW_BUDGET_S:.0f} s (their n is shown); response cache off (CACHE_URL=none)",
         *(f"- **warning:** {w}" for w in WARNINGS),
         "",
         table(rows, markdown=True),
@@ -546,6 +535,113 @@ def main() -> None:
         lines += [f"{name}:", "", "```", text_, "```", ""]
     write_results(args.results, n, "\n".join(lines))
     print(f"\nwrote {args.results}", file=sys.stderr)
+
+
+def run_postgis(args: argparse.Namespace, n: int) -> None:
+    """(a), (b) and (e1/e2) on PostgreSQL/PostGIS; writes the ``bench:postgis:N=…`` section.
+
+    The same generated rows, the same windows and the same HTTP requests as on SQLite, so each
+    ``[postgis]`` row can be read against the SQLite row of the same name.
+    """
+    url = postgis_url(n)
+    started = time.perf_counter()
+    WARNINGS.clear()
+    print(f"data: {make_url(url).render_as_string(hide_password=True)}", file=sys.stderr)
+    phases: dict[str, float] = {}
+    generated = generate.generate(n, url, phases)
+    loaded = gen_text(generated, n, phases)
+    if generated is None and (note := generate.load_note(url)):
+        loaded += f" ({note})"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, **NO_CACHE})
+    print("  [postgis] (a) viewport-and-month queries", file=sys.stderr)
+    rows, plans, direct, matched = postgis.bench_queries(app, args.reps)
+    print("  [postgis] (b) HTTP", file=sys.stderr)
+    rows += bench_http(app, args.reps, direct, matched)
+    print("  [postgis] (e) clusters and density", file=sys.stderr)
+    rows += instrument.bench_instrument(app, repeat, median_p95, Row)
+    for url_ in (f"/api/clusters?zoom=7&bbox={instrument.HOME_BBOX}", "/api/density"):
+        plans.update(postgis.request_plans(app, url_))
+    versions = postgis.versions(app)
+    elapsed = time.perf_counter() - started - (generated or 0.0)
+    for row in rows:
+        row.measurement = f"[postgis] {row.measurement}"
+
+    info = machine()
+    print(f"\nPostGIS, N = {n:,} events; {info['cpu']} ×{info['nproc']}; {elapsed:.0f} s\n")
+    print(table(rows, markdown=False))
+    lines = [
+        f"## N = {n:,} events — PostgreSQL/PostGIS",
+        "",
+        f"- date: {info['date']}; code: `{info['code']}`; command: `{command_line(args, n, 'postgis')}`; "
+        f"database: `{make_url(url).render_as_string(hide_password=True)}` (BENCH_DATABASE_URL)",
+        f"- machine: {info['cpu']}, nproc {info['nproc']}, RAM {info['ram']}, the database server on the "
+        f"same machine over TCP on 127.0.0.1; load average at the end (1/5/15 min): {info['load']} "
+        "(other work on the machine skews timings)",
+        f"- versions: PostgreSQL {versions['PostgreSQL']}, PostGIS {versions['PostGIS']}, "
+        f"GEOS {versions['GEOS']}, psycopg {psycopg_version()}, Python {info['python']}, "
+        f"SQLAlchemy {info['sqlalchemy']}",
+        f"- server settings: {versions['settings']}",
+        f"- data generation (COPY with the count triggers in force, then `timeline cache-features`, "
+        f"then VACUUM ANALYZE): {loaded}; benchmark run after it: "
+        f"{elapsed:.0f} s; {args.reps} query windows (the same as on SQLite); response cache off "
+        "(CACHE_URL=none)",
+        "- full-scan baselines: the same statement with `enable_indexscan`, `enable_indexonlyscan` and "
+        "`enable_bitmapscan` off for its transaction (parallel sequential scan); a8 is the time the "
+        "server itself reports (EXPLAIN ANALYZE, TIMING OFF), without the round trip and row decoding",
+        "- not run here: (c) export, (d) page weight and (e3/e4) first load and dragging, which do not "
+        "depend on the database or read SQLite files; see the SQLite section",
+        *(f"- **warning:** {w}" for w in WARNINGS),
+        "",
+        table(rows, markdown=True),
+        "",
+        "### Query plans (EXPLAIN (ANALYZE, BUFFERS), first window, and the statements of e1/e2)",
+        "",
+    ]
+    for name, text_ in plans.items():
+        lines += [f"{name}:", "", "```", text_, "```", ""]
+    write_results(args.results, n, "\n".join(lines), backend="postgis")
+    print(f"\nwrote {args.results}", file=sys.stderr)
+
+
+def psycopg_version() -> str:
+    try:
+        import psycopg
+    except ImportError:
+        return "not installed"
+    return psycopg.__version__
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Timeline Map benchmarks; see bench/RESULTS.md.")
+    parser.add_argument(
+        "--events", type=int, default=DEFAULT_EVENTS, help="events in the database (default 1,000,000)"
+    )
+    parser.add_argument("--quick", action="store_true", help=f"use {QUICK_EVENTS:,} events")
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgis", "both"),
+        default="both",
+        help="which database(s) to measure (default both); PostGIS at BENCH_DATABASE_URL, default "
+        f"{PG_DEFAULT_URL} (with _N appended for N other than 1,000,000)",
+    )
+    parser.add_argument("--db", type=Path, help="SQLite file (default bench/data/events-N-vK.sqlite)")
+    parser.add_argument("--reps", type=int, default=30, help="query windows / repetitions (default 30)")
+    parser.add_argument(
+        "--skip-geopandas-above",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="skip the geopandas export baseline above N events (default 1,000,000)",
+    )
+    parser.add_argument("--skip-export", action="store_true", help="leave out (c), the slowest part")
+    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    args = parser.parse_args()
+    n = QUICK_EVENTS if args.quick else args.events
+    os.environ.setdefault("SECRET_KEY", "bench")  # else create_app writes instance/secret_key
+    if args.backend in ("sqlite", "both"):
+        run_sqlite(args, n)
+    if args.backend in ("postgis", "both"):
+        run_postgis(args, n)
 
 
 if __name__ == "__main__":

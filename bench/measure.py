@@ -1,0 +1,92 @@
+"""What every benchmark module shares: the result row, timing, medians, warnings, the query windows.
+
+They live here rather than in run.py so that a backend's own module (postgis.py) can use them
+without importing run.py, which is the script being run (``__main__``): importing it again would
+make a second copy with its own WARNINGS list, and warnings would go missing from RESULTS.md.
+run.py imports them back, so ``run.median_p95`` and friends still work for anything that used them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import generate
+
+from geodata.geometry import BBox
+from timeline.queries import EventFilter
+
+SEED = 7
+BOX = (0.5, 0.26)  # degrees: about 1% of the generated region
+SLOW_BUDGET_S = 20.0  # a whole-table measurement stops after this long (but after at least 5 runs)
+
+
+@dataclass
+class Row:
+    """One line of the results table; ``ratio`` is ours / baseline."""
+
+    measurement: str
+    ours: float | None
+    baseline: float | None
+    unit: str = "ms"
+
+    @property
+    def ratio(self) -> float | None:
+        return self.ours / self.baseline if self.ours is not None and self.baseline else None
+
+
+WARNINGS: list[str] = []
+
+
+def warn(message: str) -> None:
+    """Something that makes a comparison unfair: shown on stderr and kept in RESULTS.md."""
+    WARNINGS.append(message)
+    print(f"WARNING: {message}", file=sys.stderr)
+
+
+def median_p95(samples: list[float]) -> tuple[float, float]:
+    """Median, and the 95th percentile by nearest rank (no interpolation on 30 samples)."""
+    ordered = sorted(samples)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return median, ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """(milliseconds, result) of one call."""
+    started = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def repeat(fn: Callable[[], Any], reps: int, budget_s: float = SLOW_BUDGET_S) -> list[float]:
+    """Up to ``reps`` timings in ms, cut short after ``budget_s`` once 5 are in (whole-table queries)."""
+    samples: list[float] = []
+    started = time.perf_counter()
+    while len(samples) < reps and (len(samples) < 5 or time.perf_counter() - started < budget_s):
+        samples.append(timed(fn)[0])
+    return samples
+
+
+def windows(reps: int) -> list[EventFilter]:
+    """Random 0.5°×0.26° viewports over the region and calendar months, from a fixed seed.
+
+    Every backend gets the same windows, so their figures describe the same questions.
+    """
+    rng = random.Random(SEED)
+    min_lon, min_lat, max_lon, max_lat = generate.REGION
+    result = []
+    for _ in range(reps):
+        lon = round(rng.uniform(min_lon, max_lon - BOX[0]), 3)
+        lat = round(rng.uniform(min_lat, max_lat - BOX[1]), 3)
+        year, month = rng.choice(generate.MONTHS)
+        box = BBox(lon, lat, round(lon + BOX[0], 3), round(lat + BOX[1], 3))
+        end = generate.month_end(year, month)
+        result.append(EventFilter(bbox=box, start=date(year, month, 1), end=end, limit=100))
+    return result
