@@ -16,7 +16,7 @@ from typing import NoReturn
 import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from . import audit
 from .auth import PasswordRejected, create_token, create_user, find_user
@@ -188,10 +188,12 @@ def cache_features_command() -> None:
     done, after = 0, 0
     while True:
         with writing(db.session):
-            # Walk forward by key, so each batch starts where the last one ended.
+            # Walk forward by key, so each batch starts where the last one ended; the bound is in
+            # the join too, or PostgreSQL's merge join reads the cache from its start every batch.
+            fresh = and_(FeatureCache.event_pk == Event.pk, FeatureCache.event_pk > after)
             missing = db.session.scalars(
                 select(Event)
-                .outerjoin(FeatureCache)
+                .outerjoin(FeatureCache, fresh)
                 .where(Event.pk > after, FeatureCache.event_pk.is_(None))
                 .order_by(Event.pk)
                 .limit(2000)
