@@ -71,6 +71,7 @@ demo: migrate
 # Benchmarks beside same-run baselines, written to bench/RESULTS.md; 1,000,000 events are generated
 # into bench/data/ on first use. `make bench BENCH_ARGS=--quick` uses 20,000 events.
 bench: $(VENV)/.installed assets
+	bench/install-tools
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

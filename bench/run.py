@@ -8,7 +8,9 @@ and backend, with the machine, versions and the command to reproduce).
 Measured: (a) the map's viewport-and-month query through ``filtered_events`` + ``count_events``
 against a full scan and a date-index-only plan of the same filter; (b) the same through HTTP;
 (c) the streamed GeoJSON export against geopandas; (d) the bytes the page loads, ours against the
-vendor and basemap files; (e) the clustered map and the density strip (instrument.py).
+vendor and basemap files; (e) the clustered map and the density strip (instrument.py); (f) requests
+per second under two gunicorn workers beside pygeoapi on the same data (throughput.py); (g) a
+five-minute soak of mixed reads and writes from 16 clients (soak.py).
 
 ``--backend`` picks SQLite, PostgreSQL/PostGIS or both (the default). PostGIS runs (a), (b) and
 (e1/e2) on the same generated rows (postgis.py; rows prefixed ``[postgis]``), in the database
@@ -36,7 +38,9 @@ from typing import Any
 import generate
 import instrument
 import postgis
+import soak
 import sqlalchemy
+import throughput
 from flask import Flask
 from measure import (  # noqa: F401  (re-exported: run.windows and friends keep working)
     BOX,
@@ -57,7 +61,14 @@ from sqlalchemy.orm import Session
 from timeline import create_app
 from timeline.db import db
 from timeline.models import Event
-from timeline.queries import EventFilter, _conditions, count_events, filtered_events, page_and_count
+from timeline.queries import (
+    EventFilter,
+    PageKey,
+    _conditions,
+    count_events,
+    filtered_events,
+    page_and_count,
+)
 
 BENCH = Path(__file__).resolve().parent
 QUICK_EVENTS = 20_000
@@ -246,6 +257,16 @@ def bench_http(app: Flask, reps: int, direct_median: float, matched: list[int]) 
         published = count_events(db.session, EventFilter())
     offset = (published - 1) // 1000 * 1000  # the last page the map's loader asks for
     last_page = repeat(lambda: client.get(f"/api/events?limit=1000&offset={offset}"), reps)
+    with app.app_context():  # the key a next link carries to that same page: the event before it
+        before = db.session.execute(
+            select(Event.first_day, Event.last_day, Event.id)
+            .where(Event.deleted_at.is_(None), Event.status == "published")
+            .order_by(Event.first_day, Event.last_day, Event.id)
+            .offset(offset - 1)
+            .limit(1)
+        ).one()
+    token = PageKey(*before).token()
+    by_key = repeat(lambda: client.get(f"/api/events?limit=1000&after={token}"), reps)
     http = median_p95(samples)
     return [
         Row(
@@ -265,6 +286,11 @@ def bench_http(app: Flask, reps: int, direct_median: float, matched: list[int]) 
             "— vs first page",
             median_p95(last_page)[0],
             median_p95(first_page)[0],
+        ),
+        Row(
+            f"b3 same last page through its next link (keyset, after=…; n={len(by_key)}) — vs by offset",
+            median_p95(by_key)[0],
+            median_p95(last_page)[0],
         ),
     ]
 
@@ -372,7 +398,11 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:,.1f} MB"
     if unit == "s":
         return f"{value:,.2f} s"
-    return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
+    if unit == "ms":
+        return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
+    # Counts and rates from throughput.py and soak.py: whole numbers stay whole, the unit is named.
+    number = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.3g}"
+    return number if unit in ("count", "errors", "requests") else f"{number} {unit}"
 
 
 def table(rows: list[Row], markdown: bool) -> str:
@@ -506,6 +536,19 @@ def run_sqlite(args: argparse.Namespace, n: int) -> None:
         rows.append(Row(f"e4 longest main-thread task while dragging the timeline across its width twice "
                         f"({over_50} tasks over 50 ms) — vs the 200 ms budget", longest, 200.0))  # fmt: skip
         rows.append(Row("e4 same — vs the longest task while the page loaded", longest, at_load))
+    if args.skip_throughput:
+        warn("(f) throughput left out (--skip-throughput)")
+    else:
+        print("  (f) throughput under gunicorn, beside pygeoapi", file=sys.stderr)
+        rows += [Row(r["name"], r["ours"], r["baseline"], r["unit"]) for r in throughput.measure(
+            db_path, seconds=3 if args.quick else 10, quick=args.quick)]  # fmt: skip
+    if args.skip_soak:
+        warn("(g) soak left out (--skip-soak)")
+    else:
+        seconds = 60 if args.quick else 300
+        print(f"  (g) soak: {seconds} s of mixed reads and writes, 16 clients", file=sys.stderr)
+        rows += [Row("g " + r["name"], r["ours"], r["baseline"], r["unit"]) for r in soak.soak(
+            f"sqlite:///{db_path}", seconds=seconds, clients=16, threads=4)]  # fmt: skip
     elapsed = time.perf_counter() - started - (generated or 0.0)
 
     info = machine()  # its load average covers the run's last 1, 5 and 15 minutes
@@ -634,6 +677,8 @@ def main() -> None:
         help="skip the geopandas export baseline above N events (default 1,000,000)",
     )
     parser.add_argument("--skip-export", action="store_true", help="leave out (c), the slowest part")
+    parser.add_argument("--skip-throughput", action="store_true", help="leave out (f), gunicorn + wrk")
+    parser.add_argument("--skip-soak", action="store_true", help="leave out (g), the 5-minute soak")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
     n = QUICK_EVENTS if args.quick else args.events
