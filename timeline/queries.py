@@ -352,6 +352,17 @@ def _rtree_candidates(
     return select(r.id).where(where)
 
 
+PAGE_KEY_COLUMNS = (Event.pk, Event.first_day, Event.last_day, Event.id)
+
+
+def counted_page(session: Session, f: EventFilter, *, keys_only: bool = False) -> Select[Any]:
+    """The page with ``count(*) OVER ()`` beside each row: the one statement of :func:`page_and_count`."""
+    page = filtered_events(session, f)
+    if keys_only:
+        page = page.with_only_columns(*PAGE_KEY_COLUMNS)
+    return page.add_columns(func.count().over())
+
+
 def page_and_count(session: Session, f: EventFilter, *, keys_only: bool = False) -> tuple[list[Any], int]:
     """A page of events (or, with ``keys_only``, rows of pk, first_day, last_day, id) and how many
     match in all.
@@ -364,10 +375,10 @@ def page_and_count(session: Session, f: EventFilter, *, keys_only: bool = False)
     """
     page = filtered_events(session, f)
     if keys_only:
-        page = page.with_only_columns(Event.pk, Event.first_day, Event.last_day, Event.id)
+        page = page.with_only_columns(*PAGE_KEY_COLUMNS)
     if f.after or not (f.bbox or f.start or f.end):  # a keyset page's rows are not all the matches
         return list(session.execute(page) if keys_only else session.scalars(page)), count_events(session, f)
-    rows = session.execute(page.add_columns(func.count().over())).all()
+    rows = session.execute(counted_page(session, f, keys_only=keys_only)).all()
     if rows:
         return [row[:4] if keys_only else row[0] for row in rows], int(rows[0][-1])
     return [], count_events(session, f) if f.offset else 0
