@@ -66,6 +66,7 @@ from timeline.queries import (
     PageKey,
     _conditions,
     count_events,
+    counted_page,
     filtered_events,
     page_and_count,
 )
@@ -134,6 +135,7 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
     page: dict[str, list[float]] = {"orm": [], "raw": [], "rtree": [], "scan": [], "date": []}
     count: dict[str, list[float]] = {k: [] for k in page}
     one_query: list[float] = []
+    one_raw: list[float] = []
     matched: list[int] = []
     mismatches = 0
     with app.app_context():
@@ -144,6 +146,8 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
             session.remove()
             t_one, (_, together) = timed(lambda f=f: page_and_count(session, f, keys_only=True))
             session.remove()
+            one_sql = to_sql(session, counted_page(session, f, keys_only=True))
+            t_one_raw, _ = timed(lambda s=one_sql: session.execute(text(s)).all())
             found, timings = {ours, together}, {"orm": (t_page, t_count)}
             for key, (page_sql, count_sql) in sql_variants(session, f).items():
                 t_p, _ = timed(lambda s=page_sql: session.execute(text(s)).all())
@@ -156,6 +160,7 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
                     page[key].append(t_p)
                     count[key].append(t_c)
                 one_query.append(t_one)
+                one_raw.append(t_one_raw)
                 matched.append(ours)
                 mismatches += len(found) > 1
             print(f"\r  (a) window {i}/{reps}", end="", file=sys.stderr, flush=True)
@@ -232,6 +237,14 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
             median_p95(one_query)[0],
             total["scan"][0],
         ),
+        # In-process SQLite: the statement's own time is the server time the 5 ms goal speaks of.
+        Row(
+            "a10 server time: page_and_count's one statement run raw (page and count), median "
+            "— vs the 5 ms goal",
+            median_p95(one_raw)[0],
+            postgis.GOAL_MS,
+        ),
+        Row("a10 same, p95 — vs the 5 ms goal", median_p95(one_raw)[1], postgis.GOAL_MS),
     ]
     return rows, plans, total["orm"][0], matched
 
