@@ -7,15 +7,18 @@ Later formats (CSV, GeoPackage, KML) register here beside GeoJSON.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from sqlalchemy.orm import Session
 
 from .features import feature_json
 from .queries import EventFilter, cached_feature_json, events_by_pks, iter_feature_json
 
-BATCH = 2000
+# Rows per database fetch and per chunk written (about 1.6 MB). Measured at a million events: 1,000
+# gave 355k features/s, 2,000 315k and 5,000 228k (larger batches fall out of the CPU caches).
+BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -34,18 +37,23 @@ def geojson_chunks(session: Session, f: EventFilter) -> Iterator[bytes]:
     time), as bytes straight from the database; events without a cached copy are mapped here.
     """
     yield b'{"type":"FeatureCollection","features":[\n'
-    separator = b""
+    first = True
     for batch in iter_feature_json(session, f, batch=BATCH):
-        yield separator + _joined(session, batch)
-        separator = b",\n"
+        if not first:
+            yield b",\n"  # on its own: prefixing it would copy the whole batch once more
+        yield _joined(session, batch)
+        first = False
     yield b"\n]}\n"
 
 
-def _joined(session: Session, rows: list[tuple[int, bytes | None]]) -> bytes:
-    missing = [pk for pk, data in rows if data is None]
-    if not missing:
-        return b",\n".join(data for _, data in rows)  # type: ignore[misc]
-    mapped = _mapped(session, missing)
+def _joined(session: Session, rows: Sequence[tuple[int, bytes | None]]) -> bytes:
+    """One batch of features, comma-separated. The join runs in C over every row at once; only a
+    batch holding an event without a cached copy (a None) takes the slower path that maps it."""
+    try:
+        return b",\n".join(map(itemgetter(1), rows))
+    except TypeError:
+        pass
+    mapped = _mapped(session, [pk for pk, data in rows if data is None])
     return b",\n".join(data if data is not None else mapped[pk] for pk, data in rows)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -412,7 +412,7 @@ def count_events(session: Session, f: EventFilter) -> int:
 
 def iter_feature_json(
     session: Session, f: EventFilter, batch: int = 2000
-) -> Iterator[list[tuple[int, bytes | None]]]:
+) -> Iterator[Sequence[tuple[int, bytes | None]]]:
     """Batches of (pk, cached Feature JSON as UTF-8 bytes, or None) for every matching event, in
     the order they were created.
 
