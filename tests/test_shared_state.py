@@ -249,3 +249,23 @@ def test_memory_stays_bounded_while_writes_keep_moving_the_version(client, users
         for limit in (1, 2, 3):
             assert client.get(f"/api/events?limit={limit}").status_code == 200
     assert len(store.entries) == 3  # the three answers of the newest version, none of the older
+
+
+def test_failed_logins_are_still_limited_while_redis_is_away(app_factory, fresh_database, users_on):
+    """The audit log counts when the limit store cannot: no outage opens the door to guessing."""
+    app = app_factory(fresh_database(), RATELIMIT_STORAGE_URL="redis://127.0.0.1:9/0")
+    username = users_on(app)["editor"]["username"]
+    client = app.test_client()
+    assert [failed_login(client, username).status_code for _ in range(10)] == [401] * 10
+    assert failed_login(client, username).status_code == 429
+
+
+def test_the_api_rate_limit_in_redis_holds_across_processes(two_apps, redis_url):
+    prefix = f"test-{uuid.uuid4().hex}"
+    first_app, second_app = two_apps(
+        API_RATE_LIMIT="4/minute", RATELIMIT_STORAGE_URL=redis_url, CACHE_KEY_PREFIX=prefix
+    )
+    first, second = first_app.test_client(), second_app.test_client()
+    assert [first.get("/api/categories").status_code for _ in range(2)] == [200, 200]
+    assert [second.get("/api/categories").status_code for _ in range(3)] == [200, 200, 429]
+    assert first.get("/api/categories").status_code == 429
