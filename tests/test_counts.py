@@ -11,7 +11,7 @@ from timeline import aggregates, editing
 from timeline.db import db
 from timeline.features import parse_feature
 from timeline.models import Event, User
-from timeline.queries import EPOCH, EventFilter, conditions
+from timeline.queries import EPOCH, EventFilter, conditions, count_events
 
 
 def random_story(seed: int, n: int = 120):
@@ -64,6 +64,8 @@ def assert_counts_agree(app):
                 select(week, func.count()).where(*conditions(f, dialect)).group_by(week)
             )
             assert weekly == {EPOCH + timedelta(days=int(w) * 7 - 3): n for w, n in rows}
+            counted = db.session.scalar(select(func.count()).where(*conditions(f, dialect)))
+            assert count_events(db.session, f) == counted, f  # numberMatched from the week counts
 
 
 @pytest.mark.parametrize("seed", [1, 2])

