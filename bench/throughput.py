@@ -256,8 +256,9 @@ def wrk(base: str, paths: list[str], seconds: float, work: Path) -> Load:
 
 
 def warm_and_measure(base: str, paths: list[str], seconds: float, quick: bool, work: Path) -> Load:
-    """A short untimed run first: imports, connection pools and the page cache warm up alike."""
-    wrk(base, paths, 1 if quick else 3, work)
+    """An untimed run first: imports, connection pools, the page cache and each worker's response
+    cache (every bbox computed once per worker: seconds at a million events) warm up alike."""
+    wrk(base, paths, 1 if quick else 10, work)
     return wrk(base, paths, seconds, work)
 
 

@@ -269,3 +269,34 @@ def test_the_api_rate_limit_in_redis_holds_across_processes(two_apps, redis_url)
     assert [first.get("/api/categories").status_code for _ in range(2)] == [200, 200]
     assert [second.get("/api/categories").status_code for _ in range(3)] == [200, 200, 429]
     assert first.get("/api/categories").status_code == 429
+
+
+def test_a_burst_of_requests_for_one_uncached_answer_computes_it_once(app, load, monkeypatch):
+    """Threads of one process wait for the one computing an answer (a shared link after a write)."""
+    import threading
+    import time
+
+    from timeline import api
+
+    published(load, "Sudzha")
+    computed = []
+    real = api.page_and_count
+
+    def slow_page_and_count(*args, **kwargs):
+        computed.append(1)
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "page_and_count", slow_page_and_count)
+    bodies = []
+
+    def visit():
+        bodies.append(app.test_client().get("/api/events?bbox=34,50,37,52").get_data())
+
+    threads = [threading.Thread(target=visit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1
+    assert len(bodies) == 6 and len(set(bodies)) == 1

@@ -205,6 +205,31 @@ def _try(action: Callable[[], Any]) -> Any:
         return None
 
 
+# Answers being computed in this process, by key: a burst of requests for one uncached URL (a shared
+# link right after a write) is answered by one thread while the others wait for its result.
+_computing: dict[str, threading.Event] = {}
+_computing_lock = threading.Lock()
+WAIT_SECONDS = 10
+
+
+def _wait_for_another(key: str) -> bool:
+    """Claim ``key`` for this thread (False), or wait while another thread computes it (True)."""
+    with _computing_lock:
+        running = _computing.get(key)
+        if running is None:
+            _computing[key] = threading.Event()
+            return False
+    running.wait(WAIT_SECONDS)
+    return True
+
+
+def _done(key: str) -> None:
+    with _computing_lock:
+        running = _computing.pop(key, None)
+    if running is not None:
+        running.set()
+
+
 def shared(view: F) -> F:
     """Decorator for GET views whose answer depends only on the URL and the data (never on who asks,
     for anonymous visitors): adds an ETag, answers 304 to a matching ``If-None-Match``, and serves
@@ -223,16 +248,24 @@ def shared(view: F) -> F:
         else:
             store: Store = current_app.extensions["response_cache"]
             cached = _try(lambda: store.get(key))
+            waited = cached is None and _wait_for_another(key)
+            if waited:
+                cached = _try(lambda: store.get(key))
             if cached is not None:
                 response = _unpack(cached)
             else:
-                response = make_response(view(*args, **kwargs))
+                try:
+                    response = make_response(view(*args, **kwargs))
+                    size = response.content_length
+                    cacheable = response.status_code == 200 and not response.is_streamed
+                    if cacheable and size is not None and size <= MAX_ENTRY_BYTES:
+                        packed = _pack(response)
+                        _try(lambda: store.set(key, packed, version))
+                finally:
+                    if not waited:  # only the thread that claimed the key releases it
+                        _done(key)
                 if response.status_code != 200:
                     return response
-                size = response.content_length
-                if not response.is_streamed and size is not None and size <= MAX_ENTRY_BYTES:
-                    packed = _pack(response)
-                    _try(lambda: store.set(key, packed, version))
         response.set_etag(etag)
         response.headers["Cache-Control"] = _cache_control()
         return response
