@@ -90,3 +90,51 @@ def windows(reps: int) -> list[EventFilter]:
         end = generate.month_end(year, month)
         result.append(EventFilter(bbox=box, start=date(year, month, 1), end=end, limit=100))
     return result
+
+
+def fmt(value: float | None, unit: str) -> str:
+    """One figure as the tables print it, for every unit the benchmark modules use."""
+    if value is None:
+        return "—"
+    if unit == "ms":
+        return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
+    if unit in ("bytes", "events", "features", "count", "errors", "requests", "rows"):
+        return f"{value:,.0f}"
+    formats = {
+        "/s": f"{value:,.0f} /s",
+        "MB": f"{value:,.1f} MB",
+        "s": f"{value:,.2f} s",
+        "x": f"{value:,.1f}×",
+        "load": f"{value:.2f}",
+        "% cpu": f"{value:.0f} %",
+        "%": f"{value:+.1f} %" if value else "0 %",
+        "MB/min": f"{value:+.2f} MB/min",
+    }
+    if unit in formats:
+        return formats[unit]
+    number = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.3g}"
+    return f"{number} {unit}"
+
+
+def table(rows: list[Row], markdown: bool = False) -> str:
+    """Measurement, ours, baseline and ratio (ours ÷ baseline), as Markdown or aligned plain text."""
+    cells = [("measurement", "ours", "baseline", "ratio")]
+    for r in rows:
+        ratio = "—" if r.ratio is None else f"{r.ratio:.3g}"
+        cells.append((r.measurement, fmt(r.ours, r.unit), fmt(r.baseline, r.unit), ratio))
+    if markdown:
+        lines = ["| " + " | ".join(c) + " |" for c in cells]
+        lines.insert(1, "|---|--:|--:|--:|")
+        return "\n".join(lines)
+    widths = [max(len(c[i]) for c in cells) for i in range(4)]
+    out = [
+        " | ".join(c[i].ljust(widths[i]) if i == 0 else c[i].rjust(widths[i]) for i in range(4))
+        for c in cells
+    ]
+    out.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def as_rows(rows: list[dict[str, Any]]) -> list[Row]:
+    """Rows of throughput.py and soak.py (plain dicts, for callers outside bench/) as table rows."""
+    return [Row(r["name"], r["ours"], r["baseline"], r["unit"]) for r in rows]

@@ -48,8 +48,10 @@ from measure import (  # noqa: F401  (re-exported: run.windows and friends keep 
     SLOW_BUDGET_S,
     WARNINGS,
     Row,
+    fmt,
     median_p95,
     repeat,
+    table,
     timed,
     warn,
     windows,
@@ -400,40 +402,6 @@ def bench_page_weight(app: Flask) -> tuple[list[Row], list[tuple[str, int]]]:
 
 
 # ---------------------------------------------------------------------------- report
-
-
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit in ("bytes", "events", "features", "/s"):
-        return f"{value:,.0f}" + (" /s" if unit == "/s" else "")
-    if unit == "MB":
-        return f"{value:,.1f} MB"
-    if unit == "s":
-        return f"{value:,.2f} s"
-    if unit == "ms":
-        return f"{value:,.3f} ms" if value < 10 else f"{value:,.1f} ms"
-    # Counts and rates from throughput.py and soak.py: whole numbers stay whole, the unit is named.
-    number = f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.3g}"
-    return number if unit in ("count", "errors", "requests") else f"{number} {unit}"
-
-
-def table(rows: list[Row], markdown: bool) -> str:
-    cells = [("measurement", "ours", "baseline", "ratio")]
-    for r in rows:
-        ratio = "—" if r.ratio is None else f"{r.ratio:.3g}"
-        cells.append((r.measurement, fmt(r.ours, r.unit), fmt(r.baseline, r.unit), ratio))
-    if markdown:
-        lines = ["| " + " | ".join(c) + " |" for c in cells]
-        lines.insert(1, "|---|--:|--:|--:|")
-        return "\n".join(lines)
-    widths = [max(len(c[i]) for c in cells) for i in range(4)]
-    out = [
-        " | ".join(c[i].ljust(widths[i]) if i == 0 else c[i].rjust(widths[i]) for i in range(4))
-        for c in cells
-    ]
-    out.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(out)
 
 
 def machine() -> dict[str, str]:

@@ -42,6 +42,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
 
+from measure import as_rows, table
 from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -734,34 +735,6 @@ def report(run: Run) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- output
 
 
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit in ("requests", "count", "rows"):
-        return f"{value:,.0f}"
-    if unit == "/s":
-        return f"{value:,.1f} /s"
-    if unit == "% cpu":
-        return f"{value:.0f} %"
-    if unit == "%":
-        return f"{value:+.1f} %" if value else "0 %"
-    if unit == "MB/min":
-        return f"{value:+.2f} MB/min"
-    if unit == "MB":
-        return f"{value:,.1f} MB"
-    return f"{value:,.1f} ms"
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    cells = [("measurement", "ours", "baseline")]
-    cells += [(r["name"], fmt(r["ours"], r["unit"]), fmt(r["baseline"], r["unit"])) for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(3)]
-    lines = [" | ".join(c[i].ljust(widths[i]) if i == 0 else c[i].rjust(widths[i]) for i in range(3))
-             for c in cells]  # fmt: skip
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def verdict(rows: list[dict[str, Any]]) -> list[str]:
     """The issue's promises that did not hold (empty when the soak passed)."""
     failed = []
@@ -808,7 +781,7 @@ def main() -> None:
     print(f"\nsoak: {args.seconds:.0f} s, {args.clients} clients, gunicorn {WORKERS} workers × "
           f"{args.threads} threads, {backend}, {cores} cores, load {load:.1f}, "
           f"code {code} {settings}\n")  # fmt: skip
-    print(table(rows))
+    print(table(as_rows(rows)))
     failed = verdict(rows)
     print("\n" + ("FAILED: " + "; ".join(failed) if failed else "passed: no errors, nothing lost, "
                   f"every worker's memory within {GROWTH_BUDGET:.0f}%"))  # fmt: skip

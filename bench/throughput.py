@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from measure import as_rows, table
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DATA = BENCH / "data"
@@ -627,40 +629,6 @@ def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dic
 # ---------------------------------------------------------------------------- report
 
 
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "ms":
-        return f"{value:,.1f} ms" if value >= 10 else f"{value:,.2f} ms"
-    if unit == "x":
-        return f"{value:,.1f}×"
-    if unit == "load":
-        return f"{value:.2f}"
-    return f"{value:,.0f} {unit}" if unit in ("req/s", "bytes") else f"{value:,.0f}"
-
-
-def table(rows: list[dict[str, Any]]) -> str:
-    """A plain-text table: measurement, ours, baseline, ratio (ours ÷ baseline)."""
-    cells = [("measurement", "ours", "baseline", "ratio")]
-    for r in rows:
-        ratio = r["ours"] / r["baseline"] if r["ours"] is not None and r["baseline"] else None
-        cells.append(
-            (
-                r["name"],
-                fmt(r["ours"], r["unit"]),
-                fmt(r["baseline"], r["unit"]),
-                "—" if ratio is None else f"{ratio:.3g}",
-            )
-        )
-    widths = [max(len(c[i]) for c in cells) for i in range(4)]
-    lines = [
-        " | ".join(c[i].ljust(widths[i]) if i == 0 else c[i].rjust(widths[i]) for i in range(4))
-        for c in cells
-    ]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def _terminate(signum: int, _frame: object) -> None:
     """SIGTERM becomes an exception, so the ``finally`` blocks stop every server we started."""
     raise SystemExit(128 + signum)
@@ -678,7 +646,7 @@ def main() -> None:
         f"\n{args.db.name}; {os.cpu_count()} cores; wrk -t{WRK_THREADS} -c{CONNECTIONS}; "
         f"{URLS} bboxes of {BOX[0]}°×{BOX[1]}° (seed {SEED})\n"
     )
-    print(table(rows))
+    print(table(as_rows(rows)))
 
 
 if __name__ == "__main__":
