@@ -748,13 +748,17 @@
     // While the view is being restored, its own side effects (moveend, refreshes) must not write
     // a half-restored state back into the URL.
     restoring = true;
+    let chosenMeanwhile = false;
     try {
-      await restoreView(first);
+      chosenMeanwhile = await restoreView(first);
     } finally {
       restoring = false;
     }
+    // What the visitor picked while the view was loading is now part of the view: put it in the address.
+    if (chosenMeanwhile) writeUrl(false);
   }
 
+  /** Returns whether the visitor chose an event while it ran (their choice then stands). */
   async function restoreView(first) {
     const { next, problems } = readUrl();
     if (first && categories.size) {
@@ -773,7 +777,11 @@
     await Promise.all([refreshMap(), refreshTimelineData()]);
     if (state.start || state.end) setTimelineWindow();
     drawDensity();
+    // A visitor who picked an event while the view was loading (slow network) keeps it: their
+    // click is newer than the address they came with.
+    if (state.sel !== selectedBefore) return true;
     if (next.sel !== selectedBefore || first) await select(next.sel, next.view ? "restore-view" : "restore");
+    return false;
   }
 
   async function start() {

@@ -71,6 +71,37 @@ def test_clicking_an_item_opens_its_details(live_server, page, demo):
     assert recorder.dialogs == []
 
 
+def test_a_click_while_the_page_is_still_loading_is_kept(live_server, page, demo):
+    """A visitor who picks an event before the first view has finished loading keeps that choice.
+
+    The map's own feature request is held back until after the click, so the page's start-up
+    finishes after the visitor has chosen (as it does on a slow connection).
+    """
+    page, recorder = page
+    held: list = []
+
+    def hold_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/events?bbox=*", hold_first)
+    page.goto(live_server.url + "/")
+    chosen = demo[0]
+    title = chosen["properties"]["title"]
+    page.locator(f'#timeline button[data-id="{chosen["id"]}"]').click()
+    wait_until(page, "t => document.querySelector('#details h2')?.textContent === t", title)
+    assert held, "the map's feature request should have been held back"
+    held[0].continue_()
+    wait_until(page, "() => /of/.test(document.getElementById('status').textContent)")
+    page.wait_for_timeout(300)
+    assert page.locator("#details h2").inner_text() == title
+    assert page.locator("#details").is_visible()
+    assert f"sel={chosen['id']}" in page.url  # and the address says so, ready to share
+    assert recorder.dialogs == [] and recorder.errors == []
+
+
 def test_month_precision_is_shown_as_a_month(live_server, page, demo):
     page, _ = page
     page.goto(live_server.url + "/")
