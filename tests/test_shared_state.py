@@ -78,6 +78,27 @@ def test_a_repeated_read_is_served_from_the_cache_with_the_same_body(client, loa
     assert second.mimetype == "application/geo+json"
 
 
+def test_a_cached_answer_keeps_links_to_the_host_and_scheme_asked_on(app_factory, fresh_database, load_into):
+    """Bodies hold absolute links: one host's (or plain HTTP's) cached answer must never be served
+    to another host, or to a visitor who came over HTTPS through the proxy."""
+    app = app_factory(fresh_database(), PROXY_COUNT=1)
+    load_into(app, *(feature(f"e{i}", lon=35.0 + i / 10, lat=51.0) for i in range(3)))
+    client = app.test_client()
+    path = "/api/events?bbox=34,50,37,52&limit=1"
+    asked = [
+        ("http://maps.example.org", {}),
+        ("http://mirror.example.net", {}),
+        ("http://maps.example.org", {"X-Forwarded-Proto": "https"}),
+    ]
+    for _ in range(2):  # the second round is answered from the cache
+        for base_url, headers in asked:
+            body = client.get(path, base_url=base_url, headers=headers).get_json()
+            hrefs = [link["href"] for link in body["links"]]
+            scheme = headers.get("X-Forwarded-Proto", "http")
+            host = base_url.split("://")[1]
+            assert hrefs and all(href.startswith(f"{scheme}://{host}/") for href in hrefs), hrefs
+
+
 def test_a_write_through_another_process_is_seen_at_once(two_apps, users_on):
     reader_app, writer_app = two_apps()
     token = users_on(writer_app)["admin"]["token"]

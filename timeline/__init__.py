@@ -24,7 +24,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(from_environment(Path(app.instance_path)))
     if config:
         app.config.update(config)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # A server connection can go stale (restart, failover) and is tested before each use; a SQLite
+    # file cannot, and the test would be one more statement on every request.
+    on_sqlite = str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite")
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": not on_sqlite})
     # GeoJSON clients do not need sorted keys, and sorting every feature's keys costs time per request.
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
