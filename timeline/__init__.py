@@ -31,11 +31,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # GeoJSON clients do not need sorted keys, and sorting every feature's keys costs time per request.
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    if proxies := int(app.config.get("PROXY_COUNT", 0)):
-        # Behind N trusted proxies the visitor's address, scheme and host come from their headers.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
-        )
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
 
@@ -43,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         account,
         admin,
         api,
+        cache_front,
         cli,
         editor,
         errors,
@@ -71,4 +67,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import serving  # /healthz, and 503 while the database is unreachable
 
     serving.init_app(app)
+    cache_front.init_app(app)
+    if proxies := int(app.config.get("PROXY_COUNT", 0)):
+        # Behind N trusted proxies the visitor's address, scheme and host come from their headers
+        # (outermost: the cache front keys on the fixed-up URL).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
     return app

@@ -11,7 +11,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app, g, has_request_context, request, session
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -51,29 +51,35 @@ def _policy_around_script_src(frameable: bool, tile_url: str) -> tuple[str, str]
 VARY = ("Cookie", "Authorization")
 
 
+def security_headers(nonce: str | None, frameable: bool, tile_url: str) -> list[tuple[str, str]]:
+    """The headers every response carries (the cache front adds the same to the answers it serves)."""
+    script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    before, after = _policy_around_script_src(frameable, tile_url)
+    headers = [
+        ("Content-Security-Policy", before + script_src + after),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Vary", ", ".join(VARY)),
+    ]
+    if not frameable:  # only the embed view may be framed, by any site; everything else by none
+        headers.append(("X-Frame-Options", "DENY"))
+    return headers
+
+
 def _set_headers(response: Response) -> Response:
-    """Added to every response; built from strings made once per policy, since every request (a
-    cached API answer included) pays for it."""
-    nonce = g.get("csp_nonce")
-    # Only the embed view may be framed, by any site; everything else by none.
-    frameable = bool(g.get("frameable", False))
+    """Adds ``security_headers`` to every response, keeping any a view set itself; built from
+    strings made once per policy, since every request (a cached API answer included) pays for it."""
+    wanted = security_headers(
+        g.get("csp_nonce"), bool(g.get("frameable", False)), current_app.config.get("TILE_URL") or ""
+    )
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}
-    if "content-security-policy" not in present:
-        script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
-        before, after = _policy_around_script_src(frameable, current_app.config.get("TILE_URL") or "")
-        headers["Content-Security-Policy"] = before + script_src + after
-    if "x-content-type-options" not in present:
-        headers["X-Content-Type-Options"] = "nosniff"
-    if "referrer-policy" not in present:
-        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    if not frameable and "x-frame-options" not in present:
-        headers["X-Frame-Options"] = "DENY"
-    if "vary" in present:
-        for name in VARY:
-            response.vary.add(name)
-    else:
-        headers["Vary"] = ", ".join(VARY)
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)  # known absent: appended (setting would scan the list)
+        elif name == "Vary":
+            for varies in VARY:
+                response.vary.add(varies)
     if g.get("user") is not None:
         headers["Cache-Control"] = "private, no-store"
     return response
@@ -91,6 +97,13 @@ class _SessionInterface(SecureCookieSessionInterface):
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """An empty, unchanged session (an anonymous visitor's) has no cookie to write; every
+        response already varies on Cookie (``_set_headers``)."""
+        if not session and not session.modified:
+            return
+        super().save_session(app, session, response)
 
 
 def _check_csrf() -> None:
