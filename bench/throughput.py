@@ -487,7 +487,11 @@ def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dic
                 "/hello",
                 work,
             ) as base:
-                hello[worker_class] = warm_and_measure(base, ["/hello"], seconds, quick, work)
+                # A ceiling is the most this machine gave: the better of two runs, since one
+                # disturbed run (another process waking up) once read a third of the usual figure.
+                first = warm_and_measure(base, ["/hello"], seconds, quick, work)
+                second = wrk(base, ["/hello"], seconds, work)
+                hello[worker_class] = max(first, second, key=lambda load: load.rps)
 
         for provider in ("OGR", "SQLiteGPKG"):
             print(f"  pygeoapi, {provider} provider, sync workers", file=sys.stderr)

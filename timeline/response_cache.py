@@ -13,6 +13,10 @@ version and the URL, so both go into the cache key and the ETag:
 Only anonymous visitors share answers: editors see drafts, so theirs are computed every time and
 marked ``private, no-store`` (security.py). A cache that fails (Redis away) costs speed, never an
 answer: the view then runs as if nothing were cached.
+
+Hits for anonymous GETs are usually answered before Flask runs, by cache_front.py, from the same
+key, ETag and headers as the decorator here uses; this decorator stores what the views compute and
+answers whatever the front passes on.
 """
 
 from __future__ import annotations
