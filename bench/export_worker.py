@@ -75,8 +75,9 @@ def measure(export: Callable[[], tuple[int, int]]) -> dict[str, float]:
     }
 
 
-def ours(db_path: str) -> dict[str, float]:
-    """``timeline.export.geojson_chunks`` over every event, the bytes the HTTP download sends."""
+def ours(db_path: str, include_drafts: bool = True) -> dict[str, float]:
+    """``timeline.export.geojson_chunks`` over every event (or, without ``include_drafts``, the
+    published ones an anonymous visitor downloads), the bytes the HTTP download sends."""
     os.environ.setdefault("SECRET_KEY", "bench")
     from timeline import create_app
     from timeline.db import db
@@ -87,7 +88,7 @@ def ours(db_path: str) -> dict[str, float]:
 
     def export() -> tuple[int, int]:
         features = size = 0
-        for data in geojson_chunks(db.session, EventFilter(limit=None, include_drafts=True)):
+        for data in geojson_chunks(db.session, EventFilter(limit=None, include_drafts=include_drafts)):
             features += data.count(FEATURE_START)
             size += len(data)
         return features, size
@@ -139,5 +140,10 @@ def sqlite_json(db_path: str) -> dict[str, float]:
 
 if __name__ == "__main__":
     which, path = sys.argv[1], str(Path(sys.argv[2]).resolve())
-    worker = {"ours": ours, "geopandas": geopandas_baseline, "sqlite-json": sqlite_json}[which]
+    worker = {
+        "ours": ours,
+        "ours-published": lambda path: ours(path, include_drafts=False),
+        "geopandas": geopandas_baseline,
+        "sqlite-json": sqlite_json,
+    }[which]
     print(json.dumps(worker(path)))
