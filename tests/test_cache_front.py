@@ -66,13 +66,19 @@ def test_revalidation_is_answered_in_front_with_304_and_the_same_headers(counted
     assert stale.status_code == 200 and stale.headers["ETag"] == etag
 
 
-def test_a_write_sends_the_next_read_back_to_flask_for_the_new_answer(counted, users_on):
+def answered_in_front(counted, users_on):
+    """An app with users whose answer to URL is cached, and shown to come from the front."""
     app, seen = counted()
     users = users_on(app)
     client = app.test_client()
     client.get(URL)
     client.get(URL)
     assert len(seen) == 1
+    return seen, users, client
+
+
+def test_a_write_sends_the_next_read_back_to_flask_for_the_new_answer(counted, users_on):
+    _, users, client = answered_in_front(counted, users_on)
     added = feature(None, title="Added", lon=35.5, lat=51.0, status="published")
     created = client.post("/api/events", json=added, headers=auth(users["admin"]["token"]))
     assert created.status_code == 201
@@ -81,13 +87,8 @@ def test_a_write_sends_the_next_read_back_to_flask_for_the_new_answer(counted, u
     assert "Added" in [f["properties"]["title"] for f in after.get_json()["features"]]
 
 
-def test_editors_tokens_and_rate_limits_always_go_through_flask(counted, users_on, app_factory):
-    app, seen = counted()
-    users = users_on(app)
-    client = app.test_client()
-    client.get(URL)
-    client.get(URL)
-    assert len(seen) == 1
+def test_editors_tokens_and_rate_limits_always_go_through_flask(counted, users_on):
+    seen, users, client = answered_in_front(counted, users_on)
     with_token = client.get(URL, headers=auth(users["editor"]["token"]))
     assert len(seen) == 2 and with_token.headers["Cache-Control"] == "private, no-store"
 
