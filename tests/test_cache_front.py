@@ -96,3 +96,17 @@ def test_editors_tokens_and_rate_limits_always_go_through_flask(counted, users_o
     client = limited.test_client()
     statuses = [client.get(URL).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]  # every read counted (cached ones too), so the 4th is refused
+
+
+def test_the_front_revalidates_only_answers_it_holds(counted):
+    """``If-None-Match: *`` matches any ETag: the front may only say 304 for an answer it holds."""
+    app, seen = counted()
+    client = app.test_client()
+    client.get(URL)
+    assert client.get(URL, headers={"If-None-Match": "*"}).status_code == 304
+    assert len(seen) == 1
+    page = client.get("/", headers={"If-None-Match": "*"})
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    other = client.get("/api/events?bbox=30,40,31,41", headers={"If-None-Match": "*"})
+    assert len(seen) == 3  # neither was cached: Flask answered both
+    assert other.status_code == 304  # a shared answer exists for any URL of the API: Flask says so

@@ -67,14 +67,14 @@ class CacheFront:
         """304 or the stored answer, or None when Flask must answer."""
         try:
             key = cache_key(self.prefix, read_version(self.engine()), environ)
-            etag = etag_for(key)
-            if "HTTP_IF_NONE_MATCH" in environ and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(etag):
-                return "304 NOT MODIFIED", not_modified_headers(etag, self.app.config), b""
             cached = self.store.get(key)
         except Exception:  # Flask answers instead, and reports what went wrong (503, cache outage)
             return None
-        if cached is None:
+        if cached is None:  # not a shared answer, or not cached (yet): Flask knows which
             return None
+        etag = etag_for(key)
+        if "HTTP_IF_NONE_MATCH" in environ and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(etag):
+            return "304 NOT MODIFIED", not_modified_headers(etag, self.app.config), b""
         body, headers = unpack(cached, etag, self.app.config)
         return "200 OK", headers, body
 
