@@ -263,11 +263,14 @@ def _conditions(f: EventFilter, dialect: str, storage_order: bool = False) -> li
         conds.append(or_(*(_box_condition(b) for b in boxes)))
     # An event overlaps the window when it starts before the window ends and ends after it starts.
     # PostgreSQL has said so already, as a range overlap its GiST indexes answer; the same test in
-    # plain comparisons would only tempt its planner into adding a date index to the bitmap.
-    if f.end and dialect != "postgresql":
-        conds.append(col(Event.first_day) <= f.end.isoformat() if use_rtree else Event.first_day <= f.end)
-    if f.start and dialect != "postgresql":
-        conds.append(col(Event.last_day) >= f.start.isoformat() if use_rtree else Event.last_day >= f.start)
+    # plain comparisons would only tempt its planner into adding a date index to the bitmap. So has
+    # SQLite's R*Tree, exactly: its days are whole numbers, which its 32-bit floats hold without
+    # rounding (migration 0001), so repeating the test on every row it found would be wasted work.
+    exact_days = dialect == "postgresql" or use_rtree
+    if f.end and not exact_days:
+        conds.append(Event.first_day <= f.end)
+    if f.start and not exact_days:
+        conds.append(Event.last_day >= f.start)
     if f.categories:
         conds.append(col(Event.category_slug).in_(f.categories))
     if f.confidences:
