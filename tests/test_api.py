@@ -413,7 +413,13 @@ def test_a_keyset_page_is_stable_when_earlier_events_arrive(client, load):
 GOOD_TOKEN = "MjAyNC0wOC0wMXwyMDI0LTA4LTAxfGE"  # 2024-08-01|2024-08-01|a
 
 
-@pytest.mark.parametrize("query", ["after=bm90LWEta2V5", "after=%%%", f"after={GOOD_TOKEN}&offset=5"])
+# A well-formed token whose event id holds a NUL, which PostgreSQL text cannot store.
+NUL_TOKEN = "MjAyNC0wOC0wMXwyMDI0LTA4LTAxfGEAYg"  # 2024-08-01|2024-08-01|a\x00b
+
+
+@pytest.mark.parametrize(
+    "query", ["after=bm90LWEta2V5", "after=%%%", f"after={GOOD_TOKEN}&offset=5", f"after={NUL_TOKEN}"]
+)
 def test_a_bad_page_token_is_a_400(client, query):
     response = client.get(f"/api/events?{query}")
     assert response.status_code == 400

@@ -109,6 +109,8 @@ class PageKey:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             first, last, event_id = raw.split("|", 2)
+            if "\x00" in event_id:  # no event id holds one, and PostgreSQL text cannot
+                raise ValueError(event_id)
             return cls(date.fromisoformat(first), date.fromisoformat(last), event_id)
         except (ValueError, UnicodeDecodeError):
             raise BadParameter("after", "is not a page token from a next link") from None
