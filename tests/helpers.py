@@ -142,6 +142,24 @@ def centre_map_on(page: Any, lon: float, lat: float, zoom: int) -> tuple[float, 
     )
 
 
+def click_feature_at(page: Any, lon: float, lat: float, zoom: int) -> None:
+    """Centre the map on a place and click the event drawn there, once the new view has loaded.
+
+    Right after the map moves, the page is still fetching that view's events (and, just after
+    start-up, may not have drawn any yet): a click then lands on bare map. So wait until the
+    page's requests have settled and an event's shape is the topmost thing at that point.
+    """
+    x, y = centre_map_on(page, lon, lat, zoom)
+    page.wait_for_timeout(200)  # the map's moveend handler waits 150 ms before it fetches
+    page.wait_for_load_state("networkidle")
+    wait_until(
+        page,
+        "([x, y]) => document.elementFromPoint(x, y)?.classList.contains('event-feature')",
+        [x, y],
+    )
+    page.mouse.click(x, y)
+
+
 def in_view_count(page: Any, live_server: Any, extra: str = "") -> int:
     """How many events the API has for the map's current bounds (plus ``extra`` query filters)."""
     bbox = page.evaluate(

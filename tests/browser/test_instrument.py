@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import centre_map_on, in_view_count, only_local, save_screenshot, wait_until
+from helpers import click_feature_at, in_view_count, only_local, save_screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -85,10 +85,7 @@ def test_clicking_a_marker_selects_its_timeline_item(live_server, page, demo):
     open_map(page, live_server)
     target = next(f for f in demo if f["id"] == "kursk-2024-putin-ratification-law")
     lon, lat = target["geometry"]["coordinates"]
-    x, y = centre_map_on(page, lon, lat, 10)
-    wait_until(page, "() => document.querySelectorAll('path.event-feature').length > 0")
-    page.wait_for_timeout(300)
-    page.mouse.click(x, y)
+    click_feature_at(page, lon, lat, 10)
     wait_until(page, "() => document.querySelector('#vis-timeline .vis-item.vis-selected') !== null")
     assert page.locator("#details h2").inner_text() == target["properties"]["title"]
     assert state(page)["sel"] == target["id"]

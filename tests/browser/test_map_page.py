@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import XSS_PAYLOADS, centre_map_on, feature, in_view_count, only_local, wait_until
+from helpers import XSS_PAYLOADS, click_feature_at, feature, in_view_count, only_local, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -125,8 +125,7 @@ def test_clicking_a_map_feature_highlights_its_timeline_item(live_server, page, 
         if f["geometry"]["type"] == "Point" and coords.count(tuple(f["geometry"]["coordinates"])) == 1
     )
     # Click the marker where Leaflet put it on screen.
-    x, y = centre_map_on(page, *point["geometry"]["coordinates"], 12)
-    page.mouse.click(x, y)
+    click_feature_at(page, *point["geometry"]["coordinates"], 12)
     item = page.locator(f'#timeline .timeline-item:has(button[data-id="{point["id"]}"])')
     wait_until(
         page,
