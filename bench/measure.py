@@ -138,3 +138,66 @@ def table(rows: list[Row], markdown: bool = False) -> str:
 def as_rows(rows: list[dict[str, Any]]) -> list[Row]:
     """Rows of throughput.py and soak.py (plain dicts, for callers outside bench/) as table rows."""
     return [Row(r["name"], r["ours"], r["baseline"], r["unit"]) for r in rows]
+
+
+# ---------------------------------------------------------------------------- (a) rows both backends print
+
+
+def summarise(
+    page: dict[str, list[float]], count: dict[str, list[float]]
+) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+    """Per variant: (median, p95) of page+count per window, and (page median, count median)."""
+    total = {k: median_p95([p + c for p, c in zip(page[k], count[k], strict=True)]) for k in page}
+    med = {k: (median_p95(page[k])[0], median_p95(count[k])[0]) for k in page}
+    return total, med
+
+
+def a1_rows(total: dict[str, tuple[float, float]], scan: str) -> list[Row]:
+    """Ours (ORM) page+count against the backend's full scan, named ``scan``."""
+    return [
+        Row(f"a1 viewport+month page+count, median — vs {scan}", total["orm"][0], total["scan"][0]),
+        Row(f"a1 viewport+month page+count, p95 — vs {scan}", total["orm"][1], total["scan"][1]),
+    ]
+
+
+def a3_a4_rows(
+    med: dict[str, tuple[float, float]], matched: list[int], mismatches: int, compared: str
+) -> list[Row]:
+    """Count and page alone against the full scan, and the events matched (equal to ``compared``)."""
+    mean = sum(matched) / len(matched)
+    return [
+        Row("a3 count_events alone, median — vs full-scan count", med["orm"][1], med["scan"][1]),
+        Row(
+            "a3 filtered_events page (ORM, 100 rows), median — vs full-scan page",
+            med["orm"][0],
+            med["scan"][0],
+        ),
+        Row(
+            f"a4 events matched per window, mean — vs {compared} (must be equal)",
+            mean,
+            None if mismatches else mean,
+            "events",
+        ),
+    ]
+
+
+def a7_rows(med: dict[str, tuple[float, float]]) -> list[Row]:
+    """The app's SQL run raw (no ORM), page and count alone, against the full scan."""
+    return [
+        Row(
+            "a7 page SQL alone, raw (no ORM, 100 rows), median — vs full-scan page",
+            med["raw"][0],
+            med["scan"][0],
+        ),
+        Row("a7 count SQL alone, raw, median — vs full-scan count", med["raw"][1], med["scan"][1]),
+    ]
+
+
+def a9_row(one_query: list[float], total: dict[str, tuple[float, float]]) -> Row:
+    """page_and_count as /api/events calls it, against the full scan's page+count."""
+    return Row(
+        "a9 page_and_count (keys + count(*) OVER () in one query, as /api/events), median "
+        "— vs full-scan page+count",
+        median_p95(one_query)[0],
+        total["scan"][0],
+    )

@@ -20,7 +20,19 @@ import sys
 from typing import Any
 
 from flask import Flask
-from measure import Row, median_p95, repeat, timed, warn, windows
+from measure import (
+    Row,
+    a1_rows,
+    a3_a4_rows,
+    a7_rows,
+    a9_row,
+    median_p95,
+    repeat,
+    summarise,
+    timed,
+    warn,
+    windows,
+)
 from sqlalchemy import Executable, event, func, select
 from sqlalchemy.orm import Session
 
@@ -144,37 +156,17 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
 
     if mismatches:
         warn(f"postgis: {mismatches} windows matched different counts in ours and the full scan")
-    total = {k: median_p95([p + c for p, c in zip(page[k], count[k], strict=True)]) for k in page}
-    med = {k: (median_p95(page[k])[0], median_p95(count[k])[0]) for k in page}
-    mean = sum(matched) / len(matched)
-    scan_note = "full scan (index/bitmap scans off)"
+    total, med = summarise(page, count)
     rows = [
-        Row(f"a1 viewport+month page+count, median — vs {scan_note}", total["orm"][0], total["scan"][0]),
-        Row(f"a1 viewport+month page+count, p95 — vs {scan_note}", total["orm"][1], total["scan"][1]),
-        Row("a3 count_events alone, median — vs full-scan count", med["orm"][1], med["scan"][1]),
-        Row(
-            "a3 filtered_events page (ORM, 100 rows), median — vs full-scan page",
-            med["orm"][0],
-            med["scan"][0],
-        ),
-        Row(
-            "a4 events matched per window, mean — vs the full scan (must be equal)",
-            mean,
-            None if mismatches else mean,
-            "events",
-        ),
+        *a1_rows(total, "full scan (index/bitmap scans off)"),
+        *a3_a4_rows(med, matched, mismatches, "the full scan"),
         Row(
             f"a5 count_events, no filter (n={len(t_all)}) — vs the same count, full scan "
             f"(n={len(t_all_scan)})",
             median_p95(t_all)[0],
             median_p95(t_all_scan)[0],
         ),
-        Row(
-            "a7 page SQL alone, raw (no ORM, 100 rows), median — vs full-scan page",
-            med["raw"][0],
-            med["scan"][0],
-        ),
-        Row("a7 count SQL alone, raw, median — vs full-scan count", med["raw"][1], med["scan"][1]),
+        *a7_rows(med),
         Row("a7 page+count SQL, raw, median — vs full scan", total["raw"][0], total["scan"][0]),
         Row(
             "a8 server time (EXPLAIN ANALYZE planning+execution) of the page, median — vs the 5 ms goal",
@@ -184,12 +176,7 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
         Row("a8 same, of the count, median — vs the 5 ms goal", med["server"][1], GOAL_MS),
         Row("a8 same, page+count, median — vs the 5 ms goal", total["server"][0], GOAL_MS),
         Row("a8 same, page+count, p95 — vs the 5 ms goal", total["server"][1], GOAL_MS),
-        Row(
-            "a9 page_and_count (keys + count(*) OVER () in one query, as /api/events), median "
-            "— vs full-scan page+count",
-            median_p95(one_query)[0],
-            total["scan"][0],
-        ),
+        a9_row(one_query, total),
         Row(
             "a10 server time (EXPLAIN ANALYZE) of page_and_count's one statement (page and count), "
             "median — vs the 5 ms goal",

@@ -48,9 +48,14 @@ from measure import (  # noqa: F401  (re-exported: run.windows and friends keep 
     SLOW_BUDGET_S,
     WARNINGS,
     Row,
+    a1_rows,
+    a3_a4_rows,
+    a7_rows,
+    a9_row,
     fmt,
     median_p95,
     repeat,
+    summarise,
     table,
     timed,
     warn,
@@ -192,26 +197,12 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
 
     if mismatches:
         warn(f"{mismatches} windows matched different counts in ours and the baselines")
-    total = {k: median_p95([p + c for p, c in zip(page[k], count[k], strict=True)]) for k in page}
-    med = {k: (median_p95(page[k])[0], median_p95(count[k])[0]) for k in page}
-    mean = sum(matched) / len(matched)
+    total, med = summarise(page, count)
     rows = [
-        Row("a1 viewport+month page+count, median — vs full scan", total["orm"][0], total["scan"][0]),
-        Row("a1 viewport+month page+count, p95 — vs full scan", total["orm"][1], total["scan"][1]),
+        *a1_rows(total, "full scan"),
         Row("a2 viewport+month page+count, median — vs date index only", total["orm"][0], total["date"][0]),
         Row("a2 viewport+month page+count, p95 — vs date index only", total["orm"][1], total["date"][1]),
-        Row("a3 count_events alone, median — vs full-scan count", med["orm"][1], med["scan"][1]),
-        Row(
-            "a3 filtered_events page (ORM, 100 rows), median — vs full-scan page",
-            med["orm"][0],
-            med["scan"][0],
-        ),
-        Row(
-            "a4 events matched per window, mean — vs the baselines (must be equal)",
-            mean,
-            None if mismatches else mean,
-            "events",
-        ),
+        *a3_a4_rows(med, matched, mismatches, "the baselines"),
         Row(
             f"a5 count_events, no filter (n={len(t_all)}) — vs count of status='published' "
             f"on its index (n={len(t_plain)})",
@@ -226,19 +217,9 @@ def bench_queries(app: Flask, reps: int) -> tuple[list[Row], dict[str, str], flo
         ),
         Row("a6 same, p95", total["raw"][1], total["rtree"][1]),
         # In-process SQLite: the raw SQL time is the server time the 5 ms goal speaks of.
-        Row(
-            "a7 page SQL alone, raw (no ORM, 100 rows), median — vs full-scan page",
-            med["raw"][0],
-            med["scan"][0],
-        ),
-        Row("a7 count SQL alone, raw, median — vs full-scan count", med["raw"][1], med["scan"][1]),
+        *a7_rows(med),
         Row("a7 page+count SQL, raw, median — vs the 5 ms goal", total["raw"][0], postgis.GOAL_MS),
-        Row(
-            "a9 page_and_count (keys + count(*) OVER () in one query, as /api/events), median "
-            "— vs full-scan page+count",
-            median_p95(one_query)[0],
-            total["scan"][0],
-        ),
+        a9_row(one_query, total),
         # In-process SQLite: the statement's own time is the server time the 5 ms goal speaks of.
         Row(
             "a10 server time: page_and_count's one statement run raw (page and count), median "
