@@ -10,7 +10,6 @@ writers take turns (see :func:`writing`), so a stale edit is a clean 409 on both
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import UserDefinedType
 
-from geodata.geometry import geometry_intersects_box
+from geodata.geometry import stored_geometry_intersects_box
 
 
 class Base(DeclarativeBase):
@@ -44,7 +43,7 @@ def _intersects_sql(
     geometry_json: str, min_lon: float, min_lat: float, max_lon: float, max_lat: float
 ) -> int:
     """SQL function ``tl_intersects``: exact geometry-vs-box test for the rows the R*Tree let through."""
-    return int(geometry_intersects_box(json.loads(geometry_json), (min_lon, min_lat, max_lon, max_lat)))
+    return int(stored_geometry_intersects_box(geometry_json, (min_lon, min_lat, max_lon, max_lat)))
 
 
 def _casefold_sql(value: str | None) -> str | None:

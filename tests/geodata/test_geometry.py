@@ -96,3 +96,36 @@ def test_exact_intersection_for_lines():
     line = {"type": "LineString", "coordinates": [[0, 0], [1, 0], [1, 1]]}
     assert not geometry_intersects_box(line, (0.2, 0.4, 0.6, 0.8))
     assert geometry_intersects_box(line, (0.9, 0.4, 1.1, 0.6))
+
+
+def test_the_databases_test_on_stored_text_agrees_with_the_exact_test():
+    """The SQL function reads the stored text through GEOS directly; it must answer as the dict path."""
+    import json
+    import random
+
+    from geodata.geometry import stored_geometry_intersects_box
+
+    holed = {  # a square with a square hole: a box inside the hole does not touch it
+        "type": "Polygon",
+        "coordinates": [
+            ring((0, 0), (4, 0), (4, 4), (0, 4), (0, 0)),
+            ring((1, 1), (1, 3), (3, 3), (3, 1), (1, 1)),
+        ],
+    }
+    line = {"type": "LineString", "coordinates": [[0, 0], [1, 0], [1, 1]]}
+    multi = {"type": "MultiPoint", "coordinates": [[0, 0], [2, 2]]}
+    rng = random.Random(3)
+    boxes = [(1.5, 1.5, 2.5, 2.5), (0.2, 0.4, 0.6, 0.8), (4, 4, 5, 5), (-1, -1, -0.01, -0.01)]
+    for _ in range(200):
+        x, y = rng.uniform(-1, 5), rng.uniform(-1, 5)
+        boxes.append((x, y, x + rng.uniform(0, 1.5), y + rng.uniform(0, 1.5)))
+    answers = set()
+    for geometry in (holed, line, multi):
+        stored = json.dumps(parse_geometry(geometry).geojson)
+        for box in boxes:
+            expected = geometry_intersects_box(geometry, box)
+            assert stored_geometry_intersects_box(stored, box) == expected, (geometry["type"], box)
+            answers.add(expected)
+    assert answers == {True, False}
+    assert not stored_geometry_intersects_box(json.dumps(holed), (1.5, 1.5, 2.5, 2.5))
+    assert stored_geometry_intersects_box(json.dumps(holed), (4, 4, 5, 5))  # touching a corner counts
