@@ -474,7 +474,7 @@ def command_line(args: argparse.Namespace, n: int, backend: str) -> str:
 
 def run_sqlite(args: argparse.Namespace, n: int) -> None:
     """Everything on the SQLite file for N events; writes the ``bench:N=…`` section."""
-    db_path = (args.db or BENCH / "data" / f"events-{n}-v{generate.GENERATOR_VERSION}.sqlite").resolve()
+    db_path = (args.db or generate.sqlite_cache(n)).resolve()
     started = time.perf_counter()
     WARNINGS.clear()
     print(f"data: {db_path}", file=sys.stderr)
@@ -638,7 +638,7 @@ def main() -> None:
         help="which database(s) to measure (default both); PostGIS at BENCH_DATABASE_URL, default "
         f"{PG_DEFAULT_URL} (with _N appended for N other than 1,000,000)",
     )
-    parser.add_argument("--db", type=Path, help="SQLite file (default bench/data/events-N-vK.sqlite)")
+    parser.add_argument("--db", type=Path, help="SQLite file (default bench/data/events-N-vK-packed.sqlite)")
     parser.add_argument("--reps", type=int, default=30, help="query windows / repetitions (default 30)")
     parser.add_argument(
         "--skip-geopandas-above",
