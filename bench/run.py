@@ -38,6 +38,7 @@ from typing import Any
 import generate
 import instrument
 import postgis
+import repack
 import soak
 import sqlalchemy
 import throughput
@@ -483,6 +484,9 @@ def run_sqlite(args: argparse.Namespace, n: int) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **NO_CACHE})
     print("  (a) viewport-and-month queries", file=sys.stderr)
     rows, plans, direct, matched = bench_queries(app, args.reps)
+    print("  (a11) the spatial index repacked vs as inserted", file=sys.stderr)
+    with app.app_context():
+        rows += repack.measure(db.session, db_path, n, args.reps)
     print("  (b) HTTP", file=sys.stderr)
     rows += bench_http(app, args.reps, direct, matched)
     versions: dict[str, str] = {}
