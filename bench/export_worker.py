@@ -54,17 +54,19 @@ def _status_kb(field: str) -> int:
     raise KeyError(field)
 
 
-def measure(export: Callable[[], tuple[int, int]]) -> dict[str, float]:
+def measure(export: Callable[[], tuple[int, ...]]) -> dict[str, float]:
     """Time one export and the growth of the process's peak RSS over its RSS just before.
 
+    ``export`` returns (features, bytes) or (features, bytes, seconds spent checking its output);
+    the checking is the benchmark's own work, not the export's, so it is taken off the clock.
     Linux keeps the peak (VmHWM) per process; writing 5 to clear_refs resets it to the current RSS,
     so the peak read afterwards is the export's own, not that of the imports before it.
     """
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_kb("VmRSS")
     started = time.perf_counter()
-    features, size = export()
-    seconds = time.perf_counter() - started
+    features, size, *checking = export()
+    seconds = time.perf_counter() - started - sum(checking)
     growth = _status_kb("VmHWM") - before
     return {
         "features": features,
@@ -86,12 +88,15 @@ def ours(db_path: str, include_drafts: bool = True) -> dict[str, float]:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
 
-    def export() -> tuple[int, int]:
+    def export() -> tuple[int, int, float]:
         features = size = 0
+        checking = 0.0  # counting features scans every byte (0.5 s at a million): off the clock
         for data in geojson_chunks(db.session, EventFilter(limit=None, include_drafts=include_drafts)):
+            started = time.perf_counter()
             features += data.count(FEATURE_START)
             size += len(data)
-        return features, size
+            checking += time.perf_counter() - started
+        return features, size, checking
 
     with app.app_context():
         return measure(export)
