@@ -113,3 +113,23 @@ def test_str_order_is_a_permutation_that_keeps_neighbours_together():
 def test_str_order_keeps_every_row_of_small_sets(count):
     rows = [(i, 0.0, 1.0, 0.0, 1.0, i, i) for i in range(count)]
     assert sorted(str_order(rows)) == rows
+
+
+def test_a_large_cli_import_suggests_optimize_on_sqlite(runner, backend, monkeypatch, tmp_path):
+    import json
+
+    from timeline import cli
+
+    monkeypatch.setattr(cli, "OPTIMIZE_HINT_EVENTS", 3)
+    rng = random.Random(2)
+    small, large = tmp_path / "small.geojson", tmp_path / "large.geojson"
+    for path, features in (
+        (small, [_feature(1, rng), _feature(2, rng)]),
+        (large, [_feature(i, rng) for i in range(3, 6)]),
+    ):
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+
+    assert "timeline optimize" not in runner.invoke(args=["import", str(small)]).output
+    output = runner.invoke(args=["import", str(large)]).output
+    assert "3 created" in output
+    assert ("`timeline optimize` repacks the spatial index" in output) == (backend == "sqlite")

@@ -31,6 +31,11 @@ from .queries import EventFilter
 DEMO_PACKAGE = "timeline.demo"
 
 
+# An import that writes this many events leaves SQLite's spatial index in the file's order; the
+# command then suggests `timeline optimize` (README, "Command line").
+OPTIMIZE_HINT_EVENTS = 10_000
+
+
 def _import_document(document: object, source: str) -> None:
     try:
         report = import_collection(db.session, document)
@@ -38,6 +43,8 @@ def _import_document(document: object, source: str) -> None:
         _report_rejection(exc, source)
     for line in report.lines():
         click.echo(line)
+    if report.created + report.updated >= OPTIMIZE_HINT_EVENTS and db.engine.dialect.name == "sqlite":
+        click.echo("many events were written: `timeline optimize` repacks the spatial index for them")
 
 
 @click.command("import")
