@@ -1,7 +1,7 @@
 """The counts the database keeps (migration 0004) always agree with counting the rows."""
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from helpers import feature, square
@@ -117,3 +117,58 @@ def test_whole_extent_view_is_answered_from_the_counts_and_adds_up(app, client, 
     partial = client.get("/api/clusters?zoom=5&bbox=0,40,30,55").get_json()["numberMatched"]
     assert partial == client.get("/api/events?limit=1&bbox=0,40,30,55").get_json()["numberMatched"]
     assert len(called) == 2
+
+
+def _ids(client, query: str) -> tuple[int, list[str]]:
+    body = client.get(f"/api/events?limit=1000&{query}").get_json()
+    return body["numberMatched"], [f["id"] for f in body["features"]]
+
+
+def test_a_window_around_every_event_answers_as_no_window_and_from_the_counts(app, client, load, monkeypatch):
+    """Dragging the timeline back to the whole period must not cost a walk over every event, and
+    must answer exactly what the unfiltered view does; a window that leaves out one day still filters."""
+    load(
+        feature("first", start="2024-03-01"),
+        feature("ranged", start="2024-05-01", end="2024-09-30", date_precision="day"),
+        feature("last", start="2024-11-30"),
+        feature("draft", start="2024-06-01", status="draft"),
+    )
+    everything = _ids(client, "")
+    assert everything[0] == 3
+    called = []
+    real = aggregates._clusters_from_counts
+    monkeypatch.setattr(aggregates, "_clusters_from_counts", lambda *a: called.append(a) or real(*a))
+    for window in ("start=2024-03-01&end=2024-11-30", "start=2020-01-01", "end=2030-12-31"):
+        assert _ids(client, window) == everything, window
+        clusters = client.get(f"/api/clusters?zoom=5&{window}").get_json()
+        assert clusters["numberMatched"] == 3
+        density = client.get(f"/api/density?{window}").get_json()
+        assert density == client.get("/api/density").get_json()
+    assert len(called) == 3  # each whole-period view came from the trigger-kept cell counts
+    # One day short at either end, and the events on that day drop out, from the rows.
+    assert _ids(client, "start=2024-03-02&end=2024-11-30") == (2, ["ranged", "last"])
+    assert _ids(client, "start=2024-03-01&end=2024-11-29") == (2, ["first", "ranged"])
+    assert client.get("/api/clusters?zoom=5&start=2024-03-02").get_json()["numberMatched"] == 2
+    assert len(called) == 3
+    assert client.get("/export/events.geojson?start=2024-03-01&end=2024-11-30").get_json()["features"]
+
+
+def test_the_idle_window_test_counts_drafts_and_deleted_events_too(app, load):
+    """The window is dropped only when it holds every row, so no reader's answer can change."""
+    from timeline.queries import without_idle_window
+
+    load(
+        feature("published", start="2024-03-01"),
+        feature("draft", start="2024-10-01", status="draft"),
+        feature("deleted", start="2024-12-31"),
+    )
+    with app.app_context():
+        deleted = Event.__table__.update().where(Event.id == "deleted").values(deleted_at=func.now())
+        db.session.execute(deleted)
+        db.session.commit()
+        day = EPOCH + timedelta(days=19783)  # 2024-03-01
+        for end, dropped in (("2024-09-30", False), ("2024-12-30", False), ("2024-12-31", True)):
+            window = EventFilter(start=day, end=date.fromisoformat(end))
+            result = without_idle_window(db.session, window)
+            assert (result.start is None and result.end is None) == dropped, end
+            assert result is window or dropped

@@ -23,7 +23,15 @@ from sqlalchemy import ColumnElement, Integer, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from .models import Event, EventCellCount, EventWeekCount
-from .queries import EPOCH, BadParameter, EventFilter, conditions, count_key_conditions, unindexed
+from .queries import (
+    EPOCH,
+    BadParameter,
+    EventFilter,
+    conditions,
+    count_key_conditions,
+    unindexed,
+    without_idle_window,
+)
 
 CELLS_PER_TILE = 4
 MAX_ZOOM = 22
@@ -90,6 +98,7 @@ def _cell_index(value: Any, offset: float, size: float, dialect: str) -> ColumnE
 
 def clusters(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
     """Matching events grouped into grid cells; the counts add up to the number of matching events."""
+    f = without_idle_window(session, f)
     if zoom <= BASE_ZOOM and not (f.start or f.end or f.text) and _holds_everything(session, f):
         return _clusters_from_counts(session, f, zoom)
     return _clusters_from_rows(session, conditions(f, _dialect(session)), zoom)
@@ -197,6 +206,7 @@ def _clusters_from_counts(session: Session, f: EventFilter, zoom: int) -> list[C
 
 def weekly_counts(session: Session, f: EventFilter) -> list[tuple[date, int]]:
     """Matching events per week (Monday-based) by the week their interval starts in, oldest first."""
+    f = without_idle_window(session, f)
     if f.bbox is None and not (f.start or f.end or f.text):
         w = EventWeekCount
         keys = count_key_conditions(w, f)
