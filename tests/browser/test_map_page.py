@@ -209,3 +209,45 @@ def test_boundaries_replace_tiles_that_cannot_load(live_server, page, demo):
     page.locator(BASEMAP_PATH).first.wait_for(state="attached", timeout=15000)
     assert any("/tiles/" in url for url in recorder.requests)  # it did try the tiles first
     assert only_local(recorder.requests) == []
+
+
+def test_a_big_storys_window_is_drawn_a_page_at_a_time(live_server, page):
+    """Over 200 events: the whole story shows as density only; a window shows its first 100 events
+    (a page vis-timeline lays out without holding the page), and says how many there are."""
+    from datetime import date, timedelta
+
+    from timeline.importer import import_collection
+
+    features = [
+        feature(
+            f"big-{i:03d}",
+            lon=34.5 + (i % 20) / 10,
+            lat=51.0 + (i % 7) / 10,
+            title=f"Event {i:03d}",
+            start=(date(2024, 1, 1) + timedelta(days=i * 366 // 260)).isoformat(),
+        )
+        for i in range(260)
+    ]
+    with live_server.app.app_context():
+        from timeline.db import db
+
+        import_collection(db.session, {"type": "FeatureCollection", "features": features})
+    with live_server.app.test_client() as client:
+        in_window = client.get("/api/events?start=2024-03-01&end=2024-08-31&limit=1").get_json()
+    assert 100 < in_window["numberMatched"] < 200
+    page, recorder = page
+
+    page.goto(live_server.url + "/")
+    wait_until(page, "() => document.querySelector('#timeline .muted')?.textContent.includes('260')")
+    assert page.locator("#timeline .timeline-item").count() == 0
+    assert page.locator("#vis-timeline .vis-item").count() == 0
+
+    page.goto(live_server.url + "/?start=2024-03-01&end=2024-08-31")
+    wait_until(page, "() => document.querySelectorAll('#timeline .timeline-item').length === 100")
+    wait_until(page, "() => document.querySelectorAll('#vis-timeline .vis-item.vis-box').length === 100")
+    titles = page.locator("#timeline .title").all_inner_texts()
+    in_order = [f["properties"] for f in features if f["properties"]["start"] >= "2024-03-01"]
+    assert titles == [p["title"] for p in in_order[:100]]
+    message = page.locator("#timeline .muted").inner_text()
+    assert "100" in message and str(in_window["numberMatched"]) in message
+    assert recorder.dialogs == [] and recorder.errors == []
