@@ -251,3 +251,23 @@ def test_a_big_storys_window_is_drawn_a_page_at_a_time(live_server, page):
     message = page.locator("#timeline .muted").inner_text()
     assert "100" in message and str(in_window["numberMatched"]) in message
     assert recorder.dialogs == [] and recorder.errors == []
+
+
+def test_a_timeline_refresh_keeps_the_items_of_events_that_stay(live_server, page, demo):
+    """Only new or changed events are laid out again (vis-timeline measures each new item): the
+    events still listed after a refresh keep their very items."""
+    page, recorder = page
+    page.goto(live_server.url + "/")
+    items = "[...document.querySelectorAll('#vis-timeline .vis-item:is(.vis-box, .vis-range)')]"
+    wait_until(page, f"n => {items}.length === n", len(demo))
+    page.evaluate(f"() => {items}.forEach(e => e.dataset.kept = '1')")
+    in_view = in_view_count(page, live_server)
+    assert 0 < in_view < len(demo)
+
+    page.locator("#viewport-only").check()
+
+    wait_until(page, "n => document.querySelectorAll('#timeline .timeline-item').length === n", in_view)
+    wait_until(page, f"n => {items}.length === n", in_view)
+    kept = page.evaluate(f"() => {items}.map(e => e.dataset.kept)")
+    assert kept == ["1"] * in_view
+    assert recorder.dialogs == [] and recorder.errors == []
