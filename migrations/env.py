@@ -5,7 +5,7 @@ from flask import current_app
 
 from alembic import context
 
-from timeline.db import include_object
+from timeline.store.db import include_object
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from timeline import create_app
-from timeline.db import db
+from timeline.store.db import db
 
 BACKENDS = ("sqlite", "postgis")
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/timeline_test"
@@ -314,7 +314,7 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 def _load_into(app: Flask, *features: dict[str, Any]):
-    from timeline.importer import import_collection
+    from timeline.domain.importing import import_collection
 
     with app.app_context():
         return import_collection(db.session, {"type": "FeatureCollection", "features": list(features)})
@@ -333,7 +333,7 @@ def load_into():
 
 
 def _make_users(app: Flask) -> dict[str, Any]:
-    from timeline.auth import create_token, create_user
+    from timeline.domain.accounts import create_token, create_user
 
     made: dict[str, Any] = {}
     with app.app_context():

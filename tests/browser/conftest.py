@@ -19,7 +19,7 @@ from helpers import ARTIFACTS, skip_or_fail
 from werkzeug.serving import make_server
 
 from timeline import create_app
-from timeline.db import db
+from timeline.store.db import db
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

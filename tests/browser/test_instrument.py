@@ -229,8 +229,8 @@ def test_play_slides_the_window_through_time(live_server, page, demo):
 def test_event_page_in_the_browser_is_inert_for_hostile_text(live_server, page):
     from helpers import XSS_PAYLOADS, feature
 
-    from timeline.db import db
-    from timeline.importer import import_collection
+    from timeline.domain.importing import import_collection
+    from timeline.store.db import db
 
     payload = " ".join(XSS_PAYLOADS)
     source = {"url": "https://example.org/", "outlet": payload, "title": payload}

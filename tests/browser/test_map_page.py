@@ -139,7 +139,7 @@ def test_clicking_a_map_feature_highlights_its_timeline_item(live_server, page, 
 
 def test_hostile_text_stays_inert_everywhere(live_server, page):
     """SECURITY.md payloads in every text field: shown as text, never run."""
-    from timeline.importer import import_collection
+    from timeline.domain.importing import import_collection
 
     features = []
     for i, payload in enumerate(XSS_PAYLOADS):
@@ -163,7 +163,7 @@ def test_hostile_text_stays_inert_everywhere(live_server, page):
             )
         )
     with live_server.app.app_context():
-        from timeline.db import db
+        from timeline.store.db import db
 
         import_collection(db.session, {"type": "FeatureCollection", "features": features})
     page, recorder = page
@@ -216,7 +216,7 @@ def test_a_big_storys_window_is_drawn_a_page_at_a_time(live_server, page):
     (a page vis-timeline lays out without holding the page), and says how many there are."""
     from datetime import date, timedelta
 
-    from timeline.importer import import_collection
+    from timeline.domain.importing import import_collection
 
     features = [
         feature(
@@ -229,7 +229,7 @@ def test_a_big_storys_window_is_drawn_a_page_at_a_time(live_server, page):
         for i in range(260)
     ]
     with live_server.app.app_context():
-        from timeline.db import db
+        from timeline.store.db import db
 
         import_collection(db.session, {"type": "FeatureCollection", "features": features})
     with live_server.app.test_client() as client:

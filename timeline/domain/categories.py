@@ -1,0 +1,30 @@
+"""Categories: how an event is classed and coloured, and the slugs features and filters carry."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from timeline.store.models import Category
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Distinct, colour-blind-friendly hues (Okabe-Ito and Tol) for categories an import brings in.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#117733", "#999933")
+
+
+def ensure_categories(session: Session, slugs: set[str]) -> list[str]:
+    """Create the categories that do not exist yet; return their slugs."""
+    known = set(session.scalars(select(Category.slug).where(Category.slug.in_(slugs))))
+    created = sorted(slugs - known)
+    for slug in created:
+        session.add(Category(slug=slug, label=slug.replace("-", " ").capitalize(), colour=colour_for(slug)))
+    return created
+
+
+def colour_for(slug: str) -> str:
+    """A stable colour per slug, so the same category looks the same on every instance."""
+    digest = hashlib.sha256(slug.encode()).digest()
+    return PALETTE[digest[0] % len(PALETTE)]

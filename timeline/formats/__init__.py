@@ -1,0 +1,78 @@
+"""Readers and writers of event files, keyed by name, file extension and media type.
+
+A format is a plain :class:`Format` entry in :data:`FORMATS`: the downloads, the CLI export and
+(later) the importers look a format up here instead of knowing it. Formats work on GeoJSON
+Features only, streamed, and never touch Flask or the store, so each is tested on its own and a new
+one is one module plus one entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from timeline.formats import geojson
+
+# A writer takes batches of Features, each Feature as its compact UTF-8 JSON (what the feature
+# cache holds), and yields the file's bytes as it goes.
+Writer = Callable[[Iterable[Sequence[bytes]]], Iterator[bytes]]
+# A reader takes the file's bytes and returns a GeoJSON FeatureCollection (a dict).
+Reader = Callable[[bytes], Any]
+
+
+@dataclass(frozen=True)
+class Format:
+    """How one format is named, recognised, read and written."""
+
+    name: str
+    media_type: str
+    extensions: tuple[str, ...]
+    write: Writer | None = None
+    read: Reader | None = None
+
+    @property
+    def extension(self) -> str:
+        """The extension files of this format are written with."""
+        return self.extensions[0]
+
+
+FORMATS: dict[str, Format] = {
+    "geojson": Format(
+        name="geojson",
+        media_type="application/geo+json",
+        extensions=("geojson",),
+        write=geojson.write_collection,
+        read=geojson.load_json,
+    ),
+}
+
+
+class UnknownFormat(LookupError):
+    """No registered format has that name, extension or media type."""
+
+
+def by_name(name: str) -> Format:
+    """The format called ``name`` (``geojson``)."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise UnknownFormat(name) from None
+
+
+def by_extension(extension: str) -> Format:
+    """The format whose files end in ``.extension`` (case-insensitive, with or without the dot)."""
+    wanted = extension.lower().lstrip(".")
+    for fmt in FORMATS.values():
+        if wanted in fmt.extensions:
+            return fmt
+    raise UnknownFormat(extension)
+
+
+def by_media_type(media_type: str) -> Format:
+    """The format served as ``media_type`` (parameters such as ``; charset=utf-8`` are ignored)."""
+    wanted = media_type.split(";", 1)[0].strip().lower()
+    for fmt in FORMATS.values():
+        if fmt.media_type == wanted:
+            return fmt
+    raise UnknownFormat(media_type)

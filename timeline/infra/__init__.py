@@ -1,0 +1,20 @@
+"""Infrastructure around every request: errors, security headers, caching, limits and health.
+
+Nothing here knows a blueprint; each module hooks into the app as a whole.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from timeline.infra import cache_front, errors, health, rate_limits, response_cache, security
+
+
+def init_app(app: Flask) -> None:
+    """Install the hooks; the cache front goes last because it wraps the whole WSGI app."""
+    errors.init_app(app)
+    security.init_app(app)
+    response_cache.init_app(app)
+    rate_limits.init_app(app)
+    health.init_app(app)  # /healthz, and 503 while the database is unreachable
+    cache_front.init_app(app)

@@ -1,0 +1,103 @@
+"""Serving behind a load balancer: a health check, and 503 instead of 500 while the database is away.
+
+``GET /healthz`` answers ``{"status": "ok", "database": "ok"}`` (200) when a query goes through,
+else ``{"status": "unavailable", "database": "unavailable"}`` (503), so a load balancer stops
+sending traffic to an instance that cannot reach its database and resumes when it can.
+
+A request that loses the database midway (server restarted or failed over, connection killed,
+SQLite's disk gone, a writer that waited too long for its turn) answers 503 with
+``{"error": "database unavailable", …}`` and a ``Retry-After``: the outage is temporary and the
+client should try again, which a 500 would not say. Nothing is half-written: every change runs in
+one transaction (:func:`timeline.db.writing`), which the database rolls back when the connection
+dies before COMMIT. The app recovers by itself: a connection that failed is discarded from the
+pool, and ``pool_pre_ping`` (see create_app) replaces stale ones before they are handed out.
+
+Text holding a NUL character (U+0000) is refused with 400 before any query runs: PostgreSQL can
+neither store nor even compare such text (the driver raises), where SQLite would quietly accept it.
+The write API's validator already refuses it in event fields (422); this covers paths, query
+parameters and form fields, so an id or a filter with a NUL is a clean 400 on both backends.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import exc
+
+from timeline.infra.errors import BadParameter, error_response, wants_json
+from timeline.store.db import db
+
+bp = Blueprint("serving", __name__)
+
+RETRY_AFTER_SECONDS = 5
+# The driver's "cannot reach / lost the server" errors, as SQLAlchemy wraps them. OperationalError
+# also covers SQLite's "database is locked" and PostgreSQL's lock timeout: busy, so try again too.
+UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError)
+DETAIL = "the database cannot be reached right now; try again in a moment"
+# Deliberately no template: the page templates ask the database who is logged in.
+PAGE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Temporarily unavailable</title>'
+    "<h1>Temporarily unavailable</h1><p>The database cannot be reached right now. "
+    "Please try again in a moment.</p></html>"
+)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """For load balancers: is this instance able to answer from its database?"""
+    try:
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except exc.SQLAlchemyError as error:
+        current_app.logger.warning("health check: database unavailable: %s", _first_line(error))
+        response, status = jsonify({"status": "unavailable", "database": "unavailable"}), 503
+    else:
+        response, status = jsonify({"status": "ok", "database": "ok"}), 200
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
+
+
+def _database_unavailable(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
+    current_app.logger.error("database unavailable: %s", _first_line(error))
+    # Leave nothing of this request's transaction behind for the connection's next user.
+    with suppress(exc.SQLAlchemyError):  # the connection is gone: the pool discards it
+        db.session.rollback()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if wants_json():
+        return jsonify({"error": "database unavailable", "detail": DETAIL}), 503, headers
+    return PAGE, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
+
+
+def _first_line(error: Exception) -> str:
+    """The driver's message without the SQL and parameters SQLAlchemy appends (they may hold data)."""
+    original = getattr(error, "orig", None) or error
+    return f"{type(original).__name__}: {str(original).strip().splitlines()[0] if str(original) else ''}"
+
+
+def _refuse_nul() -> ResponseReturnValue | None:
+    """400 for a NUL character anywhere a request can carry text to a query (see the module doc)."""
+    query = request.environ.get("QUERY_STRING", "")
+    # Only a query string that spells a NUL (%00) can decode to one; the rest need no parsing here.
+    if "%00" in query or "\x00" in query:
+        for name, value in request.args.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                raise BadParameter(name.replace("\x00", "\\u0000"), "contains a NUL character (U+0000)")
+    if "\x00" in request.path:
+        return error_response(400, "bad request", "the path contains a NUL character (U+0000)")
+    if request.method != "GET" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        for name, value in request.form.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                return error_response(400, "bad request", f"form field {name!r} contains a NUL character")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.before_request(_refuse_nul)
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, _database_unavailable)

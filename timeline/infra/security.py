@@ -1,0 +1,131 @@
+"""Response headers that limit what a page can do if user text ever slipped through escaping.
+
+Scripts run only from this origin or with the per-response nonce (Folium's inline map script gets
+it); nothing may frame the pages; no MIME sniffing; referrers stay on this site.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import Flask, Request, Response, current_app, g, has_request_context, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+# POST endpoints that change nothing and so cannot be abused cross-site.
+CSRF_EXEMPT = {"api.validate"}
+
+
+def csp_nonce() -> str:
+    """The nonce for inline scripts in this response."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+@lru_cache(maxsize=8)
+def _tile_origin(url: str) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url.replace("{s}", "a"))
+    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in url else parts.netloc
+    return f" {parts.scheme}://{host}"
+
+
+@lru_cache(maxsize=8)
+def _policy_around_script_src(frameable: bool, tile_url: str) -> tuple[str, str]:
+    """The policy's text before and after its script-src (which holds the per-response nonce)."""
+    ancestors = "*" if frameable else "'none'"
+    return (
+        "default-src 'self'; script-src ",
+        f"; style-src 'self' 'unsafe-inline'; img-src 'self' data:{_tile_origin(tile_url)}; "
+        f"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        f"frame-ancestors {ancestors}",
+    )
+
+
+# Editors see drafts: what the API answers depends on who asks, so shared caches must key on it.
+VARY = ("Cookie", "Authorization")
+
+
+def security_headers(nonce: str | None, frameable: bool, tile_url: str) -> list[tuple[str, str]]:
+    """The headers every response carries (the cache front adds the same to the answers it serves)."""
+    script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    before, after = _policy_around_script_src(frameable, tile_url)
+    headers = [
+        ("Content-Security-Policy", before + script_src + after),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Vary", ", ".join(VARY)),
+    ]
+    if not frameable:  # only the embed view may be framed, by any site; everything else by none
+        headers.append(("X-Frame-Options", "DENY"))
+    return headers
+
+
+def _set_headers(response: Response) -> Response:
+    """Adds ``security_headers`` to every response, keeping any a view set itself; built from
+    strings made once per policy, since every request (a cached API answer included) pays for it."""
+    wanted = security_headers(
+        g.get("csp_nonce"), bool(g.get("frameable", False)), current_app.config.get("TILE_URL") or ""
+    )
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)  # known absent: appended (setting would scan the list)
+        elif name == "Vary":
+            for varies in VARY:
+                response.vary.add(varies)
+    if g.get("user") is not None:
+        headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Most requests are anonymous and carry no cookie: give them an empty session without
+        building the signing serializer (a tenth of a cached API answer's time)."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """An empty, unchanged session (an anonymous visitor's) has no cookie to write; every
+        response already varies on Cookie (``_set_headers``)."""
+        if not session and not session.modified:
+            return
+        super().save_session(app, session, response)
+
+
+def _check_csrf() -> None:
+    """Every state change made with a session cookie needs the form's CSRF token.
+
+    Requests authenticated by an API token carry no ambient credentials, so they are exempt.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or request.routing_exception is not None:
+        return  # nothing to protect: a read, or a 404/405 that no view will handle
+    if request.headers.get("Authorization") or request.endpoint in CSRF_EXEMPT:
+        return
+    if "uid" not in session and request.endpoint != "account.login":
+        return  # no logged-in session to ride on; the view answers 401 if it needs a user
+    csrf.protect()
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.session_interface = _SessionInterface()
+    app.before_request(_check_csrf)
+    app.after_request(_set_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from timeline.domain.accounts import current_user
+
+    app.jinja_env.globals["current_user"] = current_user

@@ -1,0 +1,217 @@
+"""Counts instead of events: clusters per map grid cell, and events per week.
+
+A map cannot show a million markers, and the page should not download them: for a dense view the
+server answers with one point per grid cell (its count, centre of mass and extent), cells being a
+quarter of a 256-pixel tile at the requested zoom. The density strip above the timeline gets the
+number of events per week. Both honour the same filters as the event list.
+
+Two ways to count, with the same answer:
+- from the rows, through the query module's conditions (any filter);
+- from the counts that database triggers keep per cell and per week (migration 0004), when the
+  question is one those counts can answer exactly: no time window or text search, zoom at most
+  8, and a viewport that holds every matching event anyway (the whole-extent view). Events larger
+  than a cell are not in the cell counts; they are counted from the rows (few, and indexed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, cast, func, select, text
+from sqlalchemy.orm import Session
+
+from geodata.geometry import BBox
+from timeline.store.filters import EventFilter
+from timeline.store.models import Event, EventCellCount, EventWeekCount
+from timeline.store.queries import (
+    EPOCH,
+    answerable_from_counts,
+    conditions,
+    count_key_conditions,
+    key_conditions,
+    unindexed,
+    without_idle_window,
+)
+
+CELLS_PER_TILE = 4
+MAX_ZOOM = 22
+BASE_ZOOM = 8
+BASE_CELL = 360.0 / (2**BASE_ZOOM * CELLS_PER_TILE)  # must equal CELL in migration 0004
+# The partial index ix_events_large (migration 0004) answers exactly this condition.
+LARGE = text(
+    "deleted_at IS NULL AND NOT "
+    f"((max_lon - min_lon) < {BASE_CELL!r} AND (max_lat - min_lat) < {BASE_CELL!r})"
+)
+
+
+@dataclass
+class Cluster:
+    count: int
+    lon: float
+    lat: float
+    bbox: tuple[float, float, float, float]
+
+    def as_feature(self) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(self.lon, 6), round(self.lat, 6)]},
+            "properties": {"count": self.count, "bbox": [round(v, 6) for v in self.bbox]},
+        }
+
+    def merge(self, other: Cluster) -> None:
+        total = self.count + other.count
+        self.lon = (self.lon * self.count + other.lon * other.count) / total
+        self.lat = (self.lat * self.count + other.lat * other.count) / total
+        a, b = self.bbox, other.bbox
+        self.bbox = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+        self.count = total
+
+
+def cell_size(zoom: int) -> float:
+    """Degrees per grid cell at this zoom."""
+    return 360.0 / (2**zoom * CELLS_PER_TILE)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _cell_index(value: Any, offset: float, size: float, dialect: str) -> ColumnElement[int]:
+    """Which cell a coordinate falls in; offset keeps it non-negative, so truncation is floor."""
+    if dialect == "sqlite":
+        return cast((value + offset) / size, Integer)
+    return cast(func.floor((value + offset) / size), Integer)
+
+
+def clusters(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
+    """Matching events grouped into grid cells; the counts add up to the number of matching events."""
+    f = without_idle_viewport(session, without_idle_window(session, f))
+    if zoom <= BASE_ZOOM and answerable_from_counts(f):
+        return _clusters_from_counts(session, f, zoom)
+    return _clusters_from_rows(session, conditions(f, _dialect(session)), zoom)
+
+
+def _clusters_from_rows(session: Session, where: list[Any], zoom: int) -> list[Cluster]:
+    size = cell_size(zoom)
+    dialect = _dialect(session)
+    lon = (Event.min_lon + Event.max_lon) / 2
+    lat = (Event.min_lat + Event.max_lat) / 2
+    cx, cy = _cell_index(lon, 180, size, dialect), _cell_index(lat, 90, size, dialect)
+    stmt = (
+        select(
+            cx,
+            cy,
+            func.count(),
+            func.avg(lon),
+            func.avg(lat),
+            func.min(Event.min_lon),
+            func.min(Event.min_lat),
+            func.max(Event.max_lon),
+            func.max(Event.max_lat),
+        )
+        .where(*where)
+        .group_by(cx, cy)
+    )
+    return [Cluster(n, x, y, (a, b, c, d)) for _, _, n, x, y, a, b, c, d in session.execute(stmt)]
+
+
+def _large_rows(f: EventFilter) -> list[Any]:
+    """Conditions for the matching events too large for the cell counts (no bbox: see callers).
+
+    Only the partial index ix_events_large may answer them (a few rows); the other columns are
+    made unindexable so that SQLite does not walk every published event instead.
+    """
+    columns = (unindexed(Event.status), unindexed(Event.category_slug), unindexed(Event.confidence))
+    return [LARGE, *key_conditions(f, *columns)]
+
+
+def without_idle_viewport(session: Session, f: EventFilter) -> EventFilter:
+    """``f`` without its viewport when the viewport holds every matching event whole.
+
+    Such a viewport filters nothing (the whole-extent view of the map), and without it the count
+    tables may answer. It is looked at only when the viewport is all that keeps them from it.
+    """
+    if f.bbox is None or not answerable_from_counts(replace(f, bbox=None)):
+        return f
+    return replace(f, bbox=None) if _holds_everything(session, f, f.bbox) else f
+
+
+def _holds_everything(session: Session, f: EventFilter, box: BBox) -> bool:
+    """Whether ``box`` holds every event matching the rest of ``f`` whole."""
+    if box.min_lon > box.max_lon:
+        return False  # across the antimeridian: leave it to the rows
+    c = EventCellCount
+    cells = session.execute(
+        select(func.min(c.cx), func.max(c.cx), func.min(c.cy), func.max(c.cy)).where(
+            *count_key_conditions(c, f)
+        )
+    ).one()
+    extent = (
+        func.min(Event.min_lon),
+        func.min(Event.min_lat),
+        func.max(Event.max_lon),
+        func.max(Event.max_lat),
+    )
+    large = session.execute(select(*extent).where(*_large_rows(f))).one()
+    extents = []
+    if cells[0] is not None:
+        # A small event lies within half a cell of its cell.
+        half = BASE_CELL / 2
+        west, south = cells[0] * BASE_CELL - 180 - half, cells[2] * BASE_CELL - 90 - half
+        east, north = (cells[1] + 1) * BASE_CELL - 180 + half, (cells[3] + 1) * BASE_CELL - 90 + half
+        extents.append((west, south, east, north))
+    if large[0] is not None:
+        extents.append(large)
+    return all(
+        box.min_lon <= w and box.min_lat <= s and box.max_lon >= e and box.max_lat >= n
+        for w, s, e, n in extents
+    )
+
+
+def _clusters_from_counts(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
+    c = EventCellCount
+    shift = BASE_ZOOM - zoom
+    cx, cy = c.cx.op(">>")(shift), c.cy.op(">>")(shift)
+    stmt = (
+        select(cx, cy, func.sum(c.n), func.sum(c.sum_lon), func.sum(c.sum_lat))
+        .where(*count_key_conditions(c, f))
+        .group_by(cx, cy)
+    )
+    size = cell_size(zoom)
+    cells: dict[tuple[int, int], Cluster] = {}
+    for x, y, n, sum_lon, sum_lat in session.execute(stmt):
+        west, south = x * size - 180, y * size - 90
+        half = BASE_CELL / 2
+        bbox = (west - half, south - half, west + size + half, south + size + half)
+        cells[(x, y)] = Cluster(int(n), sum_lon / n, sum_lat / n, bbox)
+    for large in _clusters_from_rows(session, _large_rows(f), zoom):
+        key = (int((large.lon + 180) // size), int((large.lat + 90) // size))
+        if key in cells:
+            cells[key].merge(large)
+        else:
+            cells[key] = large
+    return list(cells.values())
+
+
+def weekly_counts(session: Session, f: EventFilter) -> list[tuple[date, int]]:
+    """Matching events per week (Monday-based) by the week their interval starts in, oldest first."""
+    f = without_idle_window(session, f)
+    if answerable_from_counts(f):
+        w = EventWeekCount
+        keys = count_key_conditions(w, f)
+        stmt = select(w.week, func.sum(w.n)).where(*keys).group_by(w.week).order_by(w.week)
+    else:
+        week = _week_expression(_dialect(session))
+        stmt = (
+            select(week, func.count()).where(*conditions(f, _dialect(session))).group_by(week).order_by(week)
+        )
+    return [(EPOCH + timedelta(days=int(week) * 7 - 3), int(n)) for week, n in session.execute(stmt)]
+
+
+def _week_expression(dialect: str) -> ColumnElement[int]:
+    """The week number migration 0004's triggers use: weeks from Monday 1969-12-29."""
+    if dialect == "sqlite":
+        return cast((func.julianday(Event.first_day) - 2440587.5 + 700003) / 7, Integer) - 100000
+    return cast(func.floor(((Event.first_day - EPOCH) + 3) / 7.0), Integer)

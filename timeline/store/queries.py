@@ -1,0 +1,408 @@
+"""The one module that turns filters into SQL.
+
+Every reader of events (map API, exports, later the OGC API) describes what it wants as an
+:class:`EventFilter` and gets its statement here, so a visibility rule such as "anonymous visitors
+see published events only" is written once.
+
+On SQLite a viewport or time window is answered through the ``event_rtree`` R*Tree (lon, lat and
+day; created by the migrations) instead of a table scan. The R*Tree stores 32-bit floats rounded
+outwards, so its answer is a superset and the exact comparisons on the table's own columns follow.
+
+On PostgreSQL the database does the spatial work: ``events.geom`` (PostGIS, SRID 4326, computed
+from the GeoJSON by migration 0003 and GiST-indexed) is tested with ST_Intersects against the box,
+and a time window is also an overlap test (``&&``) on the GiST-indexed range of the event's days.
+``geom`` is not in the models (SQLite has no such column): refer to it as :data:`EVENT_GEOM`, and only
+when the dialect is ``postgresql``. Text search calls ``tl_casefold`` on both backends (a Python
+function on SQLite, an SQL function from migration 0003 on PostgreSQL), so it folds case alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    LargeBinary,
+    Select,
+    String,
+    and_,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+
+from geodata.geometry import BBox
+from timeline.store.filters import FILTER_FIELDS, EventFilter
+from timeline.store.models import Category, Event, EventWeekCount, FeatureCache
+
+EPOCH = date(1970, 1, 1)
+
+_rtree = table(
+    "event_rtree",
+    column("id"),
+    column("min_lon"),
+    column("max_lon"),
+    column("min_lat"),
+    column("max_lat"),
+    column("min_day"),
+    column("max_day"),
+)
+
+
+# PostgreSQL only: the PostGIS geometry of an event (see the module docstring).
+EVENT_GEOM = literal_column("events.geom")
+SRID = 4326
+
+
+# ---------------------------------------------------------------------------- SQL
+
+
+def conditions(f: EventFilter, dialect: str, storage_order: bool = False) -> list[ColumnElement[bool]]:
+    """The WHERE clause for ``f``, for lists, counts and aggregates alike.
+
+    ``storage_order``: the statement reads in primary-key order (an export), so on SQLite it should
+    walk the table front to back.
+    """
+    boxes = _boxes(f.bbox) if f.bbox else []
+    use_rtree = dialect == "sqlite" and bool(boxes or f.start or f.end)
+    # With the R*Tree in play, the plan must start from its hits and fetch events by rowid. Left to
+    # itself, SQLite prefers the (status, first_day) index and walks every event before the window's
+    # end (10x slower at a million events), so the other columns are made unindexable (`col || ''`).
+    # Without it, a read in storage order is fastest as a plain scan of the table: through the status
+    # index SQLite hops through the table and then sorts a million keys (4x slower).
+    col = unindexed if use_rtree or (storage_order and dialect == "sqlite") else _as_is
+    conds: list[ColumnElement[bool]] = [Event.deleted_at.is_(None)]
+    conds += key_conditions(f, col(Event.status), col(Event.category_slug), col(Event.confidence))
+    if use_rtree:
+        conds.append(Event.pk.in_(_rtree_candidates(boxes, f.start, f.end)))
+    if dialect == "postgresql" and (f.start or f.end):
+        conds.append(_days_overlap(f.start, f.end))
+    if boxes and dialect == "postgresql":
+        conds.append(or_(*(_st_intersects(b) for b in boxes)))
+    elif boxes:
+        conds.append(or_(*(_box_condition(b) for b in boxes)))
+    # An event overlaps the window when it starts before the window ends and ends after it starts.
+    # PostgreSQL has said so already, as a range overlap its GiST indexes answer; the same test in
+    # plain comparisons would only tempt its planner into adding a date index to the bitmap. So has
+    # SQLite's R*Tree, exactly: its days are whole numbers, which its 32-bit floats hold without
+    # rounding (migration 0001), so repeating the test on every row it found would be wasted work.
+    exact_days = dialect == "postgresql" or use_rtree
+    if f.end and not exact_days:
+        conds.append(Event.first_day <= f.end)
+    if f.start and not exact_days:
+        conds.append(Event.last_day >= f.start)
+    if f.text:
+        conds.append(_text_condition(f.text, dialect))
+    return conds
+
+
+def _as_is(expr: Any) -> Any:
+    return expr
+
+
+def unindexed(expr: Any) -> Any:
+    """The same value, in a form SQLite cannot answer from an index (dates compare as ISO text)."""
+    return cast(expr, String).concat("")
+
+
+def _text_condition(text: str, dialect: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match in title, description or place; LIKE wildcards are literal."""
+    columns = (Event.title, Event.description, Event.place)
+    if dialect in ("sqlite", "postgresql"):
+        pattern = "%" + _escape_like(text.casefold()) + "%"
+        return or_(*(func.tl_casefold(col).like(pattern, escape="\\") for col in columns))
+    pattern = "%" + _escape_like(text) + "%"
+    return or_(*(col.ilike(pattern, escape="\\") for col in columns))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _boxes(bbox: BBox) -> list[tuple[float, float, float, float]]:
+    """A box crossing the antimeridian (minLon > maxLon, RFC 7946 5.2) is searched as two boxes."""
+    if bbox.min_lon <= bbox.max_lon:
+        return [(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat)]
+    return [
+        (bbox.min_lon, bbox.min_lat, 180.0, bbox.max_lat),
+        (-180.0, bbox.min_lat, bbox.max_lon, bbox.max_lat),
+    ]
+
+
+def _box_condition(box: tuple[float, float, float, float]) -> ColumnElement[bool]:
+    min_lon, min_lat, max_lon, max_lat = box
+    overlaps = and_(
+        Event.max_lon >= min_lon, Event.min_lon <= max_lon, Event.max_lat >= min_lat, Event.min_lat <= max_lat
+    )
+    # A point inside the box is a hit, and so is any geometry whose own box lies inside it; only a
+    # line or area that straddles the box's edge needs the exact test (a Python call per row).
+    inside = and_(
+        Event.min_lon >= min_lon, Event.max_lon <= max_lon, Event.min_lat >= min_lat, Event.max_lat <= max_lat
+    )
+    exact = or_(Event.geometry_type == "Point", inside, func.tl_intersects(Event.geometry, *box) == 1)
+    return and_(overlaps, exact)
+
+
+def _st_intersects(box: tuple[float, float, float, float]) -> ColumnElement[bool]:
+    """PostGIS's exact test against the box; its bounding-box step (&&) uses the GiST index."""
+    return func.ST_Intersects(EVENT_GEOM, func.ST_MakeEnvelope(*box, SRID), type_=Boolean)
+
+
+def _days_overlap(start: date | None, end: date | None) -> ColumnElement[bool]:
+    """The event's days overlap the window, in the form the GiST index on that range answers.
+
+    A missing bound is NULL, which a range reads as unbounded. It is the whole time condition on
+    PostgreSQL (SQLite compares first_day/last_day; tests/test_backends.py holds both to one oracle).
+    """
+    days = func.daterange(Event.first_day, Event.last_day, "[]")
+    window = func.daterange(cast(start, Date), cast(end, Date), "[]")
+    return days.op("&&")(window)
+
+
+def _rtree_candidates(
+    boxes: list[tuple[float, float, float, float]], start: date | None, end: date | None
+) -> Select[Any]:
+    r = _rtree.c
+    day_conds = []
+    if end:
+        day_conds.append(r.min_day <= (end - EPOCH).days)
+    if start:
+        day_conds.append(r.max_day >= (start - EPOCH).days)
+    box_conds = [
+        and_(r.max_lon >= b[0], r.min_lon <= b[2], r.max_lat >= b[1], r.min_lat <= b[3]) for b in boxes
+    ]
+    where = and_(*day_conds, or_(*box_conds)) if box_conds else and_(*day_conds)
+    return select(r.id).where(where)
+
+
+def without_idle_window(session: Session, f: EventFilter) -> EventFilter:
+    """``f`` without its time window when every stored event lies inside that window.
+
+    Such a window filters nothing, yet asked as a window it sends SQLite through its R*Tree over
+    every event: at a million events the clusters took 8.9 s and the timeline's page 1.9 s, where
+    the same questions without a window take milliseconds from the count tables and the date index.
+    The timeline asks exactly that when a visitor drags back to the whole period.
+
+    The test is exact. An event overlaps [start, end] when first_day <= end and last_day >= start,
+    which every event does when start <= the earliest first_day and end >= the latest last_day of
+    all rows (deleted and draft ones included, so the bound holds for every reader). It costs two
+    index seeks. Within one transaction both statements see the same rows; on PostgreSQL, where
+    each statement of a read sees the latest commits, a write landing between the two could be
+    counted, the same latitude a page and its separate count already have there.
+    """
+    if f.start is None and f.end is None:
+        return f
+    first = select(func.min(Event.first_day)).scalar_subquery()  # one aggregate each: an index seek
+    last = select(func.max(Event.last_day)).scalar_subquery()
+    earliest, latest = session.execute(select(first, last)).one()
+    if earliest is None:
+        return f
+    if (f.start is None or f.start <= earliest) and (f.end is None or f.end >= latest):
+        return replace(f, start=None, end=None)
+    return f
+
+
+PAGE_KEY_COLUMNS = (Event.pk, Event.first_day, Event.last_day, Event.id)
+
+
+def counted_page(session: Session, f: EventFilter, *, keys_only: bool = False) -> Select[Any]:
+    """The page with ``count(*) OVER ()`` beside each row: the one statement of :func:`page_and_count`."""
+    page = filtered_events(session, f)
+    if keys_only:
+        page = page.with_only_columns(*PAGE_KEY_COLUMNS)
+    return page.add_columns(func.count().over())
+
+
+def page_and_count(session: Session, f: EventFilter, *, keys_only: bool = False) -> tuple[list[Any], int]:
+    """A page of events (or, with ``keys_only``, rows of pk, first_day, last_day, id) and how many
+    match in all.
+
+    With a place or time filter, both come from one query (``count(*) OVER ()``): the rows the
+    indexes find are read once, not once for the page and again for the count, which halves a
+    viewport request. Without one, the page stops after ``limit`` rows of a date index while the
+    count reads only a narrow index, so two queries are cheaper there. A page past the last match
+    has no row to carry the count, so then it is counted on its own.
+    """
+    f = without_idle_window(session, f)
+    page = filtered_events(session, f)
+    if keys_only:
+        page = page.with_only_columns(*PAGE_KEY_COLUMNS)
+    if f.after or not (f.bbox or f.start or f.end):  # a keyset page's rows are not all the matches
+        return list(session.execute(page) if keys_only else session.scalars(page)), count_events(session, f)
+    rows = session.execute(counted_page(session, f, keys_only=keys_only)).all()
+    if rows:
+        return [row[:4] if keys_only else row[0] for row in rows], int(rows[0][-1])
+    return [], count_events(session, f) if f.offset else 0
+
+
+def filtered_events(session: Session, f: EventFilter) -> Select[tuple[Event]]:
+    """The statement for the events a filter selects, in timeline order, paged."""
+    f = without_idle_window(session, f)
+    stmt = (
+        select(Event)
+        .where(*conditions(f, session.get_bind().dialect.name))
+        .order_by(Event.first_day, Event.last_day, Event.id)
+    )
+    if f.after:
+        key = f.after
+        stmt = stmt.where(
+            tuple_(Event.first_day, Event.last_day, Event.id)
+            > tuple_(literal(key.first_day, Date), literal(key.last_day, Date), literal(key.id, String))
+        )
+    if f.offset:
+        stmt = stmt.offset(f.offset)
+    if f.limit is not None:
+        stmt = stmt.limit(f.limit)
+    return stmt
+
+
+def count_events(session: Session, f: EventFilter) -> int:
+    """How many events the filter matches, ignoring paging (``numberMatched``).
+
+    Without a place, time or text filter the answer is a sum over the per-week counts the database
+    keeps in step with every write (migration 0004): a few thousand rows instead of every event
+    (0.1 ms instead of 60–120 ms at a million events).
+    """
+    f = without_idle_window(session, f)
+    if answerable_from_counts(f):
+        w = EventWeekCount
+        return int(session.scalar(select(func.coalesce(func.sum(w.n), 0)).where(*count_key_conditions(w, f))))
+    stmt = select(func.count()).select_from(Event).where(*conditions(f, session.get_bind().dialect.name))
+    return session.scalar(stmt) or 0
+
+
+def key_conditions(f: EventFilter, status: Any, category: Any, confidence: Any) -> list[Any]:
+    """The filter's status, category and confidence conditions on the given columns.
+
+    Events and the count tables carry these three keys alike; writing the conditions once is what
+    keeps a count from the tables equal to a count of the rows when a key gains a rule.
+    """
+    conds = []
+    if not f.include_drafts:
+        conds.append(status == "published")
+    if f.categories:
+        conds.append(category.in_(f.categories))
+    if f.confidences:
+        conds.append(confidence.in_(f.confidences))
+    return conds
+
+
+def count_key_conditions(model: Any, f: EventFilter) -> list[Any]:
+    """The filter's key conditions on a trigger-kept count table (its non-empty buckets)."""
+    return [model.n > 0, *key_conditions(f, model.status, model.category_slug, model.confidence)]
+
+
+# The fields of a filter the count tables (migration 0004) are keyed by, besides cell or week.
+COUNT_KEYS = frozenset({"include_drafts", "categories", "confidences"})
+_UNRESTRICTED = EventFilter()
+
+
+def answerable_from_counts(f: EventFilter) -> bool:
+    """Whether the count tables answer ``f`` exactly: the one place this is decided.
+
+    They count events by status, category and confidence (per grid cell and per week). Any other
+    restriction needs the rows: a viewport, a time window, a text search, and any filter added to
+    :class:`EventFilter` later, which is refused here until it is made a count key. Paging does
+    not change which events are counted.
+    """
+    return all(getattr(f, name) == getattr(_UNRESTRICTED, name) for name in FILTER_FIELDS - COUNT_KEYS)
+
+
+def iter_feature_json(
+    session: Session, f: EventFilter, batch: int = 2000
+) -> Iterator[Sequence[tuple[int, bytes | None]]]:
+    """Batches of (pk, cached Feature JSON as UTF-8 bytes, or None) for every matching event, in
+    the order they were created.
+
+    Storage order, not timeline order: a whole-database export then reads the table front to back
+    instead of hopping through it along a date index (several times faster at a million events).
+    The JSON comes as bytes because bytes are what is sent: decoding 1.6 GB of text only to encode
+    it again was a third of a million-event export. It is read through SQLAlchemy Core, in batches
+    (a server-side cursor on PostgreSQL), since ORM result handling cost another quarter.
+    """
+    f = without_idle_window(session, f)
+    stmt = (
+        select(Event.pk, _utf8_bytes(FeatureCache.json, session.get_bind().dialect.name))
+        .outerjoin(FeatureCache, FeatureCache.event_pk == Event.pk)
+        .where(*conditions(f, session.get_bind().dialect.name, storage_order=True))
+        .order_by(Event.pk)
+    )
+    if f.limit is not None:
+        stmt = stmt.limit(f.limit)
+    if f.offset:
+        stmt = stmt.offset(f.offset)
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":  # a server-side cursor, read in batches
+        result = connection.execution_options(yield_per=batch).execute(stmt)
+        yield from result.partitions()  # type: ignore[misc]  # Rows unpack as (pk, data) tuples
+        return
+    # SQLite's cursor reads lazily by itself, and these rows need no conversion (an integer and
+    # bytes), so they are fetched from the driver's cursor: SQLAlchemy's row handling was a fifth
+    # of an export. (No yield_per here: its buffering strategy would have read ahead of the cursor.)
+    result = connection.execute(stmt)
+    try:
+        while rows := result.cursor.fetchmany(batch):
+            yield rows
+    finally:
+        result.close()
+
+
+def _utf8_bytes(column: Any, dialect: str) -> ColumnElement[bytes]:
+    """The text column as its UTF-8 bytes. PostgreSQL needs convert_to: a plain cast to bytea would
+    read backslashes in the JSON as escape sequences."""
+    if dialect == "postgresql":
+        return type_coerce(func.convert_to(column, "UTF8"), LargeBinary)
+    return cast(column, LargeBinary)
+
+
+def cached_feature_json(session: Session, pks: list[int]) -> dict[int, bytes]:
+    """The cached Feature JSON (UTF-8 bytes) of those of these events that have one."""
+    if not pks:
+        return {}
+    column = _utf8_bytes(FeatureCache.json, session.get_bind().dialect.name)
+    rows = session.execute(select(FeatureCache.event_pk, column).where(FeatureCache.event_pk.in_(pks)))
+    return {int(pk): data for pk, data in rows}
+
+
+def events_by_pks(session: Session, pks: list[int]) -> list[Event]:
+    """Events by internal key (for the rows an export finds without a cached feature)."""
+    return list(session.scalars(select(Event).where(Event.pk.in_(pks))))
+
+
+def unknown_categories(session: Session, slugs: list[str]) -> list[str]:
+    """Those of ``slugs`` that name no category, in the order given."""
+    if not slugs:
+        return []
+    known = set(session.scalars(select(Category.slug).where(Category.slug.in_(slugs))))
+    return [c for c in slugs if c not in known]
+
+
+def get_event(session: Session, event_id: str, *, include_drafts: bool = False) -> Event | None:
+    """One event by public id, if the reader may see it."""
+    conds = [Event.id == event_id, Event.deleted_at.is_(None)]
+    if not include_drafts:
+        conds.append(Event.status == "published")
+    return session.scalars(select(Event).where(*conds)).first()
+
+
+def events_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Event]:
+    """Existing events (deleted ones included) by public id, for importers that update in place."""
+    wanted = list(ids)
+    found: dict[str, Event] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        found.update({e.id: e for e in session.scalars(select(Event).where(Event.id.in_(chunk)))})
+    return found

@@ -1,0 +1,30 @@
+"""The web layer: blueprints and request parsing, kept thin.
+
+A view parses its request (``params``, ``event_form``), calls the domain or the store, and turns
+their answers and errors into responses; rules about events live below this package.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from timeline.web import (
+    admin,
+    change_feed,
+    downloads,
+    editor,
+    language,
+    login,
+    page_config,
+    pages,
+    read_api,
+    write_api,
+)
+
+
+def init_app(app: Flask) -> None:
+    """Register every blueprint, the language choice and the pages' shared settings."""
+    for module in (pages, read_api, write_api, change_feed, downloads, login, editor, admin):
+        app.register_blueprint(module.bp)
+    language.init_app(app)
+    page_config.init_app(app)

@@ -1,0 +1,137 @@
+"""Admin pages: users and their roles, categories, and the audit log (with CSV export)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from timeline.domain import audit
+from timeline.domain.accounts import PasswordRejected, create_user, current_user, require
+from timeline.domain.categories import SLUG_PATTERN
+from timeline.store.db import db, writing
+from timeline.store.models import ROLES, AuditEntry, Category, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+AUDIT_PAGE = 200
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@require("admin")
+def users() -> ResponseReturnValue:
+    """List accounts; create one (the password policy applies here as on the command line)."""
+    error = None
+    status = 200
+    if request.method == "POST":
+        username = request.form.get("username", "")
+        role = request.form.get("role", "")
+        try:
+            with writing(db.session):
+                create_user(username, request.form.get("password", ""), role)
+                audit.record(
+                    db.session, "user_create", current_user(), target=username, detail=f"role {role}"
+                )
+            flash(f"Created {role} {username}.")
+            return redirect(url_for("admin.users"))
+        except (ValueError, PasswordRejected) as exc:
+            error, status = str(exc), 422
+    accounts = db.session.scalars(select(User).order_by(User.username)).all()
+    form = {"username": request.form.get("username", ""), "role": request.form.get("role", "editor")}
+    return render_template("admin/users.html", users=accounts, roles=ROLES, error=error, form=form), status
+
+
+@bp.post("/users/<int:user_id>")
+@require("admin")
+def update_user(user_id: int) -> ResponseReturnValue:
+    """Change a role, deactivate (ends every session and token at once) or reactivate."""
+    me = current_user()
+    action = request.form.get("action")
+    if user_id == me.id and action in ("deactivate", "role"):
+        flash("You cannot demote or deactivate yourself; ask another admin.")
+        return redirect(url_for("admin.users"))
+    with writing(db.session):
+        user = db.session.get(User, user_id)
+        if user is None:
+            abort(404, description="no such user")
+        if action == "role" and request.form.get("role") in ROLES:
+            user.role = request.form["role"]
+            detail = f"role {user.role}"
+        elif action == "deactivate":
+            user.deactivated_at = datetime.now(UTC)
+            user.session_epoch += 1
+            detail = "deactivated"
+        elif action == "reactivate":
+            user.deactivated_at = None
+            detail = "reactivated"
+        else:
+            abort(400, description="unknown action")
+        audit.record(db.session, "user_update", me, target=user.username, detail=detail)
+    flash(f"{user.username}: {detail}.")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@require("admin")
+def categories() -> ResponseReturnValue:
+    """Add a category or change one's label and colour (slugs are permanent: events carry them)."""
+    error, status = None, 200
+    if request.method == "POST":
+        slug = request.form.get("slug", "").strip()
+        label = request.form.get("label", "").strip()
+        colour = request.form.get("colour", "").strip()
+        if not SLUG_PATTERN.match(slug):
+            error = "The slug must be lower-case letters, digits and '-'."
+        elif not label or len(label) > 200:
+            error = "The label must be 1-200 characters."
+        elif not COLOUR.match(colour):
+            error = "The colour must look like #1f77b4."
+        else:
+            with writing(db.session):
+                category = db.session.get(Category, slug) or Category(slug=slug)
+                category.label, category.colour = label, colour.lower()
+                db.session.add(category)
+                audit.record(
+                    db.session, "category_save", current_user(), target=slug, detail=f"{label} {colour}"
+                )
+            flash(f"Saved category {slug}.")
+            return redirect(url_for("admin.categories"))
+        status = 422
+    rows = db.session.scalars(select(Category).order_by(Category.label)).all()
+    return render_template("admin/categories.html", categories=rows, error=error, form=request.form), status
+
+
+@bp.get("/audit")
+@require("admin")
+def audit_log() -> ResponseReturnValue:
+    """The newest audit entries, with paging by id."""
+    before = request.args.get("before", type=int)
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)
+    if before:
+        stmt = stmt.where(AuditEntry.id < before)
+    entries = db.session.scalars(stmt).all()
+    older = entries[-1].id if len(entries) == AUDIT_PAGE else None
+    return render_template("admin/audit.html", entries=entries, older=older)
+
+
+@bp.get("/audit.csv")
+@require("admin")
+def audit_csv() -> Response:
+    """The whole audit log as CSV (cells that a spreadsheet would run as formulas are defused)."""
+    response = Response(stream_with_context(audit.csv_rows(db.session)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="timeline-audit.csv"'
+    return response

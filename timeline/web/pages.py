@@ -1,0 +1,119 @@
+"""Pages for people: the map beside the timeline, its embeddable twin, and one page per event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, render_template, send_from_directory
+from flask_babel import format_date, gettext
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from timeline.domain.accounts import is_editor
+from timeline.domain.features import event_to_feature
+from timeline.infra.security import csp_nonce
+from timeline.store.db import db
+from timeline.store.queries import get_event
+from timeline.web.map_shell import NONCE_PLACEHOLDER, MapShell, build_map_shell, geometry_map
+
+bp = Blueprint("pages", __name__)
+
+
+def _ui_text() -> dict[str, str]:
+    """The interface strings the page's JavaScript shows, in the visitor's language."""
+    return {
+        "count": gettext("%(visible)s of %(total)s events"),
+        "loading": gettext("Loading events…"),
+        "failed": gettext("Events could not be loaded."),
+        "date": gettext("Date"),
+        "place": gettext("Place"),
+        "category": gettext("Category"),
+        "confidence": gettext("Confidence"),
+        "actors": gettext("Actors"),
+        "sources": gettext("Sources"),
+        "source": gettext("Source"),
+        "close": gettext("Close details"),
+        "play": gettext("Play"),
+        "pause": gettext("Pause"),
+        "copied": gettext("Copied."),
+        "copy_failed": gettext("Copy this:"),
+        "bad_link": gettext(
+            "This link held a view that could not be restored (%(problem)s); showing the default view."
+        ),
+        "zoom_in": gettext("%(count)s events here: zoom in to see them one by one."),
+        "event_page": gettext("Page of this event"),
+        "confirmed": gettext("confirmed"),
+        "reported": gettext("reported"),
+        "claimed": gettext("claimed"),
+        "per_week": gettext("%(count)s events in the week of %(date)s"),
+        "too_many": gettext(
+            "%(total)s events: pick a period on the timeline, or narrow the filters, to list them."
+        ),
+        "more_items": gettext(
+            "The timeline shows the first %(shown)s of %(total)s events; narrow the filters to see all."
+        ),
+    }  # fmt: skip
+
+
+def _map_page(embed: bool) -> str:
+    shell = build_map_shell(current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
+    return render_template(
+        "pages/index.html",
+        tiles_configured=bool(current_app.config["TILE_URL"]),
+        embed=embed,
+        ui_text=_ui_text(),
+        **_shell_parts(shell),
+    )
+
+
+def _shell_parts(shell: MapShell) -> dict[str, Any]:
+    """Template values for a Folium shell. Folium output is our own markup with no user text, so it
+    is marked safe here and only here."""
+    return {
+        "map_header": Markup(shell.header.replace(NONCE_PLACEHOLDER, csp_nonce())),  # noqa: S704
+        "map_body": Markup(shell.body),  # noqa: S704
+        "map_script": Markup(shell.script),  # noqa: S704
+        "map_name": shell.map_name,
+    }
+
+
+@bp.get("/")
+def index() -> str:
+    """The map and timeline; events arrive from the API for the current view."""
+    return _map_page(embed=False)
+
+
+@bp.get("/embed")
+def embed() -> str:
+    """The same view without site chrome, for iframes on other sites (the only frameable page)."""
+    g.frameable = True
+    return _map_page(embed=True)
+
+
+@bp.get("/events/<event_id>")
+def event_page(event_id: str) -> str:
+    """One event, server-rendered with a small map and Open Graph tags for link previews."""
+    event = get_event(db.session, event_id, include_drafts=is_editor())
+    if event is None:
+        abort(404, description=gettext("There is no published event with this id."))
+    feature = event_to_feature(event)
+    return render_template("pages/event.html", event=event, feature=feature, when=_when(event),
+                           **_shell_parts(geometry_map(feature["geometry"])))  # fmt: skip
+
+
+def _when(event: Any) -> str:
+    """The event's date at its own precision, in the visitor's language."""
+    from geodata.dates import parse_partial_date
+
+    formats = {"day": "long", "month": "MMMM y", "year": "y"}
+
+    def one(text: str) -> str:
+        return format_date(parse_partial_date(text).first_day, formats[event.date_precision])
+
+    return f"{one(event.start)} – {one(event.end)}" if event.end else one(event.start)
+
+
+@bp.get("/static/<path:filename>")
+def static(filename: str) -> Response:
+    """Front-end assets: ours and the vendor files the build copies from the npm registry."""
+    return send_from_directory(current_app.config["STATIC_DIR"], filename, max_age=3600)

@@ -1,0 +1,127 @@
+"""Request parameters become store filters here, and nowhere else.
+
+Every reader endpoint (the read API, the downloads, the clusters and the density strip) calls
+:func:`parse_filters`, so ``bbox=…&start=2024-08`` means the same on each, and a parameter that
+cannot be understood is a 400 naming it (:class:`~timeline.infra.errors.BadParameter`) before any
+SQL runs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from geodata.dates import DateError, PartialDate, parse_partial_date
+from geodata.geometry import GeometryError, parse_bbox
+from timeline.infra.errors import BadParameter
+from timeline.store.aggregates import MAX_ZOOM
+from timeline.store.filters import DEFAULT_LIMIT, EventFilter, PageKey
+from timeline.store.models import CONFIDENCES
+from timeline.store.queries import unknown_categories
+
+MAX_LIMIT = 10_000
+MAX_TEXT_QUERY = 200
+
+
+class ArgSource(Protocol):
+    """Anything with ``getlist`` (a werkzeug MultiDict) can carry filter parameters."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def parse_filters(args: ArgSource, *, max_limit: int | None = MAX_LIMIT) -> EventFilter:
+    """Read filter parameters; raise :class:`BadParameter` naming the first one that is wrong.
+
+    ``max_limit=None`` lifts the page size cap (streamed exports return everything by default).
+    """
+    f = EventFilter(limit=DEFAULT_LIMIT if max_limit else None)
+    if bbox := _single(args, "bbox"):
+        try:
+            numbers = [float(v) for v in bbox.split(",")]
+        except ValueError:
+            raise BadParameter("bbox", "must be four numbers: minLon,minLat,maxLon,maxLat") from None
+        if not all(math.isfinite(n) for n in numbers):
+            raise BadParameter("bbox", "numbers must be finite")
+        try:
+            f.bbox = parse_bbox(numbers)
+        except GeometryError as exc:
+            raise BadParameter("bbox", str(exc)) from None
+    if start := _single(args, "start"):
+        f.start = _date_param("start", start).first_day
+    if end := _single(args, "end"):
+        f.end = _date_param("end", end).last_day
+    if f.start and f.end and f.start > f.end:
+        raise BadParameter("start", f"start {f.start} is after end {f.end}")
+    f.categories = _list(args, "category")
+    f.confidences = _list(args, "confidence")
+    for value in f.confidences:
+        if value not in CONFIDENCES:
+            raise BadParameter("confidence", f"must be one of {', '.join(CONFIDENCES)}, got {value!r}")
+    if text := _single(args, "q"):
+        if len(text) > MAX_TEXT_QUERY:
+            raise BadParameter("q", f"is longer than {MAX_TEXT_QUERY} characters")
+        f.text = text.strip() or None
+    if (limit := _single(args, "limit")) is not None:
+        f.limit = int_param("limit", limit, 1, max_limit)
+    if (offset := _single(args, "offset")) is not None:
+        f.offset = int_param("offset", offset, 0, None)
+    if (after := _single(args, "after")) is not None:
+        if f.offset:
+            raise BadParameter("after", "cannot be combined with offset")
+        try:
+            f.after = PageKey.from_token(after)
+        except ValueError as exc:
+            raise BadParameter("after", str(exc)) from None
+    return f
+
+
+def check_categories(session: Session, f: EventFilter) -> None:
+    """Refuse a filter on a category that does not exist (most likely a typo that would match nothing)."""
+    if unknown := unknown_categories(session, f.categories):
+        raise BadParameter("category", f"unknown category {unknown[0]!r}")
+
+
+def parse_zoom(raw: str | None) -> int:
+    """The map zoom level a cluster grid is made for (0 = the whole world in one tile)."""
+    if raw is None or raw == "":
+        raise BadParameter("zoom", f"is required (0-{MAX_ZOOM})")
+    try:
+        zoom = int(raw)
+    except ValueError:
+        raise BadParameter("zoom", f"must be a whole number, got {raw!r}") from None
+    if not 0 <= zoom <= MAX_ZOOM:
+        raise BadParameter("zoom", f"must be 0-{MAX_ZOOM}, got {zoom}")
+    return zoom
+
+
+def int_param(name: str, value: str, lowest: int, highest: int | None) -> int:
+    """A whole number within bounds, or a 400 that says which bounds."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadParameter(name, f"must be a whole number, got {value!r}") from None
+    if number < lowest or (highest is not None and number > highest):
+        bound = f"{lowest}..{highest}" if highest is not None else f"{lowest} or more"
+        raise BadParameter(name, f"must be {bound}, got {number}")
+    return number
+
+
+def _single(args: ArgSource, name: str) -> str | None:
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise BadParameter(name, "may be given only once")
+    return values[0] if values else None
+
+
+def _list(args: ArgSource, name: str) -> list[str]:
+    """A repeatable parameter; ``a,b`` and ``name=a&name=b`` mean the same."""
+    return [v for raw in args.getlist(name) for v in raw.split(",") if v]
+
+
+def _date_param(name: str, value: str) -> PartialDate:
+    try:
+        return parse_partial_date(value)
+    except DateError as exc:
+        raise BadParameter(name, str(exc)) from None
