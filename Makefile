@@ -16,6 +16,7 @@ run: install assets translations migrate demo
 
 test: $(VENV)/.test-installed assets translations
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -68,12 +69,13 @@ migrate: install
 demo: migrate
 	$(BIN)/timeline demo
 
-# Benchmarks beside same-run baselines, written to bench/RESULTS.md; 1,000,000 events are generated
+# Benchmarks beside same-run baselines (python -m bench), the latest run per size and backend written to
+# bench/RESULTS.md, hand-written findings in bench/FINDINGS.md; 1,000,000 events are generated
 # into bench/data/ on first use. `make bench BENCH_ARGS=--quick` uses 20,000 events.
 bench: $(VENV)/.installed assets
 	bench/install-tools
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # PostgreSQL with PostGIS for the [postgis] half of `make test` (as root: installs Debian's packages
 # if missing, starts the cluster, creates the database timeline_test with the extension). Without

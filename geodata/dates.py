@@ -101,4 +101,4 @@ def check_precision(value: object) -> Precision:
     """Return ``value`` if it names a precision, else raise :class:`DateError`."""
     if value not in PRECISIONS:
         raise DateError(f"date_precision must be one of {', '.join(PRECISIONS)}, got {value!r}")
-    return value  # type: ignore[return-value]
+    return value

@@ -15,6 +15,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
@@ -153,11 +154,11 @@ def _check_polygon(rings: list[list[list[float]]], where: str) -> None:
             raise GeometryError(f"{where}[{i}]: the ring is not closed (first and last positions differ)")
 
 
-def _oriented(geom: shapely.Geometry) -> shapely.Geometry:
+def _oriented(geom: BaseGeometry) -> BaseGeometry:
     """Exterior rings counter-clockwise, holes clockwise (RFC 7946 section 3.1.6)."""
-    if geom.geom_type == "Polygon":
+    if isinstance(geom, shapely.Polygon):
         return orient(geom, sign=1.0)
-    if geom.geom_type == "MultiPolygon":
+    if isinstance(geom, shapely.MultiPolygon):
         return shapely.MultiPolygon([orient(p, sign=1.0) for p in geom.geoms])
     return geom
 

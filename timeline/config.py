@@ -44,8 +44,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Secure is also set per request when it arrives over HTTPS (see security.py).
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
-        # Shared state for many processes and hosts (timeline/response_cache.py, timeline/ratelimit.py):
-        # memory:// (per process, the default), none, or redis://host:6379/0 shared by all.
+        # Shared state for many processes and hosts (timeline/infra/response_cache.py and
+        # timeline/infra/rate_limits.py): memory:// (per process, the default), none, or
+        # redis://host:6379/0 shared by all.
         "CACHE_URL": os.environ.get("CACHE_URL", ""),
         # Deployments sharing one Redis need distinct prefixes (default: from the database URL).
         "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),

@@ -20,7 +20,7 @@ depends_on = None
 # Python's str.casefold() beyond what lower() does (generated from Python 3.11's Unicode tables):
 # characters that fold to one other character, then those that fold to several. PostgreSQL 15 has
 # no casefold(); tl_casefold() below gives the same answer as the SQLite function of the same name
-# (timeline/db.py), so "STRASSE" finds "Hauptstraße" on both backends.
+# (timeline/store/db.py), so "STRASSE" finds "Hauptstraße" on both backends.
 _FOLD_FROM = (
     "\xb5\u017f\u0345\u03c2\u03d0\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5\u13f8\u13f9\u13fa"
     "\u13fb\u13fc\u13fd\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86\u1c87\u1c88\u1e9b\u1fbe"

@@ -1,7 +1,7 @@
 """A data version that every write moves on, so any process can tell whether its cached answers
 still hold.
 
-Response caches (timeline/response_cache.py) key each cached answer, and each ETag, on this number.
+Response caches (timeline/infra/response_cache.py) key each cached answer, and each ETag, on this number.
 Triggers move it in the same transaction as the change, whichever process or tool made it (the app,
 an import, a bulk load in SQL), so a cache never serves what another process has since changed.
 On PostgreSQL the triggers run once per statement; SQLite has only row triggers.

@@ -220,13 +220,17 @@ def test_http_export_is_an_attachment_with_filters(client, load):
     assert client.get("/export/events.shp").status_code == 404
 
 
-def test_http_export_streams_more_than_one_batch(client, load):
-    load(*[feature(f"e{i:04d}", lon=30 + i / 1000) for i in range(2500)])
+def test_http_export_streams_more_than_one_batch(client, load, monkeypatch):
+    from timeline.domain import exporting
+
+    monkeypatch.setattr(exporting, "BATCH", 4)
+    load(*[feature(f"e{i:02d}", lon=30 + i / 1000) for i in range(10)])
     response = client.get("/export/events.geojson")
     assert response.is_streamed
-    body = json.loads(response.get_data(as_text=True))
-    assert len(body["features"]) == 2500
-    assert len({f["id"] for f in body["features"]}) == 2500
+    chunks = [c for c in response.iter_encoded() if c]
+    assert len(chunks) >= 1 + 3 + 2 + 1  # opening, three batches of at most 4 with separators, closing
+    body = json.loads(b"".join(chunks))
+    assert sorted(f["id"] for f in body["features"]) == [f"e{i:02d}" for i in range(10)]
 
 
 def test_export_is_read_by_gdal(client, load, tmp_path):

@@ -240,44 +240,6 @@ def test_an_unchanged_save_writes_no_revision(client, users):
         assert db.session.scalar(select(func.count()).select_from(Revision)) == 1
 
 
-def test_change_feed_for_anonymous_mirrors(client, users):
-    admin = auth(users["admin"]["token"])
-    draft = create(client, users["editor"]["token"], title="Never public")
-    shown = create(client, users["editor"]["token"], title="Will be public")
-    url = f"/api/events/{shown['id']}"
-    client.post(f"{url}/publish", headers=admin)
-    client.patch(url, json={"version": 2, "properties": {"title": "Public, edited"}}, headers=admin)
-    client.delete(url, headers=admin)
-
-    feed = client.get("/api/changes?since=0").get_json()
-    changes = [(c["id"], c["change"]) for c in feed["changes"]]
-    assert changes == [(shown["id"], "created"), (shown["id"], "updated"), (shown["id"], "deleted")]
-    assert draft["id"] not in str(feed)
-    assert feed["changes"][1]["feature"]["properties"]["title"] == "Public, edited"
-    # Nothing new after the cursor.
-    later = client.get(f"/api/changes?since={feed['cursor']}").get_json()
-    assert later["changes"] == [] and later["cursor"] == feed["cursor"]
-    # Editors see every change, drafts included.
-    everything = client.get("/api/changes?since=0", headers=auth(users["editor"]["token"])).get_json()
-    assert draft["id"] in [c["id"] for c in everything["changes"]]
-
-
-def test_change_feed_pages(client, users):
-    for i in range(5):
-        create(client, users["admin"]["token"], title=f"e{i}", status="published")
-    seen, cursor, pages = [], 0, 0
-    while True:
-        page = client.get(f"/api/changes?since={cursor}&limit=2").get_json()
-        seen += [c["id"] for c in page["changes"]]
-        cursor = page["cursor"]
-        pages += 1
-        if not page["more"]:
-            break
-    assert len(seen) == 5 and pages == 3
-    assert client.get("/api/changes?since=abc").status_code == 400
-    assert client.get("/api/changes?limit=5000").status_code == 400
-
-
 def test_tokens_are_checked(client, users):
     assert client.get("/api/events", headers={"Authorization": "Bearer nonsense"}).status_code == 401
     assert client.get("/api/events", headers={"Authorization": "Basic abc"}).status_code == 401

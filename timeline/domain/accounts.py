@@ -152,7 +152,16 @@ def current_user() -> User | None:
     """The user behind this request (token or session), or None for an anonymous visitor."""
     if "user" not in g:
         g.user = _load_user()
-    return g.user
+    user: User | None = g.user
+    return user
+
+
+def acting_user() -> User:
+    """The user a view behind :func:`require` acts for (never None there: require let them in)."""
+    user = current_user()
+    if user is None:
+        abort(401, description="log in or send an API token")
+    return user
 
 
 def _load_user() -> User | None:

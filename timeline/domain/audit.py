@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from flask import has_request_context, request
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from timeline.store.db import DbSession
 from timeline.store.models import AuditEntry, User
 
 # Characters that make a spreadsheet treat a cell as a formula (OWASP ASVS 1.2.10).
@@ -25,7 +25,7 @@ def client_address() -> str:
     return (request.remote_addr or "") if has_request_context() else "cli"
 
 
-def record(session: Session, action: str, user: User | None, target: str = "", detail: str = "") -> None:
+def record(session: DbSession, action: str, user: User | None, target: str = "", detail: str = "") -> None:
     """Add an entry to the current transaction (the caller commits)."""
     session.add(
         AuditEntry(
@@ -39,7 +39,7 @@ def record(session: Session, action: str, user: User | None, target: str = "", d
     )
 
 
-def log_now(session: Session, action: str, user: User | None, target: str = "", detail: str = "") -> None:
+def log_now(session: DbSession, action: str, user: User | None, target: str = "", detail: str = "") -> None:
     """Record an entry in a transaction of its own (failed logins, logins, token use)."""
     from timeline.store.db import writing
 
@@ -47,7 +47,7 @@ def log_now(session: Session, action: str, user: User | None, target: str = "", 
         record(session, action, user, target, detail)
 
 
-def recent_count(session: Session, action: str, *, since: timedelta, **match: str) -> int:
+def recent_count(session: DbSession, action: str, *, since: timedelta, **match: str) -> int:
     """How often ``action`` was logged lately for a given address or username (rate limits)."""
     stmt = (
         select(func.count())
@@ -65,7 +65,7 @@ def csv_safe(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def csv_rows(session: Session) -> Iterator[str]:
+def csv_rows(session: DbSession) -> Iterator[str]:
     """The whole log as CSV, oldest first, streamed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -6,8 +6,8 @@ import hashlib
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from timeline.store.db import DbSession
 from timeline.store.models import Category
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -15,7 +15,7 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#117733", "#999933")
 
 
-def ensure_categories(session: Session, slugs: set[str]) -> list[str]:
+def ensure_categories(session: DbSession, slugs: set[str]) -> list[str]:
     """Create the categories that do not exist yet; return their slugs."""
     known = set(session.scalars(select(Category.slug).where(Category.slug.in_(slugs))))
     created = sorted(slugs - known)

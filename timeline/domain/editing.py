@@ -10,15 +10,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from timeline.domain.categories import ensure_categories
-from timeline.domain.features import EventData, apply_event_data, feature_content, parse_feature
+from timeline.domain.features import (
+    EventData,
+    FeatureError,
+    Problem,
+    apply_event_data,
+    feature_content,
+    parse_feature,
+)
+from timeline.domain.fields import ADMIN_ONLY, CLIENT_FORBIDDEN, SERVER_MANAGED
 from timeline.domain.revisions import record_revision
-from timeline.store.db import writing
+from timeline.store.db import DbSession, writing
 from timeline.store.models import Event, Revision, User
 
 
@@ -40,11 +48,11 @@ def _check_version(event: Event, expected: int | None) -> None:
         raise Conflict(event, expected)
 
 
-def _locked(session: Session, event_id: str) -> Event | None:
+def _locked(session: DbSession, event_id: str) -> Event | None:
     return session.scalars(select(Event).where(Event.id == event_id)).first()
 
 
-def create_event(session: Session, data: EventData, user: User) -> Event:
+def create_event(session: DbSession, data: EventData, user: User) -> Event:
     """A new event: editors' start as drafts, admins choose."""
     if not user.is_admin:
         data = replace(data, status="draft")
@@ -60,7 +68,7 @@ def create_event(session: Session, data: EventData, user: User) -> Event:
 
 
 def update_event(
-    session: Session,
+    session: DbSession,
     event_id: str,
     data: EventData,
     expected_version: int | None,
@@ -90,11 +98,13 @@ def update_event(
             # Another process saved between our read and our write (PostgreSQL row versioning).
             session.rollback()
             current = _locked(session, event_id)
+            if current is None:  # deleted for good in between: nothing is left to conflict with
+                raise LookupError(event_id) from None
             raise Conflict(current, expected_version) from None
     return event
 
 
-def set_status(session: Session, event_id: str, status: str, user: User) -> Event:
+def set_status(session: DbSession, event_id: str, status: str, user: User) -> Event:
     """Publish or unpublish (admins only)."""
     if not user.is_admin:
         raise NotAllowed("only admins publish and unpublish")
@@ -109,7 +119,7 @@ def set_status(session: Session, event_id: str, status: str, user: User) -> Even
     return event
 
 
-def delete_event(session: Session, event_id: str, user: User, expected_version: int | None = None) -> Event:
+def delete_event(session: DbSession, event_id: str, user: User, expected_version: int | None = None) -> Event:
     """Mark an event deleted (admins only); it stays restorable from the trash."""
     if not user.is_admin:
         raise NotAllowed("only admins delete events")
@@ -125,7 +135,7 @@ def delete_event(session: Session, event_id: str, user: User, expected_version: 
     return event
 
 
-def restore_event(session: Session, event_id: str, user: User) -> Event:
+def restore_event(session: DbSession, event_id: str, user: User) -> Event:
     """Bring a deleted event back (admins only)."""
     if not user.is_admin:
         raise NotAllowed("only admins restore deleted events")
@@ -140,7 +150,7 @@ def restore_event(session: Session, event_id: str, user: User) -> Event:
 
 
 def revert_to(
-    session: Session, event_id: str, revision_id: int, expected_version: int | None, user: User
+    session: DbSession, event_id: str, revision_id: int, expected_version: int | None, user: User
 ) -> Event:
     """Make an old revision's content current again, as a new revision (status is kept)."""
     revision = session.get(Revision, revision_id)
@@ -152,8 +162,97 @@ def revert_to(
     )
 
 
-def _existing(session: Session, event_id: str, include_deleted: bool = False) -> Event:
+def _existing(session: DbSession, event_id: str, include_deleted: bool = False) -> Event:
     event = _locked(session, event_id)
     if event is None or (event.deleted_at is not None and not include_deleted):
         raise LookupError(event_id)
     return event
+
+
+# ---------------------------------------------------------------------------- what clients send
+
+
+def forbidden_fields(feature: dict[str, Any], user: User, *, allow_version: bool) -> list[Problem]:
+    """Fields this user may not set: refused, never silently dropped (no mass assignment).
+
+    ``version`` is allowed where it says which version an edit is based on (a PATCH).
+    """
+    props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+    assert isinstance(props, dict)
+    problems = []
+    if "id" in feature:
+        problems.append(Problem("id", "is assigned by the server and cannot be set"))
+    for name in CLIENT_FORBIDDEN:
+        if name in props and not (allow_version and name == "version"):
+            problems.append(Problem(name, "is kept by the server and cannot be set"))
+    for name in ADMIN_ONLY:
+        if name in props and not user.is_admin:
+            problems.append(Problem(name, "only admins publish; editors' events are drafts"))
+    return problems
+
+
+def patch_event(
+    session: DbSession, event_id: str, patch: dict[str, Any], expected_version: int | None, user: User
+) -> Event:
+    """Change the fields ``patch`` names (a partial Feature) over ``expected_version``.
+
+    Properties not in the patch keep their current values; a ``geometry`` replaces the shape. The
+    result is checked as a whole feature, so a patch can never leave an event the mapping refuses.
+    Raises :class:`LookupError`, :class:`FeatureError` or :class:`Conflict`.
+    """
+    event = _existing(session, event_id)
+    props = patch.get("properties", {})
+    if not isinstance(props, dict):
+        raise FeatureError([Problem("properties", "must be an object")])
+    merged = feature_content(event)
+    if "geometry" in patch:
+        merged["geometry"] = patch["geometry"]
+    merged["properties"].update({k: v for k, v in props.items() if k != "version"})
+    data = parse_feature({"type": "Feature", **merged})
+    return update_event(session, event_id, data, expected_version, user)
+
+
+# ---------------------------------------------------------------------------- conflicts
+
+
+def flat_fields(feature: dict[str, Any]) -> dict[str, Any]:
+    """A feature's geometry and properties side by side, as a conflict page compares them."""
+    return {"geometry": feature["geometry"], **feature["properties"]}
+
+
+def compare_versions(mine: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Field by field: the editor's value, the saved one, and whether they differ."""
+    saved = flat_fields(theirs)
+    return [
+        {"field": name, "mine": value, "theirs": saved.get(name), "differs": value != saved.get(name)}
+        for name, value in flat_fields(mine).items()
+    ]
+
+
+def merge_versions(
+    session: DbSession,
+    event_id: str,
+    mine: dict[str, Any],
+    keep_mine: set[str],
+    expected_version: int | None,
+    user: User,
+) -> Event:
+    """Save the saved version with the editor's value for each field in ``keep_mine``.
+
+    Bookkeeping fields always come from the server, and an editor's merge keeps the status (only
+    admins publish). Raises :class:`LookupError`, :class:`FeatureError` or :class:`Conflict`.
+    """
+    event = _existing(session, event_id)
+    theirs = feature_content(event)
+    merged = {"geometry": theirs["geometry"], "properties": dict(theirs["properties"])}
+    for name, value in flat_fields(mine).items():
+        if name not in keep_mine or name in SERVER_MANAGED:
+            continue
+        if name == "geometry":
+            merged["geometry"] = value
+        else:
+            merged["properties"][name] = value
+    if not user.is_admin:
+        merged["properties"]["status"] = event.status
+    data = parse_feature({"type": "Feature", "id": event.id, **merged})
+    return update_event(session, event.id, data, expected_version, user)

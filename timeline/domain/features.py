@@ -20,23 +20,20 @@ from urllib.parse import urlsplit
 from geodata.dates import DateError, PartialDate, check_precision, parse_partial_date
 from geodata.geometry import GeometryError, ValidGeometry, parse_geometry
 from timeline.domain.categories import SLUG_PATTERN
-from timeline.store.models import CONFIDENCES, STATUSES, Event, Source, utcnow
+from timeline.domain.fields import (
+    BY_NAME,
+    ID_LENGTH,
+    PROPERTY_NAMES,
+    SERVER_MANAGED,
+    SOURCE_LIMITS,
+    SUMMARY_PROPERTIES,
+    default,
+    limit,
+)
+from timeline.store.models import Event, Source, utcnow
 
-PROPERTY_NAMES = (
-    "title", "description", "lang", "start", "end", "date_precision", "category", "place", "actors",
-    "confidence", "status", "sources", "created_at", "updated_at", "version",
-)  # fmt: skip
-# Kept by the server; accepted in a feature (so an export re-imports cleanly) but never applied.
-SERVER_MANAGED = ("created_at", "updated_at", "version")
-
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,99}$")
-
+ID_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:~-]{{0,{ID_LENGTH - 1}}}$")
 LANG_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-
-DEFAULT_LANG = "en"
-DEFAULT_CATEGORY = "other"
-DEFAULT_CONFIDENCE = "reported"
-DEFAULT_STATUS = "published"
 
 
 @dataclass
@@ -126,10 +123,6 @@ def feature_json(event: Event) -> str:
     return json.dumps(event_to_feature(event), ensure_ascii=False, separators=(",", ":"))
 
 
-# What a map or timeline needs to draw and label an event; the rest is fetched when it is opened.
-SUMMARY_PROPERTIES = ("title", "lang", "start", "end", "date_precision", "category", "confidence", "place")
-
-
 def event_to_summary(event: Event) -> dict[str, Any]:
     """The Feature with only the properties needed to draw it (a fifth of the bytes)."""
     feature = event_to_feature(event)
@@ -179,15 +172,15 @@ def parse_feature(raw: object) -> EventData:
 
     event_id = check("id", _read_id, raw.get("id"))
     geometry = check("geometry", _read_geometry, raw.get("geometry"))
-    title = check("title", _read_text, props.get("title"), 500, True)
-    description = check("description", _read_text, props.get("description"), 20000, False)
+    title = check("title", _read_text, props.get("title"), limit("title"), True)
+    description = check("description", _read_text, props.get("description"), limit("description"), False)
     lang = check("lang", _read_lang, props.get("lang"))
     dates = check("start", _read_dates, props.get("start"), props.get("end"), props.get("date_precision"))
-    place = check("place", _read_text, props.get("place"), 300, False)
+    place = check("place", _read_text, props.get("place"), limit("place"), False)
     category = check("category", _read_slug, props.get("category"))
     actors = check("actors", _read_actors, props.get("actors"))
-    confidence = check("confidence", _read_choice, props.get("confidence"), CONFIDENCES, DEFAULT_CONFIDENCE)
-    status = check("status", _read_choice, props.get("status"), STATUSES, DEFAULT_STATUS)
+    confidence = check("confidence", _read_choice, props.get("confidence"), "confidence")
+    status = check("status", _read_choice, props.get("status"), "status")
     sources = _read_sources(props.get("sources"), problems)
     if problems:
         raise FeatureError(problems)
@@ -254,8 +247,8 @@ def _read_id(value: object) -> str | None:
     text = str(value)
     if not ID_PATTERN.match(text):
         raise ValueError(
-            f"{text!r} is not a valid id (1-100 letters, digits, '.', '_', ':', '~' or '-', starting with "
-            "a letter or digit)"
+            f"{text!r} is not a valid id (1-{ID_LENGTH} letters, digits, '.', '_', ':', '~' or '-', "
+            "starting with a letter or digit)"
         )
     return text
 
@@ -288,7 +281,7 @@ def _read_text(value: object, max_length: int, required: bool) -> str:
 
 def _read_lang(value: object) -> str:
     if value is None or value == "":
-        return DEFAULT_LANG
+        return str(default("lang"))
     if not isinstance(value, str) or not LANG_PATTERN.match(value):
         raise ValueError(f"{value!r} is not a language tag such as 'de' or 'en-GB'")
     return value
@@ -296,15 +289,16 @@ def _read_lang(value: object) -> str:
 
 def _read_slug(value: object) -> str:
     if value is None or value == "":
-        return DEFAULT_CATEGORY
+        return str(default("category"))
     if not isinstance(value, str) or not SLUG_PATTERN.match(value):
         raise ValueError(f"{value!r} is not a category slug (lower-case letters, digits and '-')")
     return value
 
 
-def _read_choice(value: object, choices: tuple[str, ...], default: str) -> str:
+def _read_choice(value: object, name: str) -> str:
+    choices, fallback = BY_NAME[name].choices, BY_NAME[name].default
     if value is None:
-        return default
+        return str(fallback)
     if value not in choices:
         raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
     return str(value)
@@ -315,7 +309,7 @@ def _read_actors(value: object) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
         raise ValueError("must be a list of strings")
-    actors = [_read_text(a, 200, False) for a in value]
+    actors = [_read_text(a, limit("actors"), False) for a in value]
     return [a for a in actors if a]
 
 
@@ -355,8 +349,8 @@ def _read_sources(value: object, problems: list[Problem]) -> list[SourceData]:
             sources.append(
                 SourceData(
                     url=check_source_url(raw.get("url")),
-                    outlet=_read_text(raw.get("outlet"), 300, False),
-                    title=_read_text(raw.get("title"), 500, False),
+                    outlet=_read_text(raw.get("outlet"), SOURCE_LIMITS["outlet"], False),
+                    title=_read_text(raw.get("title"), SOURCE_LIMITS["title"], False),
                     published=_read_published(raw.get("published")),
                 )
             )
@@ -372,8 +366,8 @@ def check_source_url(value: object) -> str | None:
     if not isinstance(value, str):
         raise ValueError("url must be a string")
     url = value.strip()
-    if len(url) > 2000:
-        raise ValueError("url is longer than 2000 characters")
+    if len(url) > SOURCE_LIMITS["url"]:
+        raise ValueError(f"url is longer than {SOURCE_LIMITS['url']} characters")
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise ValueError("url must not contain spaces or control characters")
     parts = urlsplit(url)

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from timeline.domain.categories import ensure_categories
 from timeline.domain.features import (
     EventData,
@@ -26,7 +24,7 @@ from timeline.domain.features import (
 )
 from timeline.domain.revisions import record_revision
 from timeline.formats.geojson import UnreadableDocument, load_json
-from timeline.store.db import writing
+from timeline.store.db import DbSession, writing
 from timeline.store.models import Event, User
 from timeline.store.queries import events_by_ids
 
@@ -114,7 +112,7 @@ def check_collection(document: Any) -> list[EventData]:
     return checked
 
 
-def import_collection(session: Session, document: Any, user: User | None = None) -> ImportReport:
+def import_collection(session: DbSession, document: Any, user: User | None = None) -> ImportReport:
     """Check, then store every feature in one transaction, each change with its revision."""
     checked = check_collection(document)
     report = ImportReport()

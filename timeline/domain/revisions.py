@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from timeline.domain import audit
 from timeline.domain.features import feature_content, feature_json
+from timeline.store.db import DbSession
 from timeline.store.models import Event, FeatureCache, Revision, User
 
 
@@ -33,7 +33,7 @@ def is_public(event: Event) -> bool:
 
 
 def record_revision(
-    session: Session, event: Event, action: str, user: User | None, before: dict[str, Any] | None
+    session: DbSession, event: Event, action: str, user: User | None, before: dict[str, Any] | None
 ) -> Revision:
     """Write the revision (and audit entry) for a change already applied to ``event``."""
     session.flush()  # assigns the event's pk and its new version
@@ -53,7 +53,7 @@ def record_revision(
     return revision
 
 
-def history(session: Session, event: Event) -> list[Revision]:
+def history(session: DbSession, event: Event) -> list[Revision]:
     """Revisions of an event, newest first."""
     stmt = select(Revision).where(Revision.event_pk == event.pk).order_by(Revision.id.desc())
     return list(session.scalars(stmt))

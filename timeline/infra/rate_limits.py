@@ -90,7 +90,8 @@ class StorageThrottle:
 
 
 def login_throttle() -> LoginThrottle:
-    return current_app.extensions["login_throttle"]
+    throttle: LoginThrottle = current_app.extensions["login_throttle"]
+    return throttle
 
 
 def _limit_api() -> ResponseReturnValue | None:
@@ -119,8 +120,12 @@ def _limit_api() -> ResponseReturnValue | None:
 def _storage(url: str, prefix: str) -> Storage:
     """A `limits` storage; Redis keys carry this deployment's prefix (as the response cache's do)."""
     if url.startswith(("redis://", "rediss://", "redis+unix://")):
-        return storage_from_string(url, key_prefix=f"{prefix}:limits", socket_timeout=0.5)
-    return storage_from_string(url)
+        storage = storage_from_string(url, key_prefix=f"{prefix}:limits", socket_timeout=0.5)
+    else:
+        storage = storage_from_string(url)
+    if not isinstance(storage, Storage):  # an ``async+…`` URL: the limiters here are synchronous
+        raise ValueError(f"RATELIMIT_STORAGE_URL {url!r} names an asyncio storage; use a synchronous one")
+    return storage
 
 
 def init_app(app: Flask) -> None:

@@ -23,7 +23,8 @@ def csp_nonce() -> str:
     """The nonce for inline scripts in this response."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    nonce: str = g.csp_nonce
+    return nonce
 
 
 @lru_cache(maxsize=8)

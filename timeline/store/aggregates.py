@@ -20,9 +20,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, cast, func, select, text
-from sqlalchemy.orm import Session
 
 from geodata.geometry import BBox
+from timeline.store.db import DbSession
 from timeline.store.filters import EventFilter
 from timeline.store.models import Event, EventCellCount, EventWeekCount
 from timeline.store.queries import (
@@ -71,10 +71,11 @@ class Cluster:
 
 def cell_size(zoom: int) -> float:
     """Degrees per grid cell at this zoom."""
-    return 360.0 / (2**zoom * CELLS_PER_TILE)
+    tiles: float = 2**zoom  # typeshed calls int ** int Any (a negative power would be a float)
+    return 360.0 / (tiles * CELLS_PER_TILE)
 
 
-def _dialect(session: Session) -> str:
+def _dialect(session: DbSession) -> str:
     return session.get_bind().dialect.name
 
 
@@ -85,7 +86,7 @@ def _cell_index(value: Any, offset: float, size: float, dialect: str) -> ColumnE
     return cast(func.floor((value + offset) / size), Integer)
 
 
-def clusters(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
+def clusters(session: DbSession, f: EventFilter, zoom: int) -> list[Cluster]:
     """Matching events grouped into grid cells; the counts add up to the number of matching events."""
     f = without_idle_viewport(session, without_idle_window(session, f))
     if zoom <= BASE_ZOOM and answerable_from_counts(f):
@@ -93,7 +94,7 @@ def clusters(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
     return _clusters_from_rows(session, conditions(f, _dialect(session)), zoom)
 
 
-def _clusters_from_rows(session: Session, where: list[Any], zoom: int) -> list[Cluster]:
+def _clusters_from_rows(session: DbSession, where: list[Any], zoom: int) -> list[Cluster]:
     size = cell_size(zoom)
     dialect = _dialect(session)
     lon = (Event.min_lon + Event.max_lon) / 2
@@ -127,7 +128,7 @@ def _large_rows(f: EventFilter) -> list[Any]:
     return [LARGE, *key_conditions(f, *columns)]
 
 
-def without_idle_viewport(session: Session, f: EventFilter) -> EventFilter:
+def without_idle_viewport(session: DbSession, f: EventFilter) -> EventFilter:
     """``f`` without its viewport when the viewport holds every matching event whole.
 
     Such a viewport filters nothing (the whole-extent view of the map), and without it the count
@@ -138,7 +139,7 @@ def without_idle_viewport(session: Session, f: EventFilter) -> EventFilter:
     return replace(f, bbox=None) if _holds_everything(session, f, f.bbox) else f
 
 
-def _holds_everything(session: Session, f: EventFilter, box: BBox) -> bool:
+def _holds_everything(session: DbSession, f: EventFilter, box: BBox) -> bool:
     """Whether ``box`` holds every event matching the rest of ``f`` whole."""
     if box.min_lon > box.max_lon:
         return False  # across the antimeridian: leave it to the rows
@@ -170,7 +171,7 @@ def _holds_everything(session: Session, f: EventFilter, box: BBox) -> bool:
     )
 
 
-def _clusters_from_counts(session: Session, f: EventFilter, zoom: int) -> list[Cluster]:
+def _clusters_from_counts(session: DbSession, f: EventFilter, zoom: int) -> list[Cluster]:
     c = EventCellCount
     shift = BASE_ZOOM - zoom
     cx, cy = c.cx.op(">>")(shift), c.cy.op(">>")(shift)
@@ -195,7 +196,7 @@ def _clusters_from_counts(session: Session, f: EventFilter, zoom: int) -> list[C
     return list(cells.values())
 
 
-def weekly_counts(session: Session, f: EventFilter) -> list[tuple[date, int]]:
+def weekly_counts(session: DbSession, f: EventFilter) -> list[tuple[date, int]]:
     """Matching events per week (Monday-based) by the week their interval starts in, oldest first."""
     f = without_idle_window(session, f)
     if answerable_from_counts(f):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
+from timeline.store.db import DbSession
 from timeline.store.models import Event, Revision
 
 
@@ -26,7 +27,7 @@ class Change:
 
 
 def changes_since(
-    session: Session, since: int, limit: int, *, include_drafts: bool
+    session: DbSession, since: int, limit: int, *, include_drafts: bool
 ) -> tuple[list[Change], bool]:
     """Up to ``limit`` changes after cursor ``since``, oldest first, and whether more follow.
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.base import ischema_names as postgresql_type_names
 from sqlalchemy.engine import Engine
@@ -32,6 +33,29 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        """What mypy sees for ``db.Model``, the base of every model.
+
+        ``db.Model`` is a class Flask-SQLAlchemy builds at run time from :class:`Base` (its body,
+        its metaclass) and its own :class:`~flask_sqlalchemy.model.Model` mixins; mypy cannot
+        subclass an attribute, so this spells the same for the type checker.
+        """
+
+else:
+    Model = db.Model
+
+DbSession: TypeAlias = Session | scoped_session[FlaskSession]
+"""What the functions that read and write the database take as their ``session``.
+
+The app passes Flask-SQLAlchemy's ``db.session``: not a :class:`Session` but a
+:class:`scoped_session` that stands for the current app context's session (of Flask-SQLAlchemy's
+``Session`` subclass) and forwards every call to it. Scripts and tests may pass a plain Session.
+The two offer the same methods; :func:`writing` unwraps the proxy where the Session itself counts.
+"""
 
 # Any constant will do: the key of the PostgreSQL advisory lock every writer takes (see writing()).
 WRITE_LOCK_KEY = 0x71_6D_6C_6E
@@ -97,7 +121,7 @@ def _begin(connection: Any) -> None:
 
 
 @contextmanager
-def writing(session: Session) -> Iterator[None]:
+def writing(session: DbSession) -> Iterator[None]:
     """One all-or-nothing write transaction, holding the database's write lock from its first statement.
 
     On SQLite that is BEGIN IMMEDIATE. On PostgreSQL it is a transaction-scoped advisory lock, so
@@ -133,7 +157,7 @@ class PostgisGeometry(UserDefinedType[Any]):
     def __init__(self, *_typmod: Any):
         """Reflection passes the column's type modifiers (``Geometry``, ``4326``); they are not needed."""
 
-    def get_col_spec(self) -> str:
+    def get_col_spec(self, **kw: Any) -> str:
         return "geometry"
 
 

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from timeline.store.db import writing
+from timeline.store.db import DbSession, writing
 
 # SQLite's R*Tree holds up to (page size - 64) / (8 + 6 * 4) entries per node; nodes end up about
 # two thirds full after inserts. The packing only needs the order of magnitude.
@@ -48,7 +47,7 @@ class OptimizeReport:
         return ["refreshed the query planner's statistics (GiST indexes need no repacking)"]
 
 
-def optimize(session: Session) -> OptimizeReport:
+def optimize(session: DbSession) -> OptimizeReport:
     """Repack SQLite's R*Tree and refresh planner statistics; on PostgreSQL only the latter."""
     dialect = session.get_bind().dialect.name
     if dialect != "sqlite":
@@ -77,7 +76,7 @@ def str_order(entries: list[tuple[Any, ...]], per_leaf: int = ENTRIES_PER_LEAF) 
     leaves = math.ceil(len(entries) / per_leaf)
     slabs = max(1, math.ceil(leaves ** (1 / 3)))
 
-    def centre(row: tuple[Any, ...], low: int) -> float:
+    def centre(row: tuple[float, ...], low: int) -> float:
         return (row[low] + row[low + 1]) / 2
 
     ordered: list[tuple[Any, ...]] = []

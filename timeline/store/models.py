@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from timeline.store.db import db
+from timeline.store.db import Model
 
 CONFIDENCES = ("confirmed", "reported", "claimed")
 STATUSES = ("draft", "published")
@@ -40,7 +40,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Category(db.Model):
+class Category(Model):
     """How an event is classed and coloured; slugs are what features and filters carry."""
 
     __tablename__ = "categories"
@@ -50,7 +50,7 @@ class Category(db.Model):
     colour: Mapped[str] = mapped_column(String(7))
 
 
-class Event(db.Model):
+class Event(Model):
     """One dated, placed thing that happened."""
 
     __tablename__ = "events"
@@ -103,7 +103,7 @@ class Event(db.Model):
     __table_args__ = (Index("ix_events_status_first_day", "status", "first_day"),)
 
 
-class Source(db.Model):
+class Source(Model):
     """Where a fact about an event comes from; an event cites any number, in order."""
 
     __tablename__ = "sources"
@@ -119,7 +119,7 @@ class Source(db.Model):
     event: Mapped[Event] = relationship(back_populates="sources")
 
 
-class User(db.Model):
+class User(Model):
     """Someone who edits: an editor adds and corrects events, an admin also publishes and manages."""
 
     __tablename__ = "users"
@@ -143,7 +143,7 @@ class User(db.Model):
         return self.deactivated_at is None
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal API token: only its hash is stored, the token itself is shown once."""
 
     __tablename__ = "api_tokens"
@@ -160,7 +160,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Revision(db.Model):
+class Revision(Model):
     """One saved change to an event: who, when, what, and the event as it stood afterwards.
 
     The snapshot makes any revision restorable; ``changes`` (field -> [old, new]) makes the history
@@ -184,7 +184,7 @@ class Revision(db.Model):
     user: Mapped[User | None] = relationship()
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who did what, when and from where: logins, failures, edits, publishing, token use."""
 
     __tablename__ = "audit_log"
@@ -199,10 +199,10 @@ class AuditEntry(db.Model):
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
 
 
-class EventWeekCount(db.Model):
+class EventWeekCount(Model):
     """Live events per week (Monday-based, counted from 1970-01-01) by category, confidence, status.
 
-    Kept by database triggers (migration 0004), never written by the app: see timeline/aggregates.py.
+    Kept by database triggers (migration 0004), never written by the app: see timeline/store/aggregates.py.
     """
 
     __tablename__ = "event_week_counts"
@@ -214,7 +214,7 @@ class EventWeekCount(db.Model):
     n: Mapped[int] = mapped_column(Integer)
 
 
-class EventCellCount(db.Model):
+class EventCellCount(Model):
     """Live events smaller than a cell, per grid cell of 360/1024 degrees (kept by triggers)."""
 
     __tablename__ = "event_cell_counts"
@@ -229,8 +229,8 @@ class EventCellCount(db.Model):
     sum_lat: Mapped[float] = mapped_column(Float)
 
 
-class FeatureCache(db.Model):
-    """Each event's Feature as JSON text, written with every revision (timeline/revisions.py).
+class FeatureCache(Model):
+    """Each event's Feature as JSON text, written with every revision (timeline/domain/revisions.py).
 
     Exports stream these strings instead of building a million ORM objects; an event without a
     row here (written before the cache existed) is mapped on the fly, so the cache can lag, never lie.
@@ -242,11 +242,11 @@ class FeatureCache(db.Model):
     json: Mapped[str] = mapped_column(Text)
 
 
-class DataVersion(db.Model):
+class DataVersion(Model):
     """One row whose ``version`` every write to events, sources or categories moves on.
 
     Moved by database triggers (migration 0006), never by the app; response caches and ETags key
-    on it (timeline/response_cache.py), so no process serves an answer another has made stale.
+    on it (timeline/infra/response_cache.py), so no process serves an answer another has made stale.
     """
 
     __tablename__ = "data_version"

@@ -21,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import (
     Boolean,
+    ColumnClause,
     ColumnElement,
     Date,
     LargeBinary,
@@ -42,13 +43,16 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
-from sqlalchemy.orm import Session
 
 from geodata.geometry import BBox
+from timeline.store.db import DbSession
 from timeline.store.filters import FILTER_FIELDS, EventFilter
 from timeline.store.models import Category, Event, EventWeekCount, FeatureCache
 
 EPOCH = date(1970, 1, 1)
+
+# A statement whose columns vary (a page of events, or of their keys, and maybe a count beside them).
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"  # a string: only the type checker reads it
 
 _rtree = table(
     "event_rtree",
@@ -63,7 +67,7 @@ _rtree = table(
 
 
 # PostgreSQL only: the PostGIS geometry of an event (see the module docstring).
-EVENT_GEOM = literal_column("events.geom")
+EVENT_GEOM: ColumnClause[Any] = literal_column("events.geom")
 SRID = 4326
 
 
@@ -188,7 +192,7 @@ def _rtree_candidates(
     return select(r.id).where(where)
 
 
-def without_idle_window(session: Session, f: EventFilter) -> EventFilter:
+def without_idle_window(session: DbSession, f: EventFilter) -> EventFilter:
     """``f`` without its time window when every stored event lies inside that window.
 
     Such a window filters nothing, yet asked as a window it sends SQLite through its R*Tree over
@@ -218,15 +222,15 @@ def without_idle_window(session: Session, f: EventFilter) -> EventFilter:
 PAGE_KEY_COLUMNS = (Event.pk, Event.first_day, Event.last_day, Event.id)
 
 
-def counted_page(session: Session, f: EventFilter, *, keys_only: bool = False) -> Select[Any]:
+def counted_page(session: DbSession, f: EventFilter, *, keys_only: bool = False) -> AnySelect:
     """The page with ``count(*) OVER ()`` beside each row: the one statement of :func:`page_and_count`."""
-    page = filtered_events(session, f)
+    page: AnySelect = filtered_events(session, f)
     if keys_only:
         page = page.with_only_columns(*PAGE_KEY_COLUMNS)
     return page.add_columns(func.count().over())
 
 
-def page_and_count(session: Session, f: EventFilter, *, keys_only: bool = False) -> tuple[list[Any], int]:
+def page_and_count(session: DbSession, f: EventFilter, *, keys_only: bool = False) -> tuple[list[Any], int]:
     """A page of events (or, with ``keys_only``, rows of pk, first_day, last_day, id) and how many
     match in all.
 
@@ -237,7 +241,7 @@ def page_and_count(session: Session, f: EventFilter, *, keys_only: bool = False)
     has no row to carry the count, so then it is counted on its own.
     """
     f = without_idle_window(session, f)
-    page = filtered_events(session, f)
+    page: AnySelect = filtered_events(session, f)
     if keys_only:
         page = page.with_only_columns(*PAGE_KEY_COLUMNS)
     if f.after or not (f.bbox or f.start or f.end):  # a keyset page's rows are not all the matches
@@ -248,7 +252,7 @@ def page_and_count(session: Session, f: EventFilter, *, keys_only: bool = False)
     return [], count_events(session, f) if f.offset else 0
 
 
-def filtered_events(session: Session, f: EventFilter) -> Select[tuple[Event]]:
+def filtered_events(session: DbSession, f: EventFilter) -> Select[Event]:
     """The statement for the events a filter selects, in timeline order, paged."""
     f = without_idle_window(session, f)
     stmt = (
@@ -269,7 +273,7 @@ def filtered_events(session: Session, f: EventFilter) -> Select[tuple[Event]]:
     return stmt
 
 
-def count_events(session: Session, f: EventFilter) -> int:
+def count_events(session: DbSession, f: EventFilter) -> int:
     """How many events the filter matches, ignoring paging (``numberMatched``).
 
     Without a place, time or text filter the answer is a sum over the per-week counts the database
@@ -279,7 +283,8 @@ def count_events(session: Session, f: EventFilter) -> int:
     f = without_idle_window(session, f)
     if answerable_from_counts(f):
         w = EventWeekCount
-        return int(session.scalar(select(func.coalesce(func.sum(w.n), 0)).where(*count_key_conditions(w, f))))
+        total = session.scalar(select(func.coalesce(func.sum(w.n), 0)).where(*count_key_conditions(w, f)))
+        return int(total or 0)  # never NULL (coalesce); the "or" is for the type checker
     stmt = select(func.count()).select_from(Event).where(*conditions(f, session.get_bind().dialect.name))
     return session.scalar(stmt) or 0
 
@@ -322,7 +327,7 @@ def answerable_from_counts(f: EventFilter) -> bool:
 
 
 def iter_feature_json(
-    session: Session, f: EventFilter, batch: int = 2000
+    session: DbSession, f: EventFilter, batch: int = 2000
 ) -> Iterator[Sequence[tuple[int, bytes | None]]]:
     """Batches of (pk, cached Feature JSON as UTF-8 bytes, or None) for every matching event, in
     the order they were created.
@@ -347,7 +352,7 @@ def iter_feature_json(
     connection = session.connection()
     if connection.dialect.name != "sqlite":  # a server-side cursor, read in batches
         result = connection.execution_options(yield_per=batch).execute(stmt)
-        yield from result.partitions()  # type: ignore[misc]  # Rows unpack as (pk, data) tuples
+        yield from result.partitions()
         return
     # SQLite's cursor reads lazily by itself, and these rows need no conversion (an integer and
     # bytes), so they are fetched from the driver's cursor: SQLAlchemy's row handling was a fifth
@@ -368,7 +373,7 @@ def _utf8_bytes(column: Any, dialect: str) -> ColumnElement[bytes]:
     return cast(column, LargeBinary)
 
 
-def cached_feature_json(session: Session, pks: list[int]) -> dict[int, bytes]:
+def cached_feature_json(session: DbSession, pks: list[int]) -> dict[int, bytes]:
     """The cached Feature JSON (UTF-8 bytes) of those of these events that have one."""
     if not pks:
         return {}
@@ -377,12 +382,12 @@ def cached_feature_json(session: Session, pks: list[int]) -> dict[int, bytes]:
     return {int(pk): data for pk, data in rows}
 
 
-def events_by_pks(session: Session, pks: list[int]) -> list[Event]:
+def events_by_pks(session: DbSession, pks: list[int]) -> list[Event]:
     """Events by internal key (for the rows an export finds without a cached feature)."""
     return list(session.scalars(select(Event).where(Event.pk.in_(pks))))
 
 
-def unknown_categories(session: Session, slugs: list[str]) -> list[str]:
+def unknown_categories(session: DbSession, slugs: list[str]) -> list[str]:
     """Those of ``slugs`` that name no category, in the order given."""
     if not slugs:
         return []
@@ -390,7 +395,7 @@ def unknown_categories(session: Session, slugs: list[str]) -> list[str]:
     return [c for c in slugs if c not in known]
 
 
-def get_event(session: Session, event_id: str, *, include_drafts: bool = False) -> Event | None:
+def get_event(session: DbSession, event_id: str, *, include_drafts: bool = False) -> Event | None:
     """One event by public id, if the reader may see it."""
     conds = [Event.id == event_id, Event.deleted_at.is_(None)]
     if not include_drafts:
@@ -398,7 +403,7 @@ def get_event(session: Session, event_id: str, *, include_drafts: bool = False) 
     return session.scalars(select(Event).where(*conds)).first()
 
 
-def events_by_ids(session: Session, ids: Iterable[str]) -> dict[str, Event]:
+def events_by_ids(session: DbSession, ids: Iterable[str]) -> dict[str, Event]:
     """Existing events (deleted ones included) by public id, for importers that update in place."""
     wanted = list(ids)
     found: dict[str, Event] = {}

@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from timeline.domain import audit
-from timeline.domain.accounts import PasswordRejected, create_user, current_user, require
+from timeline.domain.accounts import PasswordRejected, acting_user, create_user, current_user, require
 from timeline.domain.categories import SLUG_PATTERN
 from timeline.store.db import db, writing
 from timeline.store.models import ROLES, AuditEntry, Category, User
@@ -59,7 +59,7 @@ def users() -> ResponseReturnValue:
 @require("admin")
 def update_user(user_id: int) -> ResponseReturnValue:
     """Change a role, deactivate (ends every session and token at once) or reactivate."""
-    me = current_user()
+    me = acting_user()
     action = request.form.get("action")
     if user_id == me.id and action in ("deactivate", "role"):
         flash("You cannot demote or deactivate yourself; ask another admin.")

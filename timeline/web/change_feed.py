@@ -43,7 +43,7 @@ def _entry(change: Change, editor: bool) -> dict[str, Any]:
             "change": "deleted",
             "version": revision.version,
         }
-    feature = {"type": "Feature", "id": change.event_id, **revision.snapshot}
+    feature: dict[str, Any] = {"type": "Feature", "id": change.event_id, **revision.snapshot}
     feature["properties"] = {**feature["properties"], "version": revision.version}
     first_seen = revision.action == "create" or (not editor and not change.was_public_before)
     return {

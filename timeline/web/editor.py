@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from timeline.domain import editing
-from timeline.domain.accounts import current_user, require
+from timeline.domain.accounts import acting_user, require
 from timeline.domain.features import FeatureError, event_to_feature, parse_feature
 from timeline.domain.revisions import history
 from timeline.store.db import db
@@ -43,7 +43,7 @@ def _render_form(state: FormState, event: Event | None, status: int = 200) -> Re
             event=event,
             categories=_categories(),
             confidences=CONFIDENCES,
-            user=current_user(),
+            user=acting_user(),
         ),
         status,
     )
@@ -63,13 +63,13 @@ def dashboard() -> ResponseReturnValue:
     events = db.session.scalars(
         select(Event).where(Event.deleted_at.is_(None)).order_by(Event.updated_at.desc(), Event.id).limit(500)
     ).all()
-    return render_template("editor/dashboard.html", events=events, user=current_user())
+    return render_template("editor/dashboard.html", events=events, user=acting_user())
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @require("editor")
 def new_event() -> ResponseReturnValue:
-    user = current_user()
+    user = acting_user()
     if request.method == "GET":
         return _render_form(FormState(values=empty_values()), None)
     values = values_from_form(request.form)
@@ -88,7 +88,7 @@ def new_event() -> ResponseReturnValue:
 @bp.route("/events/<event_id>", methods=["GET", "POST"])
 @require("editor")
 def edit_event(event_id: str) -> ResponseReturnValue:
-    user = current_user()
+    user = acting_user()
     event = _event_or_404(event_id)
     if request.method == "GET":
         values = values_from_feature(event_to_feature(event))
@@ -112,13 +112,7 @@ def edit_event(event_id: str) -> ResponseReturnValue:
 
 def _conflict_page(current: Event, mine: dict[str, Any], loaded: int | None) -> ResponseReturnValue:
     """Both versions side by side; the editor picks, field by field, what to keep."""
-    theirs = event_to_feature(current)
-    rows = []
-    mine_flat = {"geometry": mine["geometry"], **mine["properties"]}
-    theirs_flat = {"geometry": theirs["geometry"], **theirs["properties"]}
-    for name, mine_value in mine_flat.items():
-        rows.append({"field": name, "mine": mine_value, "theirs": theirs_flat.get(name),
-                     "differs": mine_value != theirs_flat.get(name)})  # fmt: skip
+    rows = editing.compare_versions(mine, event_to_feature(current))
     author = db.session.scalar(
         select(Revision).where(Revision.event_pk == current.pk).order_by(Revision.id.desc()).limit(1)
     )
@@ -139,28 +133,18 @@ def _conflict_page(current: Event, mine: dict[str, Any], loaded: int | None) -> 
 @require("editor")
 def merge(event_id: str) -> ResponseReturnValue:
     """Save the editor's choice per field over the version shown on the conflict page."""
-    user = current_user()
+    user = acting_user()
     event = _event_or_404(event_id)
     try:
         mine = json.loads(request.form.get("mine", ""))
-        mine_flat = {"geometry": mine["geometry"], **mine["properties"]}
+        mine_fields = editing.flat_fields(mine)
     except (ValueError, KeyError, TypeError):
         abort(400, description="the merge form was damaged; open the event and edit it again")
-    theirs = event_to_feature(event)
-    merged = {"geometry": theirs["geometry"], "properties": dict(theirs["properties"])}
-    for name, value in mine_flat.items():
-        if request.form.get(f"take_{name}") == "mine":
-            if name == "geometry":
-                merged["geometry"] = value
-            else:
-                merged["properties"][name] = value
-    for key in ("created_at", "updated_at", "version"):
-        merged["properties"].pop(key, None)
-    if not user.is_admin:
-        merged["properties"]["status"] = event.status
+    keep_mine = {name for name in mine_fields if request.form.get(f"take_{name}") == "mine"}
     try:
-        data = parse_feature({"type": "Feature", "id": event.id, **merged})
-        editing.update_event(db.session, event.id, data, _int(request.form.get("version")), user)
+        editing.merge_versions(db.session, event.id, mine, keep_mine, _int(request.form.get("version")), user)
+    except LookupError:
+        abort(404, description=f"no event with id {event_id!r}")
     except FeatureError as exc:
         flash("The merged event is not valid: " + "; ".join(str(p) for p in exc.problems))
         return redirect(url_for("editor.edit_event", event_id=event.id))
@@ -183,7 +167,7 @@ def event_history(event_id: str) -> ResponseReturnValue:
 def revert(event_id: str, revision_id: int) -> ResponseReturnValue:
     try:
         editing.revert_to(
-            db.session, event_id, revision_id, _int(request.form.get("version")), current_user()
+            db.session, event_id, revision_id, _int(request.form.get("version")), acting_user()
         )
     except LookupError:
         abort(404, description="no such revision of this event")
@@ -197,7 +181,7 @@ def revert(event_id: str, revision_id: int) -> ResponseReturnValue:
 @bp.post("/events/<event_id>/<any(publish, unpublish, delete, restore):action>")
 @require("admin")
 def change_state(event_id: str, action: str) -> ResponseReturnValue:
-    user = current_user()
+    user = acting_user()
     try:
         if action == "publish":
             editing.set_status(db.session, event_id, "published", user)

@@ -1,6 +1,6 @@
 """Logging in and out.
 
-Failed logins are limited per address and per username (timeline/ratelimit.py: counted in the audit
+Failed logins are limited per address and per username (timeline/infra/rate_limits.py: counted in the audit
 log, or in Redis), so the limit holds across every process that serves the site; the answer to a
 wrong password and to an unknown user is the same.
 """

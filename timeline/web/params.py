@@ -11,12 +11,11 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from sqlalchemy.orm import Session
-
 from geodata.dates import DateError, PartialDate, parse_partial_date
 from geodata.geometry import GeometryError, parse_bbox
 from timeline.infra.errors import BadParameter
 from timeline.store.aggregates import MAX_ZOOM
+from timeline.store.db import DbSession
 from timeline.store.filters import DEFAULT_LIMIT, EventFilter, PageKey
 from timeline.store.models import CONFIDENCES
 from timeline.store.queries import unknown_categories
@@ -77,7 +76,7 @@ def parse_filters(args: ArgSource, *, max_limit: int | None = MAX_LIMIT) -> Even
     return f
 
 
-def check_categories(session: Session, f: EventFilter) -> None:
+def check_categories(session: DbSession, f: EventFilter) -> None:
     """Refuse a filter on a category that does not exist (most likely a typo that would match nothing)."""
     if unknown := unknown_categories(session, f.categories):
         raise BadParameter("category", f"unknown category {unknown[0]!r}")

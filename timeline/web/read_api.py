@@ -102,7 +102,8 @@ def show_event(event_id: str) -> Response:
     response.set_etag(str(event.version))
     if not is_editor():
         response.headers["Cache-Control"] = "public, no-cache"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # answers 304 in place when the ETag matches
+    return response
 
 
 @bp.get("/categories")

@@ -1,4 +1,4 @@
-"""Write API for tools and scripts: create, patch, delete, restore, publish; revisions; change feed.
+"""Write API for tools and scripts: create, patch, delete, restore, publish; revisions.
 
 Authenticated by personal API tokens (``Authorization: Bearer``) or, from our own pages, by the
 session cookie plus CSRF token. Every error is JSON: 401 who are you, 403 not your role, 404 no such
@@ -15,8 +15,8 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from sqlalchemy import select
 
 from timeline.domain import editing
-from timeline.domain.accounts import current_user, require
-from timeline.domain.features import FeatureError, Problem, event_to_feature, feature_content, parse_feature
+from timeline.domain.accounts import acting_user, require
+from timeline.domain.features import FeatureError, Problem, event_to_feature, parse_feature
 from timeline.domain.importing import ImportRejected, read_document
 from timeline.store.db import db
 from timeline.store.models import Event, Revision
@@ -24,8 +24,6 @@ from timeline.store.queries import get_event
 
 bp = Blueprint("write_api", __name__, url_prefix="/api")
 
-# Set by the server, never by a client; status only by admins.
-SERVER_FIELDS = ("author", "version", "created_at", "updated_at")
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
@@ -49,19 +47,7 @@ def _unprocessable(problems: list[Problem]) -> tuple[Response, int]:
 
 
 def _forbidden_fields(body: dict[str, Any], *, allow_version: bool) -> list[Problem]:
-    """Fields this caller may not set: refused, never silently dropped (no mass assignment)."""
-    user = current_user()
-    assert user is not None
-    props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
-    problems = []
-    if "id" in body:
-        problems.append(Problem("id", "is assigned by the server and cannot be set"))
-    for name in SERVER_FIELDS:
-        if name in props and not (allow_version and name == "version"):
-            problems.append(Problem(name, "is kept by the server and cannot be set"))
-    if "status" in props and not user.is_admin:
-        problems.append(Problem("status", "only admins publish; editors' events are drafts"))
-    return problems
+    return editing.forbidden_fields(body, acting_user(), allow_version=allow_version)
 
 
 def _feature_response(event: Event, status: int = 200) -> tuple[Response, int]:
@@ -107,7 +93,7 @@ def create() -> tuple[Response, int]:
         data = parse_feature(body)
     except FeatureError as exc:
         return _unprocessable(exc.problems)
-    event = editing.create_event(db.session, data, current_user())
+    event = editing.create_event(db.session, data, acting_user())
     response, status = _feature_response(event, 201)
     response.headers["Location"] = url_for("api.show_event", event_id=event.id)
     return response, status
@@ -124,16 +110,10 @@ def patch(event_id: str) -> tuple[Response, int]:
     if problems := _forbidden_fields(body, allow_version=True):
         return _unprocessable(problems)
     expected = _expected_version(body)
-    merged = feature_content(event)
-    if "geometry" in body:
-        merged["geometry"] = body["geometry"]
-    props = body.get("properties", {})
-    if not isinstance(props, dict):
-        return _unprocessable([Problem("properties", "must be an object")])
-    merged["properties"].update({k: v for k, v in props.items() if k != "version"})
     try:
-        data = parse_feature({"type": "Feature", **merged})
-        event = editing.update_event(db.session, event_id, data, expected, current_user())
+        event = editing.patch_event(db.session, event_id, body, expected, acting_user())
+    except LookupError:
+        abort(404, description=f"no event with id {event_id!r}")
     except FeatureError as exc:
         return _unprocessable(exc.problems)
     except editing.Conflict as exc:
@@ -148,7 +128,7 @@ def delete(event_id: str) -> tuple[Response, int]:
     header = request.headers.get("If-Match")
     expected = _expected_version(None) if header else None
     try:
-        editing.delete_event(db.session, event_id, current_user(), expected)
+        editing.delete_event(db.session, event_id, acting_user(), expected)
     except LookupError:
         abort(404, description=f"no event with id {event_id!r}")
     except editing.Conflict as exc:
@@ -160,7 +140,7 @@ def delete(event_id: str) -> tuple[Response, int]:
 @require("admin")
 def restore(event_id: str) -> tuple[Response, int]:
     try:
-        event = editing.restore_event(db.session, event_id, current_user())
+        event = editing.restore_event(db.session, event_id, acting_user())
     except LookupError:
         abort(404, description=f"no event with id {event_id!r}")
     return _feature_response(event)
@@ -180,7 +160,7 @@ def unpublish(event_id: str) -> tuple[Response, int]:
 
 def _status(event_id: str, status: str) -> tuple[Response, int]:
     try:
-        event = editing.set_status(db.session, event_id, status, current_user())
+        event = editing.set_status(db.session, event_id, status, acting_user())
     except LookupError:
         abort(404, description=f"no event with id {event_id!r}")
     return _feature_response(event)
