@@ -1,8 +1,11 @@
-"""One GeoJSON export of the whole database, in a process of its own: ``export_worker.py ours|geopandas DB``.
+"""One GeoJSON export of the whole database, in a process of its own.
 
-``run.py`` starts this twice, once for our streamed export and once for the geopandas baseline, so
-each peak-memory figure belongs to one export alone and the baseline's DataFrames cannot inflate
-(or, freed, hide) ours. It prints one JSON object: features, bytes, seconds, rss_mb, peak_growth_mb.
+``python -m bench.export_worker ours|ours-published|sqlite-json|geopandas DB``. Section (c)
+(``bench.export``) starts one process per export, so each peak-memory figure belongs to one export
+alone and the baseline's DataFrames cannot inflate (or, freed, hide) ours. It prints one JSON
+object: features, bytes, seconds, rss_mb, peak_growth_mb (and the baseline's library versions).
+Nothing of the app or of geopandas is imported at module level: each export imports only what it
+uses, before its clock and its memory reading start.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _status_kb(field: str) -> int:
     raise KeyError(field)
 
 
-def measure(export: Callable[[], tuple[int, ...]]) -> dict[str, float]:
+def measure(export: Callable[[], tuple[float, ...]]) -> dict[str, float]:
     """Time one export and the growth of the process's peak RSS over its RSS just before.
 
     ``export`` returns (features, bytes) or (features, bytes, seconds spent checking its output);
@@ -78,20 +81,22 @@ def measure(export: Callable[[], tuple[int, ...]]) -> dict[str, float]:
 
 
 def ours(db_path: str, include_drafts: bool = True) -> dict[str, float]:
-    """``timeline.export.geojson_chunks`` over every event (or, without ``include_drafts``, the
-    published ones an anonymous visitor downloads), the bytes the HTTP download sends."""
+    """The app's GeoJSON export over every event (or, without ``include_drafts``, the published
+    ones an anonymous visitor downloads): the bytes the HTTP download sends."""
     os.environ.setdefault("SECRET_KEY", "bench")
     from timeline import create_app
-    from timeline.db import db
-    from timeline.export import geojson_chunks
-    from timeline.queries import EventFilter
+    from timeline.domain.exporting import export_chunks
+    from timeline.store.filters import EventFilter
+
+    from .backends import app_session
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
 
     def export() -> tuple[int, int, float]:
         features = size = 0
         checking = 0.0  # counting features scans every byte (0.5 s at a million): off the clock
-        for data in geojson_chunks(db.session, EventFilter(limit=None, include_drafts=include_drafts)):
+        f = EventFilter(limit=None, include_drafts=include_drafts)
+        for data in export_chunks(app_session(), f, "geojson"):
             started = time.perf_counter()
             features += data.count(FEATURE_START)
             size += len(data)
@@ -143,12 +148,19 @@ def sqlite_json(db_path: str) -> dict[str, float]:
     return measure(export)
 
 
+WORKERS: dict[str, Callable[[str], dict[str, float]]] = {
+    "ours": ours,
+    "ours-published": lambda path: ours(path, include_drafts=False),
+    "geopandas": geopandas_baseline,
+    "sqlite-json": sqlite_json,
+}
+
+
+def main() -> None:
+    if len(sys.argv) != 3 or sys.argv[1] not in WORKERS:
+        raise SystemExit(f"usage: python -m bench.export_worker {'|'.join(WORKERS)} DB")
+    print(json.dumps(WORKERS[sys.argv[1]](str(Path(sys.argv[2]).resolve()))))
+
+
 if __name__ == "__main__":
-    which, path = sys.argv[1], str(Path(sys.argv[2]).resolve())
-    worker = {
-        "ours": ours,
-        "ours-published": lambda path: ours(path, include_drafts=False),
-        "geopandas": geopandas_baseline,
-        "sqlite-json": sqlite_json,
-    }[which]
-    print(json.dumps(worker(path)))
+    main()

@@ -1,4 +1,4 @@
-"""Synthetic events for the benchmarks: ``python bench/generate.py N DATABASE_URL``.
+"""Synthetic events for the benchmarks: ``python -m bench.generate N DATABASE_URL``.
 
 Benchmarks are only worth comparing when they run on the same data, so everything here derives
 from one fixed seed: the same N gives the same rows on any machine. The rows look like the demo
@@ -31,36 +31,34 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import create_engine, event, insert, inspect, text
+from sqlalchemy import Table, create_engine, event, insert, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 
-from timeline.features import apply_event_data, parse_feature
-from timeline.models import Category, Event, Source
+from timeline.domain.features import apply_event_data, parse_feature
+from timeline.store.models import Category, Event, Source
+
+from . import DATA
+from .backends import GENERATOR_VERSION, connect, is_postgres, timeline_cli
+from .dataset import FIRST_DAY, LAST_DAY, MONTHS, REGION, month_end
 
 SEED = 20241111
-# Bump when the generated rows change, so cached databases built by older code are not reused.
-GENERATOR_VERSION = 1
 BATCH = 10_000
-CACHE = Path(__file__).resolve().parent / "data"  # git-ignored; databases here may be replaced
 SAMPLE_PER_BATCH = 10
-# COMMENT ON DATABASE of a PostgreSQL database this script created: only such a one may be dropped.
+# COMMENT ON DATABASE of a PostgreSQL database this module created: only such a one may be dropped.
+# Existing databases carry these very words, so they must not change.
 PG_MARK = "timeline benchmark data made by bench/generate.py; may be dropped and regenerated"
 
-REGION = (33.5, 50.0, 38.5, 52.6)  # min lon, min lat, max lon, max lat
-FIRST_DAY, LAST_DAY = date(2024, 1, 1), date(2025, 12, 31)
 DAYS = [FIRST_DAY + timedelta(days=i) for i in range((LAST_DAY - FIRST_DAY).days + 1)]
-MONTHS = [(y, m) for y in (2024, 2025) for m in range(1, 13)]
 CREATED_BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 TOWNS = {
@@ -224,27 +222,30 @@ class Generator:
         return str(year), str(end_year) if ranged else None, date(year, 1, 1), date(end_year, 12, 31)
 
 
+def table_of(model: type[Any]) -> Table:
+    """A model's table (its ``__table__``, typed as the Table it is, for Core inserts)."""
+    return cast(Table, model.__table__)
+
+
 def _sentence(text: str) -> str:
     """Upper-case the first letter only (str.capitalize would lower-case every German noun)."""
     return text[:1].upper() + text[1:]
 
 
-def month_end(year: int, month: int) -> date:
-    """The last day of a month (its events' ``last_day`` at month precision)."""
-    return (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
-
-
 def _positions(geometry: dict[str, Any]) -> list[list[float]]:
+    """The positions that bound a Point, LineString or Polygon (its outer ring)."""
     coords = geometry["coordinates"]
-    return {"Point": lambda: [coords], "LineString": lambda: coords, "Polygon": lambda: coords[0]}[
-        geometry["type"]
-    ]()
+    if geometry["type"] == "Point":
+        return [coords]
+    positions: list[list[float]] = coords if geometry["type"] == "LineString" else coords[0]
+    return positions
 
 
 def load_categories() -> list[dict[str, str]]:
     """The demo's categories: benchmark events use the same legend as the real story."""
     text_ = resources.files("timeline.demo").joinpath("categories.json").read_text(encoding="utf-8")
-    return json.loads(text_)
+    categories: list[dict[str, str]] = json.loads(text_)
+    return categories
 
 
 def check_sample(row: dict[str, Any], sources: list[dict[str, Any]]) -> None:
@@ -280,11 +281,7 @@ def check_sample(row: dict[str, Any], sources: list[dict[str, Any]]) -> None:
 
 def migrate(url: str, command: tuple[str, ...] = ("db", "upgrade")) -> None:
     """Run a ``timeline`` command on the database the way production does, in a subprocess."""
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY", "bench")}
-    timeline = Path(sys.prefix) / "bin" / "timeline"
-    done = subprocess.run([str(timeline), *command], env=env, capture_output=True, text=True)  # noqa: S603
-    if done.returncode:
-        raise SystemExit(f"timeline {' '.join(command)} failed:\n{done.stderr}")
+    timeline_cli(url, *command)
 
 
 def migration_head() -> str:
@@ -300,17 +297,13 @@ def migration_head() -> str:
 
 def existing_events(url: str) -> tuple[int, bool]:
     """How many events the database holds, and whether its schema is at the current migration head."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            if not inspect(conn).has_table("events"):
-                return 0, False
-            count = conn.scalar(text("SELECT count(*) FROM events")) or 0
-            if not inspect(conn).has_table("alembic_version"):
-                return count, False
-            return count, conn.scalar(text("SELECT version_num FROM alembic_version")) == migration_head()
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        if not inspect(conn).has_table("events"):
+            return 0, False
+        count = conn.scalar(text("SELECT count(*) FROM events")) or 0
+        if not inspect(conn).has_table("alembic_version"):
+            return count, False
+        return count, conn.scalar(text("SELECT version_num FROM alembic_version")) == migration_head()
 
 
 Rows = list[dict[str, Any]]
@@ -343,7 +336,7 @@ def _progress(done: int, n: int) -> None:
 
 def insert_all(conn: Connection, n: int, gen: Generator, sample: random.Random) -> None:
     """Batches of BATCH events (and their sources) per transaction; the triggers fill the R*Tree."""
-    events, sources = Event.__table__, Source.__table__
+    events, sources = table_of(Event), table_of(Source)
     done = 0
     for rows, source_rows in batches(n, gen, sample):
         conn.execute(insert(events), rows)
@@ -389,9 +382,11 @@ def copy_all(conn: Connection, n: int, gen: Generator, sample: random.Random) ->
     conn.commit()
 
 
-def _admin_url(url: URL) -> URL:
-    """The same server, database ``postgres``: where CREATE/DROP DATABASE are issued."""
-    return url.set(database="postgres")
+def _admin(url: str) -> AbstractContextManager[Connection]:
+    """An autocommit connection to the same server's database ``postgres``, where CREATE/DROP
+    DATABASE and COMMENT ON DATABASE are issued."""
+    admin: URL = make_url(url).set(database="postgres")
+    return connect(admin.render_as_string(hide_password=False), autocommit=True)
 
 
 def prepare_postgres(url: str) -> bool:
@@ -399,28 +394,19 @@ def prepare_postgres(url: str) -> bool:
 
     Returns whether the database carries PG_MARK, i.e. may be dropped by :func:`reset_postgres`.
     """
-    parsed = make_url(url)
-    name = parsed.database
+    name = make_url(url).database
     if not name:
         raise SystemExit(f"{url}: name a database")
-    admin = create_engine(_admin_url(parsed), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
+    with _admin(url) as conn:
+        oid = conn.scalar(text("SELECT oid FROM pg_database WHERE datname = :name"), {"name": name})
+        if oid is None:
+            quoted = conn.dialect.identifier_preparer.quote(name)
+            conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+            conn.exec_driver_sql(f"COMMENT ON DATABASE {quoted} IS '{PG_MARK}'")
             oid = conn.scalar(text("SELECT oid FROM pg_database WHERE datname = :name"), {"name": name})
-            if oid is None:
-                quoted = conn.dialect.identifier_preparer.quote(name)
-                conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
-                conn.exec_driver_sql(f"COMMENT ON DATABASE {quoted} IS '{PG_MARK}'")
-                oid = conn.scalar(text("SELECT oid FROM pg_database WHERE datname = :name"), {"name": name})
-            mark = conn.scalar(text("SELECT shobj_description(:oid, 'pg_database')"), {"oid": oid})
-    finally:
-        admin.dispose()
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-    finally:
-        engine.dispose()
+        mark = conn.scalar(text("SELECT shobj_description(:oid, 'pg_database')"), {"oid": oid})
+    with connect(url, autocommit=True) as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     return (mark or "").startswith(PG_MARK)
 
 
@@ -430,30 +416,21 @@ def _set_mark(url: str, note: dict[str, Any]) -> None:
     SQLite caches carry the generator version in their file name; a PostgreSQL database has no
     such name, so the comment is where a later run learns whether the rows are still current.
     """
-    parsed = make_url(url)
-    admin = create_engine(_admin_url(parsed), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            quoted = conn.dialect.identifier_preparer.quote(parsed.database or "")
-            comment = f"{PG_MARK} | {json.dumps(note)}".replace("'", "''")
-            conn.exec_driver_sql(f"COMMENT ON DATABASE {quoted} IS '{comment}'")
-    finally:
-        admin.dispose()
+    with _admin(url) as conn:
+        quoted = conn.dialect.identifier_preparer.quote(make_url(url).database or "")
+        comment = f"{PG_MARK} | {json.dumps(note)}".replace("'", "''")
+        conn.exec_driver_sql(f"COMMENT ON DATABASE {quoted} IS '{comment}'")
 
 
 def pg_note(url: str) -> dict[str, Any]:
     """What :func:`_set_mark` noted about a PostgreSQL database ({} if nothing, or not PostgreSQL)."""
-    if make_url(url).get_backend_name() != "postgresql":
+    if not is_postgres(url):
         return {}
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            mark = conn.scalar(
-                text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :db"),
-                {"db": make_url(url).database},
-            )
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        mark = conn.scalar(
+            text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :db"),
+            {"db": make_url(url).database},
+        )
     if not mark or " | " not in mark:
         return {}
     try:
@@ -470,14 +447,9 @@ def load_note(url: str) -> str | None:
 
 def reset_postgres(url: str) -> None:
     """Drop and recreate a database :func:`prepare_postgres` made (a partial or stale cache)."""
-    parsed = make_url(url)
-    admin = create_engine(_admin_url(parsed), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            quoted = conn.dialect.identifier_preparer.quote(parsed.database or "")
-            conn.exec_driver_sql(f"DROP DATABASE {quoted} WITH (FORCE)")
-    finally:
-        admin.dispose()
+    with _admin(url) as conn:
+        quoted = conn.dialect.identifier_preparer.quote(make_url(url).database or "")
+        conn.exec_driver_sql(f"DROP DATABASE {quoted} WITH (FORCE)")
     prepare_postgres(url)
 
 
@@ -491,30 +463,20 @@ def _bulk_session(dbapi_connection: Any, _record: Any) -> None:
 
 def vacuum_analyze(url: str) -> None:
     """Fresh planner statistics and visibility map after the load (see the module docstring)."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            for name in ("events", "sources", "feature_cache"):
-                conn.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
-            # A million trigger updates leave the small count tables mostly dead row versions;
-            # production's autovacuum settings for them (migration 0008) keep up with steady
-            # writes, not with a bulk load, so they are rewritten here as a compact copy.
-            for name in ("event_cell_counts", "event_week_counts", "data_version"):
-                conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {name}")
-    finally:
-        engine.dispose()
+    with connect(url, autocommit=True) as conn:
+        for name in ("events", "sources", "feature_cache"):
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
+        # A million trigger updates leave the small count tables mostly dead row versions;
+        # production's autovacuum settings for them (migration 0008) keep up with steady
+        # writes, not with a bulk load, so they are rewritten here as a compact copy.
+        for name in ("event_cell_counts", "event_week_counts", "data_version"):
+            conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {name}")
 
 
 def _bulk_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Bulk load only (a crash just means generating again): no fsync, a big page cache; WAL stays."""
     dbapi_connection.execute("PRAGMA synchronous=OFF")
     dbapi_connection.execute("PRAGMA cache_size=-262144")
-
-
-def sqlite_cache(n: int) -> Path:
-    """Where the benchmarks keep their SQLite database of N events. "packed": the load ended with
-    ``timeline optimize``, as an operator's bulk load should (files from before that are not reused)."""
-    return CACHE / f"events-{n}-v{GENERATOR_VERSION}-packed.sqlite"
 
 
 def absolute_url(url: str) -> str:
@@ -532,7 +494,7 @@ def generate(n: int, url: str, phases: dict[str, float] | None = None) -> float 
     vacuum or optimize), so a report can say where a load's time went.
     """
     url = absolute_url(url)
-    postgres = make_url(url).get_backend_name() == "postgresql"
+    postgres = is_postgres(url)
     database = make_url(url).database
     ours = prepare_postgres(url) if postgres else False
     if not postgres and database and database != ":memory:":
@@ -556,11 +518,11 @@ def generate(n: int, url: str, phases: dict[str, float] | None = None) -> float 
         return None
     if postgres and ours:
         reset_postgres(url)  # a partial or stale cache of ours: start again from nothing
-    elif not postgres and database and Path(database).resolve().is_relative_to(CACHE):
+    elif not postgres and database and Path(database).resolve().is_relative_to(DATA):
         for suffix in ("", "-wal", "-shm"):  # a partial or stale cache: start again from nothing
             Path(database + suffix).unlink(missing_ok=True)
     elif found:  # never delete a database we did not make
-        where = "a database bench/generate.py created" if postgres else f"one under {CACHE}"
+        where = "a database bench.generate created" if postgres else f"one under {DATA}"
         raise SystemExit(f"{url} holds {found:,} events; generate into an empty one or {where}")
     times = phases if phases is not None else {}
     started = time.perf_counter()
@@ -573,7 +535,7 @@ def generate(n: int, url: str, phases: dict[str, float] | None = None) -> float 
         event.listen(engine, "connect", _bulk_session)
     step = time.perf_counter()
     with engine.connect() as conn:
-        conn.execute(insert(Category.__table__), load_categories())
+        conn.execute(insert(table_of(Category)), load_categories())
         conn.commit()
         load = copy_all if postgres else insert_all
         load(conn, n, Generator(), random.Random(SEED + 1))
@@ -605,7 +567,7 @@ def generate(n: int, url: str, phases: dict[str, float] | None = None) -> float 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, help="number of events")
     parser.add_argument(
         "database_url",

@@ -1,9 +1,8 @@
-"""What every benchmark module shares: the result row, timing, medians, warnings, the query windows.
+"""What every section shares: the result row, timing, percentiles, warnings, the query windows, tables.
 
-They live here rather than in run.py so that a backend's own module (postgis.py) can use them
-without importing run.py, which is the script being run (``__main__``): importing it again would
-make a second copy with its own WARNINGS list, and warnings would go missing from RESULTS.md.
-run.py imports them back, so ``run.median_p95`` and friends still work for anything that used them.
+One copy for the whole package: every section appends to the same WARNINGS (so each lands in the
+RESULTS.md section of its run), prints figures the same way, and asks the same windows of every
+backend, so that their rows describe the same questions.
 """
 
 from __future__ import annotations
@@ -17,13 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import generate
-
 from geodata.geometry import BBox
-from timeline.queries import EventFilter
+from timeline.store.filters import EventFilter
+
+from .dataset import MONTHS, VIEWPORT, month_end, viewport
 
 SEED = 7
-BOX = (0.5, 0.26)  # degrees: about 1% of the generated region
 SLOW_BUDGET_S = 20.0  # a whole-table measurement stops after this long (but after at least 5 runs)
 
 
@@ -50,12 +48,27 @@ def warn(message: str) -> None:
     print(f"WARNING: {message}", file=sys.stderr)
 
 
+def progress(message: str) -> None:
+    """Where the run is, on stderr (stdout carries only the tables)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def percentile(samples: list[float], q: float) -> float | None:
+    """The ``q``-th percentile by nearest rank (no interpolation on 30 samples); None without samples."""
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    return ordered[max(math.ceil(q / 100 * len(ordered)) - 1, 0)]
+
+
 def median_p95(samples: list[float]) -> tuple[float, float]:
-    """Median, and the 95th percentile by nearest rank (no interpolation on 30 samples)."""
+    """Median, and the 95th percentile by nearest rank."""
     ordered = sorted(samples)
     middle = len(ordered) // 2
     median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    return median, ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
+    p95 = percentile(ordered, 95)
+    assert p95 is not None
+    return median, p95
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -80,20 +93,18 @@ def windows(reps: int) -> list[EventFilter]:
     Every backend gets the same windows, so their figures describe the same questions.
     """
     rng = random.Random(SEED)
-    min_lon, min_lat, max_lon, max_lat = generate.REGION
     result = []
     for _ in range(reps):
-        lon = round(rng.uniform(min_lon, max_lon - BOX[0]), 3)
-        lat = round(rng.uniform(min_lat, max_lat - BOX[1]), 3)
-        year, month = rng.choice(generate.MONTHS)
-        box = BBox(lon, lat, round(lon + BOX[0], 3), round(lat + BOX[1], 3))
-        end = generate.month_end(year, month)
-        result.append(EventFilter(bbox=box, start=date(year, month, 1), end=end, limit=100))
+        box = BBox(*viewport(rng, VIEWPORT))
+        year, month = rng.choice(MONTHS)
+        result.append(
+            EventFilter(bbox=box, start=date(year, month, 1), end=month_end(year, month), limit=100)
+        )
     return result
 
 
 def fmt(value: float | None, unit: str) -> str:
-    """One figure as the tables print it, for every unit the benchmark modules use."""
+    """One figure as the tables print it, for every unit the sections use."""
     if value is None:
         return "—"
     if unit == "ms":
@@ -133,71 +144,3 @@ def table(rows: list[Row], markdown: bool = False) -> str:
     ]
     out.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(out)
-
-
-def as_rows(rows: list[dict[str, Any]]) -> list[Row]:
-    """Rows of throughput.py and soak.py (plain dicts, for callers outside bench/) as table rows."""
-    return [Row(r["name"], r["ours"], r["baseline"], r["unit"]) for r in rows]
-
-
-# ---------------------------------------------------------------------------- (a) rows both backends print
-
-
-def summarise(
-    page: dict[str, list[float]], count: dict[str, list[float]]
-) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
-    """Per variant: (median, p95) of page+count per window, and (page median, count median)."""
-    total = {k: median_p95([p + c for p, c in zip(page[k], count[k], strict=True)]) for k in page}
-    med = {k: (median_p95(page[k])[0], median_p95(count[k])[0]) for k in page}
-    return total, med
-
-
-def a1_rows(total: dict[str, tuple[float, float]], scan: str) -> list[Row]:
-    """Ours (ORM) page+count against the backend's full scan, named ``scan``."""
-    return [
-        Row(f"a1 viewport+month page+count, median — vs {scan}", total["orm"][0], total["scan"][0]),
-        Row(f"a1 viewport+month page+count, p95 — vs {scan}", total["orm"][1], total["scan"][1]),
-    ]
-
-
-def a3_a4_rows(
-    med: dict[str, tuple[float, float]], matched: list[int], mismatches: int, compared: str
-) -> list[Row]:
-    """Count and page alone against the full scan, and the events matched (equal to ``compared``)."""
-    mean = sum(matched) / len(matched)
-    return [
-        Row("a3 count_events alone, median — vs full-scan count", med["orm"][1], med["scan"][1]),
-        Row(
-            "a3 filtered_events page (ORM, 100 rows), median — vs full-scan page",
-            med["orm"][0],
-            med["scan"][0],
-        ),
-        Row(
-            f"a4 events matched per window, mean — vs {compared} (must be equal)",
-            mean,
-            None if mismatches else mean,
-            "events",
-        ),
-    ]
-
-
-def a7_rows(med: dict[str, tuple[float, float]]) -> list[Row]:
-    """The app's SQL run raw (no ORM), page and count alone, against the full scan."""
-    return [
-        Row(
-            "a7 page SQL alone, raw (no ORM, 100 rows), median — vs full-scan page",
-            med["raw"][0],
-            med["scan"][0],
-        ),
-        Row("a7 count SQL alone, raw, median — vs full-scan count", med["raw"][1], med["scan"][1]),
-    ]
-
-
-def a9_row(one_query: list[float], total: dict[str, tuple[float, float]]) -> Row:
-    """page_and_count as /api/events calls it, against the full scan's page+count."""
-    return Row(
-        "a9 page_and_count (keys + count(*) OVER () in one query, as /api/events), median "
-        "— vs full-scan page+count",
-        median_p95(one_query)[0],
-        total["scan"][0],
-    )

@@ -1,7 +1,7 @@
 """(a11) What ``timeline optimize`` buys: the R*Tree repacked in space-time order against the same
 entries in the order the events were inserted.
 
-The benchmark database ends its load with ``timeline optimize`` (generate.py), as README tells
+The benchmark database ends its load with ``timeline optimize`` (``bench.generate``), as README tells
 operators to after a bulk load. The baseline is rebuilt here from that database's own R*Tree: the
 same entries inserted one by one in key order, which is the order the generator (and the triggers)
 first inserted them in, into a file of its own beside the data (``bench/data/rtree-as-inserted-N.sqlite``,
@@ -16,13 +16,16 @@ import re
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from measure import Row, median_p95, windows
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from timeline.maintenance import RTREE_COLUMNS
-from timeline.queries import counted_page
+from timeline.store.maintenance import RTREE_COLUMNS
+from timeline.store.queries import counted_page
+
+from .measure import Row, median_p95, windows
+from .queries import Sqlite
 
 
 def as_inserted(db_path: Path, n: int) -> Path:
@@ -48,15 +51,15 @@ def measure(session: Session, db_path: Path, n: int, reps: int) -> list[Row]:
     baseline = as_inserted(db_path, n)
     # A connection of the app's engine (its SQL functions registered), outside any transaction:
     # SQLite attaches a database only there.
-    raw = session.get_bind().raw_connection()
+    raw = cast(Engine, session.get_bind()).raw_connection()
     conn = raw.driver_connection
+    assert conn is not None
     conn.execute("ATTACH DATABASE ? AS asis", (str(baseline),))
     try:
         samples: dict[str, list[float]] = {k: [] for k in ("search", "search_asis", "full", "full_asis")}
         mismatches = 0
         for i, f in enumerate([windows(reps)[0], *windows(reps)]):
-            full = str(counted_page(session, f, keys_only=True).compile(
-                dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))  # fmt: skip
+            full = Sqlite.sql(session, counted_page(session, f, keys_only=True))
             where = re.search(r"FROM event_rtree \nWHERE (.*?)\)", full, re.S)
             assert where, full
             search = f"SELECT count(*) FROM event_rtree WHERE {where.group(1)}"  # noqa: S608 (our own SQL)

@@ -1,4 +1,4 @@
-"""A bounded soak: ``python bench/soak.py --db-url URL [--seconds 300] [--clients 16]``.
+"""(g) A bounded soak: ``python -m bench.soak --db-url URL [--seconds 300] [--clients 16]``.
 
 Short benchmarks miss what only shows after minutes under load: memory that creeps up per request
 (a cache without a bound, a session never removed), a connection pool that runs dry, writes lost or
@@ -13,7 +13,8 @@ shared machine mean little on their own.
 
 The given database is never written to: a SQLite file is copied into a temporary directory first
 (PostgreSQL URLs are used as given, since they cannot be copied cheaply; the run adds its own users,
-tokens and events there). Everything started here is stopped again by PID, also on errors and Ctrl-C.
+tokens and events there). The server is started by ``bench.servers`` and stopped again by its
+process group id, also on errors, Ctrl-C and SIGTERM.
 """
 
 from __future__ import annotations
@@ -26,33 +27,28 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
 
-from measure import as_rows, table
-from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import make_url
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-VENV_BIN = Path(sys.executable).parent
-REGION = (33.5, 50.0, 38.5, 52.6)  # the generated events' extent (bench/generate.py)
-FIRST_DAY, LAST_DAY = date(2024, 1, 1), date(2025, 12, 31)
+from .backends import connect, timeline_cli
+from .dataset import FIRST_DAY, LAST_DAY, REGION
+from .measure import Row, percentile, table
+from .report import code_version
+from .servers import WORKERS, Server, exit_on_sigterm, gunicorn, workers_of
+
 GROWTH_BUDGET = 10.0  # percent, from the issue
-WORKERS = 2
 SEED = 20241111
 ERROR_SAMPLES = 20  # error details kept for the report; the count is exact
 KIND_HEADER = "X-Soak-Kind"
@@ -307,24 +303,6 @@ class Client:
 # ---------------------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def timeline_cli(url: str, *args: str, stdin: str = "") -> str:
-    """Run ``timeline …`` as an operator would; the project's CLI, not its internals, makes accounts."""
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
-    done = subprocess.run(  # noqa: S603
-        [str(VENV_BIN / "timeline"), *args], input=stdin, capture_output=True, text=True,
-        env=env, cwd=ROOT, check=False, timeout=600,
-    )  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(f"timeline {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return done.stdout
-
-
 def prepare_database(database_url: str, workdir: Path) -> str:
     """The URL the soak writes to: a consistent copy of a SQLite file, or the PostgreSQL URL itself.
 
@@ -354,46 +332,9 @@ def accounts(url: str) -> tuple[str, str]:
         timeline_cli(url, "users", "create", name, "--role", role, "--password-stdin",
                      stdin=secrets.token_urlsafe(24) + "\n")  # fmt: skip
         result.append(
-            timeline_cli(url, "tokens", "create", name, "--name", "bench/soak.py").strip().splitlines()[-1]
+            timeline_cli(url, "tokens", "create", name, "--name", "bench.soak").strip().splitlines()[-1]
         )
     return result[0], result[1]
-
-
-def start_server(url: str, port: int, log: Path, access_log: Path, threads: int) -> subprocess.Popen[bytes]:
-    """gunicorn on ``wsgi:app``: sync workers, or with ``threads`` > 1 gthread ones (as ``make serve``)."""
-    workers = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
-    with log.open("wb") as out:
-        server = subprocess.Popen(  # noqa: S603
-            [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), *workers,
-             "--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT, "wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200 and len(workers_of(server.pid)) == WORKERS:
-                return server
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            stop_server(server, set())
-            raise RuntimeError(f"gunicorn did not come up; its log:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
-
-
-def workers_of(master: int) -> list[int]:
-    """The master's children, found through /proc (gunicorn forks its workers from the master)."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                stat = (entry / "stat").read_text()
-                if int(stat[stat.rindex(")") + 2 :].split()[1]) == master:
-                    children.append(int(entry.name))
-    return sorted(children)
 
 
 def rss_kb(pid: int) -> int | None:
@@ -411,21 +352,6 @@ def cpu_seconds(pid: int) -> float | None:
         fields = stat[stat.rindex(")") + 2 :].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return None
-
-
-def stop_server(server: subprocess.Popen[bytes], workers: set[int]) -> None:
-    """SIGTERM the master (it stops its workers), then SIGKILL whatever of ours is left, by PID."""
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-    for pid in workers:
-        if rss_kb(pid) is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
 
 
 class Sampler(threading.Thread):
@@ -466,69 +392,49 @@ class Sampler(threading.Thread):
 
 
 def public_ids(url: str, n: int = 2000) -> list[str]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT id FROM events WHERE status = 'published' AND deleted_at IS NULL "
-                "ORDER BY random() LIMIT :n"), {"n": n}).scalars().all()  # fmt: skip
-    finally:
-        engine.dispose()
+    """Published events the clients read one by one (a random sample, so reads spread)."""
+    with connect(url) as conn:
+        rows = conn.execute(text(
+            "SELECT id FROM events WHERE status = 'published' AND deleted_at IS NULL "
+            "ORDER BY random() LIMIT :n"), {"n": n}).scalars().all()  # fmt: skip
     if not rows:
         raise SystemExit(
-            f"{url} holds no published events; fill it with bench/generate.py or `timeline demo`"
+            f"{url} holds no published events; fill it with python -m bench.generate or `timeline demo`"
         )
     return list(rows)
 
 
 def count_revisions(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM revisions")).scalar_one())
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        return int(conn.execute(text("SELECT count(*) FROM revisions")).scalar_one())
 
 
 def verify(url: str, own: list[OwnEvent]) -> tuple[int, list[str]]:
     """How many created events the database holds exactly as their client last saw them."""
-    engine = create_engine(url)
     problems: list[str] = []
     found = 0
     query = text("SELECT id, version, title, deleted_at FROM events WHERE id IN :ids").bindparams(
         bindparam("ids", expanding=True)
     )
-    try:
-        with engine.connect() as conn:
-            for i in range(0, len(own), 500):
-                chunk = {e.id: e for e in own[i : i + 500]}
-                rows = {r.id: r for r in conn.execute(query, {"ids": list(chunk)})}
-                for event_id, expected in chunk.items():
-                    row = rows.get(event_id)
-                    state = (row.version, row.title, row.deleted_at is not None) if row else None
-                    if state == (expected.version, expected.title, expected.deleted):
-                        found += 1
-                    elif len(problems) < ERROR_SAMPLES:
-                        wanted = (expected.version, expected.title, expected.deleted)
-                        problems.append(f"{event_id}: database {state}, client expected {wanted}")
-    finally:
-        engine.dispose()
+    with connect(url) as conn:
+        for i in range(0, len(own), 500):
+            chunk = {e.id: e for e in own[i : i + 500]}
+            rows = {r.id: r for r in conn.execute(query, {"ids": list(chunk)})}
+            for event_id, expected in chunk.items():
+                row = rows.get(event_id)
+                state = (row.version, row.title, row.deleted_at is not None) if row else None
+                if state == (expected.version, expected.title, expected.deleted):
+                    found += 1
+                elif len(problems) < ERROR_SAMPLES:
+                    wanted = (expected.version, expected.title, expected.deleted)
+                    problems.append(f"{event_id}: database {state}, client expected {wanted}")
     return found, problems
 
 
 # ---------------------------------------------------------------------------- figures
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (no interpolation), None without samples."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
-def row(name: str, ours: float | None, baseline: float | None, unit: str) -> dict[str, Any]:
-    return {"name": name, "ours": ours, "baseline": baseline, "unit": unit}
+row = Row  # the rows below read as sentences: row(name, ours, baseline, unit)
 
 
 def slope(points: list[tuple[float, int]]) -> float:
@@ -539,7 +445,7 @@ def slope(points: list[tuple[float, int]]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / var if var else 0.0
 
 
-def rss_rows(sampler: Sampler, warmup: float) -> list[dict[str, Any]]:
+def rss_rows(sampler: Sampler, warmup: float) -> list[Row]:
     """Per worker: RSS at the first sample after warm-up and at the last one, and the growth."""
     rows = []
     for n, pid in enumerate(sorted(sampler.seen), 1):
@@ -566,17 +472,12 @@ def rss_rows(sampler: Sampler, warmup: float) -> list[dict[str, Any]]:
     return rows
 
 
-def soak(
-    database_url: str, seconds: float = 300, clients: int = 16, threads: int = 1
-) -> list[dict[str, Any]]:
-    """Run the soak and return the table rows (name, ours, baseline, unit); see the module docstring.
+def soak(database_url: str, seconds: float = 300, clients: int = 16, threads: int = 1) -> list[Row]:
+    """Run the soak and return the table rows; see the module docstring.
 
     ``threads`` > 1 serves with gthread workers (``make serve`` uses 4), which keep connections alive.
     """
     workdir = Path(tempfile.mkdtemp(prefix="timeline-soak-"))
-    server: subprocess.Popen[bytes] | None = None
-    sampler: Sampler | None = None
-    stop = threading.Event()
     try:
         url = prepare_database(database_url, workdir)
         print("migrating, creating accounts and tokens through the CLI", file=sys.stderr)
@@ -584,25 +485,48 @@ def soak(
         editor, admin = accounts(url)
         ids = public_ids(url)
         revisions_before = count_revisions(url)
-        port = free_port()
-        log, access_log = workdir / "gunicorn.log", workdir / "access.log"
-        server = start_server(url, port, log, access_log, threads)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", "/api/categories")
-        categories = [c["slug"] for c in json.loads(conn.getresponse().read())["categories"]]
-        conn.close()
+        access_log = workdir / "access.log"
+        with gunicorn(
+            "wsgi:app",
+            name="gunicorn",
+            logs=workdir,
+            probe="/healthz",
+            env={"DATABASE_URL": url, "SECRET_KEY": "bench"},
+            worker_class="gthread" if threads > 1 else "sync",
+            threads=threads,
+            options=("--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT),
+        ) as server:
+            run = drive(server, url, seconds, clients, editor, admin, ids)
+        run.access_log = access_log.read_text(errors="replace")
+        run.found, run.lost = verify(url, run.own)
+        run.revisions_written = count_revisions(url) - revisions_before
+        return report(run)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
-        warmup = seconds * 0.1  # 30 s of a 5-minute run: imports, caches and pools have filled by then
-        interval = min(3.0, max(0.5, seconds / 100))
-        started = time.perf_counter()
-        database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
-        files = [Path(database), Path(database + "-wal")] if database else []
-        sampler = Sampler(server.pid, interval, started, files)
+
+def drive(
+    server: Server, url: str, seconds: float, clients: int, editor: str, admin: str, ids: list[str]
+) -> Run:
+    """The clients' load on ``server`` for ``seconds``, sampled throughout; stops the server at the end."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("GET", "/api/categories")
+    categories = [c["slug"] for c in json.loads(conn.getresponse().read())["categories"]]
+    conn.close()
+
+    warmup = seconds * 0.1  # 30 s of a 5-minute run: imports, caches and pools have filled by then
+    interval = min(3.0, max(0.5, seconds / 100))
+    database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
+    files = [Path(database), Path(database + "-wal")] if database else []
+    stop = threading.Event()
+    started = time.perf_counter()
+    sampler = Sampler(server.pid, interval, started, files)
+    try:
         sampler.sample()
         sampler.start()
-        pool = [Client(i, port, editor, admin, ids, categories) for i in range(clients)]
+        pool = [Client(i, server.port, editor, admin, ids, categories) for i in range(clients)]
         threads = [threading.Thread(target=c.run, args=(started + seconds, stop), daemon=True) for c in pool]
-        print(f"soaking for {seconds:.0f} s with {clients} clients on port {port} "
+        print(f"soaking for {seconds:.0f} s with {clients} clients on port {server.port} "
               f"(gunicorn pid {server.pid})", file=sys.stderr)  # fmt: skip
         cpu_started = time.process_time()
         for t in threads:
@@ -617,22 +541,13 @@ def soak(
         print(file=sys.stderr)
         wall = time.perf_counter() - started
         client_cpu = time.process_time() - cpu_started
-        sampler.stop.set()
-        sampler.join()
-        sampler.sample()  # the end figure: taken as the load stops, before the server does
-        stop_server(server, sampler.seen)
-        run = Run(pool, sampler, warmup, wall, seconds, client_cpu, log.read_text(errors="replace"),
-                  access_log.read_text(errors="replace"))  # fmt: skip
-        run.found, run.lost = verify(url, run.own)
-        run.revisions_written = count_revisions(url) - revisions_before
-        return report(run)
     finally:
         stop.set()
-        if sampler is not None:
-            sampler.stop.set()
-        if server is not None:
-            stop_server(server, sampler.seen if sampler else set(workers_of(server.pid)))
-        shutil.rmtree(workdir, ignore_errors=True)
+        sampler.stop.set()
+    sampler.join()
+    sampler.sample()  # the end figure: taken as the load stops, before the server does
+    server.stop()
+    return Run(pool, sampler, warmup, wall, seconds, client_cpu, server.log.read_text(errors="replace"))
 
 
 @dataclass
@@ -646,7 +561,7 @@ class Run:
     seconds: float
     client_cpu: float  # CPU seconds of this process (the clients) during the run
     server_log: str
-    access_log: str
+    access_log: str = ""
     found: int = 0
     lost: list[str] = field(default_factory=list)
     revisions_written: int = 0
@@ -665,7 +580,7 @@ class Run:
         return result
 
 
-def report(run: Run) -> list[dict[str, Any]]:
+def report(run: Run) -> list[Row]:
     """The table rows, and the error details on stderr (the table only has room for counts)."""
     pool, sampler, warmup, wall, seconds = run.pool, run.sampler, run.warmup, run.wall, run.seconds
     own, found, lost, server_log = run.own, run.found, run.lost, run.server_log
@@ -735,26 +650,22 @@ def report(run: Run) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- output
 
 
-def verdict(rows: list[dict[str, Any]]) -> list[str]:
+def verdict(rows: list[Row]) -> list[str]:
     """The issue's promises that did not hold (empty when the soak passed)."""
     failed = []
     for r in rows:
-        name = r["name"]
-        if r["unit"] == "count" and r["ours"]:
-            failed.append(f"{name.split(' — ')[0]}: {r['ours']}")
-        if "growth" in name and r["ours"] is not None and r["ours"] >= GROWTH_BUDGET:
-            failed.append(f"{name.split(' — ')[0]}: {r['ours']:+.1f}%")
-        if name.startswith(("events created", "requests answered")) and r["ours"] != r["baseline"]:
-            failed.append(f"{name.split(' — ')[0]}: {r['ours']} vs {r['baseline']}")
+        name = r.measurement
+        if r.unit == "count" and r.ours:
+            failed.append(f"{name.split(' — ')[0]}: {r.ours}")
+        if "growth" in name and r.ours is not None and r.ours >= GROWTH_BUDGET:
+            failed.append(f"{name.split(' — ')[0]}: {r.ours:+.1f}%")
+        if name.startswith(("events created", "requests answered")) and r.ours != r.baseline:
+            failed.append(f"{name.split(' — ')[0]}: {r.ours} vs {r.baseline}")
     return failed
 
 
-def _interrupt(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")  # so soak()'s cleanup runs on SIGTERM too
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--db-url",
         required=True,
@@ -769,19 +680,16 @@ def main() -> None:
         help="threads per gunicorn worker; >1 uses gthread as `make serve` does (default 1: sync)",
     )
     args = parser.parse_args()  # fmt: skip
-    signal.signal(signal.SIGTERM, _interrupt)
+    exit_on_sigterm()
     rows = soak(args.db_url, args.seconds, args.clients, args.threads)
     backend = make_url(args.db_url).get_backend_name()
-    code = subprocess.run(  # noqa: S603
-        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],  # noqa: S607
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()  # fmt: skip
+    code = code_version()
     settings = " ".join(f"{k}={os.environ[k]}" for k in ("CACHE_URL", "CACHE_MAX_BYTES") if k in os.environ)
     cores, load = len(os.sched_getaffinity(0)), os.getloadavg()[0]
     print(f"\nsoak: {args.seconds:.0f} s, {args.clients} clients, gunicorn {WORKERS} workers × "
           f"{args.threads} threads, {backend}, {cores} cores, load {load:.1f}, "
           f"code {code} {settings}\n")  # fmt: skip
-    print(table(as_rows(rows)))
+    print(table(rows))
     failed = verdict(rows)
     print("\n" + ("FAILED: " + "; ".join(failed) if failed else "passed: no errors, nothing lost, "
                   f"every worker's memory within {GROWTH_BUDGET:.0f}%"))  # fmt: skip

@@ -1,4 +1,4 @@
-"""Read-API throughput under real servers: ``python bench/throughput.py --db PATH [--seconds S] [--quick]``.
+"""(f) Read-API throughput under real servers: ``python -m bench.throughput --db PATH [--seconds S]``.
 
 The question is how many ``GET /api/events?bbox=…&limit=100`` requests per second two gunicorn
 workers on 127.0.0.1 answer, measured against what matters beside it, all in the same run on the
@@ -13,45 +13,34 @@ GeoJSON with features, and a few bounding boxes are compared between the two ser
 and features returned) to show that both answer the same query.
 
 Needs ``bench/install-tools`` first (wrk, and pygeoapi in its own venv bench/.venv-pygeoapi).
-Every process started here is stopped by its process group id, also when the run fails.
+Every server is started by ``bench.servers``, which stops it by its process group id, also when
+the run fails.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from measure import as_rows, table
+from . import BENCH, DATA
+from .backends import sqlite_url, timeline_cli
+from .dataset import REGION, VIEWPORT, Box, viewport
+from .measure import Row, table
+from .servers import HELLO_APP, THREADS, WORKERS, exit_on_sigterm, free_port, get_json, gunicorn
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-DATA = BENCH / "data"
 PYGEOAPI_VENV = BENCH / ".venv-pygeoapi"
-# The project venv's tools: this file runs under .venv/bin/python (not resolved, so still the venv).
-PROJECT_BIN = Path(sys.executable).parent
-
-REGION = (33.5, 50.0, 38.5, 52.6)  # as bench/generate.py REGION (not imported: it pulls in the app)
-BOX = (0.5, 0.26)  # degrees: 1% of the region's 5° × 2.6°
 URLS = 50
 SEED = 2500
-WORKERS = 2
-THREADS = 4  # per gthread worker
 UNCACHED = "gthread, cache off"
 # Our server as deployed (the response cache on, per process, the default) under both worker classes,
 # and with the cache off, so the cost of answering every request from the database shows too.
@@ -66,6 +55,9 @@ GOAL_RPS = 2500.0
 GOAL_RATIO = 20.0
 COMPARED_BBOXES = 5
 GPKG_VERSION = 2  # bump when the GeoPackage's contents change, so a cached one is rebuilt
+# Every server alike: slow answers (pygeoapi's, at a million events) are not killed, and only
+# warnings and errors are logged, so the log that a failed start shows is short.
+SERVE_OPTIONS = ("--timeout", "120", "--log-level", "warning", "--error-logfile", "-")
 
 # One Lua state per wrk thread: each starts at its own place in the list, then cycles through it.
 # done() runs once at the end and prints one machine-readable line (latencies in microseconds).
@@ -116,119 +108,22 @@ class Load:
         return self.status_errors + self.socket_errors
 
 
-def bboxes(n: int = URLS, seed: int = SEED) -> list[tuple[float, float, float, float]]:
+def bboxes(n: int = URLS, seed: int = SEED) -> list[Box]:
     """Fixed boxes of 1% of the region, so every run and every server sees the same requests."""
     rng = random.Random(seed)
-    min_lon, min_lat, max_lon, max_lat = REGION
-    result = []
-    for _ in range(n):
-        lon = round(rng.uniform(min_lon, max_lon - BOX[0]), 3)
-        lat = round(rng.uniform(min_lat, max_lat - BOX[1]), 3)
-        result.append((lon, lat, round(lon + BOX[0], 3), round(lat + BOX[1], 3)))
-    return result
+    return [viewport(rng) for _ in range(n)]
 
 
-def bbox_param(box: tuple[float, float, float, float]) -> str:
+def bbox_param(box: Box) -> str:
     return ",".join(f"{v:g}" for v in box)
 
 
-def ours_path(box: tuple[float, float, float, float]) -> str:
+def ours_path(box: Box) -> str:
     return f"/api/events?bbox={bbox_param(box)}&limit=100"
 
 
-def pygeoapi_path(box: tuple[float, float, float, float]) -> str:
+def pygeoapi_path(box: Box) -> str:
     return f"/collections/events/items?bbox={bbox_param(box)}&limit=100&f=json"
-
-
-def free_port() -> int:
-    """A port nobody listens on now (the OS picks it); servers bind it a moment later."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def get_json(url: str, timeout: float = 120) -> tuple[int, Any]:
-    """(status, parsed body) of one plain GET; the body is None when it is not JSON."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (127.0.0.1 only)
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, None
-
-
-# ---------------------------------------------------------------------------- servers
-
-
-@contextlib.contextmanager
-def gunicorn(
-    name: str,
-    binary: Path,
-    app: str,
-    chdir: Path,
-    worker_class: str,
-    env: dict[str, str],
-    probe: str,
-    logs: Path,
-) -> Iterator[str]:
-    """A gunicorn with WORKERS workers on 127.0.0.1 at a free port; yields its base URL.
-
-    It runs in a process group of its own, so stopping it by that id also stops its workers
-    (and nothing else); the ``finally`` makes sure that happens whatever goes wrong meanwhile.
-    """
-    port = free_port()
-    argv = [str(binary), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)]
-    argv += ["--worker-class", worker_class, "--chdir", str(chdir), "--timeout", "120"]
-    argv += ["--log-level", "warning", "--error-logfile", "-"]
-    if worker_class == "gthread":
-        argv += ["--threads", str(THREADS)]
-    log_path = logs / f"{name}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(  # noqa: S603
-            [*argv, app],
-            cwd=chdir,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(proc, base + probe, log_path)
-        yield base
-    finally:
-        stop(proc)
-
-
-def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout: float = 90) -> None:
-    """Until ``url`` answers 200 (workers imported and the database reachable), or fail with the log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        with contextlib.suppress(OSError):
-            if get_json(url, timeout=30)[0] == 200:
-                return
-        time.sleep(0.2)
-    tail = log_path.read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"server for {url} did not come up (exit {proc.poll()}); its log:\n{tail}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """TERM the server's process group (by its id), then KILL what is left after 15 s."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    with contextlib.suppress(ProcessLookupError):  # workers that outlived their master
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------------------- load
@@ -321,13 +216,7 @@ def geopackage(db_path: Path) -> Path:
         stale.unlink()
     geojson, partial = target.with_suffix(".export.geojson"), target.with_suffix(".partial.gpkg")
     try:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench"}
-        subprocess.run(  # noqa: S603
-            [str(PROJECT_BIN / "timeline"), "export", "--published-only", str(geojson)],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        timeline_cli(sqlite_url(db_path), "export", "--published-only", str(geojson))
         frame = pyogrio.read_dataframe(geojson)
         partial.unlink(missing_ok=True)
         # points, lines and polygons in one layer: geometry type "Unknown" (GEOMETRY in the GeoPackage)
@@ -410,7 +299,7 @@ def pygeoapi_config(gpkg: Path, provider: str, port_hint: int, work: Path) -> tu
     return config_path, openapi
 
 
-def hits(base: str, box: tuple[float, float, float, float]) -> int | None:
+def hits(base: str, box: Box) -> int | None:
     """pygeoapi's numberMatched for a bbox (``resulttype=hits``), when its provider counts."""
     status, body = get_json(base + pygeoapi_path(box) + "&resulttype=hits")
     return body.get("numberMatched") if status == 200 and isinstance(body, dict) else None
@@ -419,15 +308,15 @@ def hits(base: str, box: tuple[float, float, float, float]) -> int | None:
 # ---------------------------------------------------------------------------- the measurement
 
 
-def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dict[str, Any]]:
-    """Rows ``{"name", "ours", "baseline", "unit"}``: each figure beside its same-run baseline.
+def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[Row]:
+    """The (f) rows: each figure beside its same-run baseline.
 
     ``quick`` shortens each load run to at most 3 s (warm-up 1 s) for a smoke test; the figures
     are then noisier but the checks (status, features, same query, no errors) are the same.
     """
     db_path = db_path.resolve()
     if not db_path.exists():
-        raise SystemExit(f"{db_path} does not exist; make it with bench/generate.py")
+        raise SystemExit(f"{db_path} does not exist; make it with python -m bench.generate")
     if not (PYGEOAPI_VENV / "bin" / "gunicorn").exists():
         raise SystemExit("pygeoapi is not installed: run bench/install-tools (as root) first")
     if quick:
@@ -435,8 +324,7 @@ def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dic
     boxes = bboxes()
     ours_paths = [ours_path(b) for b in boxes]
     theirs_paths = [pygeoapi_path(b) for b in boxes]
-    ours_env = {"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench"}
-    hello_env: dict[str, str] = {}
+    ours_env = {"DATABASE_URL": sqlite_url(db_path), "SECRET_KEY": "bench"}
     ours: dict[str, Load] = {}
     hello: dict[str, Load] = {}
     theirs: dict[str, Load] = {}
@@ -458,19 +346,18 @@ def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dic
         )
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
         work = Path(tmp)
-        gunicorn_bin = PROJECT_BIN / "gunicorn"
         for variant, (worker_class, extra_env) in VARIANTS.items():
             print(f"  ours, {variant}", file=sys.stderr)
             with gunicorn(
-                f"ours-{variant.replace(' ', '-')}",
-                gunicorn_bin,
                 "wsgi:app",
-                ROOT,
-                worker_class,
-                {**ours_env, **extra_env},
-                "/api/categories",
-                work,
-            ) as base:
+                name=f"ours-{variant.replace(' ', '-')}",
+                logs=work,
+                probe="/api/categories",
+                env={**ours_env, **extra_env},
+                worker_class=worker_class,
+                options=SERVE_OPTIONS,
+            ) as server:
+                base = server.base
                 bodies = check_features(base, ours_paths)
                 ours_matched = [bodies[i]["numberMatched"] for i in range(len(boxes))]
                 ours_returned = [len(bodies[i]["features"]) for i in range(len(boxes))]
@@ -478,15 +365,14 @@ def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dic
         for worker_class in ("sync", "gthread"):
             print(f"  hello, {worker_class} workers", file=sys.stderr)
             with gunicorn(
-                f"hello-{worker_class}",
-                gunicorn_bin,
-                "hello_wsgi:app",
-                BENCH,
-                worker_class,
-                hello_env,
-                "/hello",
-                work,
-            ) as base:
+                HELLO_APP,
+                name=f"hello-{worker_class}",
+                logs=work,
+                probe="/hello",
+                worker_class=worker_class,
+                options=SERVE_OPTIONS,
+            ) as server:
+                base = server.base
                 # A ceiling is the most this machine gave: the better of two runs, since one
                 # disturbed run (another process waking up) once read a third of the usual figure.
                 first = warm_and_measure(base, ["/hello"], seconds, quick, work)
@@ -501,15 +387,16 @@ def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dic
                 env = {"PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
                 # Sync workers: SQLiteGPKG keeps one sqlite3 cursor per process, unusable from threads.
                 with gunicorn(
-                    f"pygeoapi-{provider}",
-                    PYGEOAPI_VENV / "bin" / "gunicorn",
                     "pygeoapi.flask_app:APP",
-                    work,
-                    "sync",
-                    env,
-                    "/collections/events?f=json",
-                    work,
-                ) as base:
+                    name=f"pygeoapi-{provider}",
+                    logs=work,
+                    probe="/collections/events?f=json",
+                    env=env,
+                    binary=PYGEOAPI_VENV / "bin" / "gunicorn",
+                    chdir=work,
+                    options=SERVE_OPTIONS,
+                ) as server:
+                    base = server.base
                     bodies = check_features(base, theirs_paths, picked, budget_s=20 if quick else 60)
                     theirs_checked[provider] = len(bodies)
                     compare[provider] = (
@@ -530,10 +417,10 @@ def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dic
     best = ours[best_class]
     provider = max(theirs, key=lambda k: theirs[k].rps)  # the fairest baseline is its fastest
     base_load = theirs[provider]
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
 
     def row(name: str, value: float | None, baseline: float | None, unit: str) -> None:
-        rows.append({"name": name, "ours": value, "baseline": baseline, "unit": unit})
+        rows.append(Row(name, value, baseline, unit))
 
     query = f"GET /api/events?bbox&limit=100, {WORKERS} workers"
     for cls in ("sync", "gthread"):
@@ -633,24 +520,19 @@ def measure(db_path: Path, seconds: float = 10, quick: bool = False) -> list[dic
 # ---------------------------------------------------------------------------- report
 
 
-def _terminate(signum: int, _frame: object) -> None:
-    """SIGTERM becomes an exception, so the ``finally`` blocks stop every server we started."""
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="SQLite file made by bench/generate.py")
+    parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="SQLite file made by bench.generate")
     parser.add_argument("--seconds", type=float, default=10, help="length of each load run (default 10)")
     parser.add_argument("--quick", action="store_true", help="3-second runs, for a smoke test")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _terminate)
+    exit_on_sigterm()
     rows = measure(args.db, args.seconds, args.quick)
     print(
         f"\n{args.db.name}; {os.cpu_count()} cores; wrk -t{WRK_THREADS} -c{CONNECTIONS}; "
-        f"{URLS} bboxes of {BOX[0]}°×{BOX[1]}° (seed {SEED})\n"
+        f"{URLS} bboxes of {VIEWPORT[0]}°×{VIEWPORT[1]}° (seed {SEED})\n"
     )
-    print(table(as_rows(rows)))
+    print(table(rows))
 
 
 if __name__ == "__main__":
