@@ -59,6 +59,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", ""),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are to be trusted.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # Seconds browsers keep to HTTPS once they were served over it (Strict-Transport-Security,
+        # sent on HTTPS answers only; behind a proxy PROXY_COUNT must be set for HTTPS to be seen).
+        "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),
         # CSRF is checked in security.py for cookie-authenticated writes; token clients are exempt.
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,

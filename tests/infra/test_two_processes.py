@@ -110,3 +110,10 @@ def test_a_login_on_one_process_is_valid_on_the_other(two_servers):
     assert response.status == 200
     assert response.url.endswith("/edit/")  # not redirected to the login page
     assert "Log out chief" in response.read().decode()
+
+
+def test_gunicorn_does_not_name_itself_in_a_server_header(two_servers):
+    for path in ("/healthz", "/", "/api/events"):
+        with urllib.request.urlopen(f"{two_servers['bases'][0]}{path}", timeout=10) as response:  # noqa: S310
+            assert response.status == 200
+            assert response.headers.get("Server") is None, response.headers.get("Server")

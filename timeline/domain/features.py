@@ -30,6 +30,7 @@ from timeline.domain.fields import (
     default,
     limit,
 )
+from timeline.domain.input_gate import check_text, text_problem
 from timeline.store.models import Event, Source, utcnow
 
 ID_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:~-]{{0,{ID_LENGTH - 1}}}$")
@@ -170,6 +171,11 @@ def parse_feature(raw: object) -> EventData:
             problems.append(Problem(name, str(exc)))
             return None
 
+    if "crs" in raw:
+        check("crs", refuse_crs, raw["crs"])
+    for name in props:
+        if not isinstance(name, str) or text_problem(name):
+            problems.append(Problem("properties", f"a property name is not readable text: {name!r}"))
     event_id = check("id", _read_id, raw.get("id"))
     geometry = check("geometry", _read_geometry, raw.get("geometry"))
     title = check("title", _read_text, props.get("title"), limit("title"), True)
@@ -262,6 +268,31 @@ def _read_geometry(value: object) -> ValidGeometry:
         raise ValueError(str(exc)) from exc
 
 
+# Names of the one CRS that RFC 7946 coordinates are in (longitude, latitude on WGS 84), as tools
+# such as GDAL write them when they add a crs member anyway.
+WGS84_LONLAT_NAMES = frozenset(
+    {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "OGC:CRS84", "CRS84",
+     "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}
+)  # fmt: skip
+
+
+def refuse_crs(value: object) -> None:
+    """A ``crs`` member other than WGS 84 longitude/latitude: the data must be reprojected first.
+
+    RFC 7946 removed ``crs``: every GeoJSON coordinate is WGS 84 longitude/latitude. A file that
+    names another system is in that system, and reading its numbers as degrees would put every
+    event in the wrong place without a word.
+    """
+    name = value.get("properties", {}).get("name") if isinstance(value, dict) else None
+    if isinstance(name, str) and name.strip() in WGS84_LONLAT_NAMES:
+        return
+    shown = name if isinstance(name, str) else value
+    raise ValueError(
+        f"names the coordinate system {shown!r}; GeoJSON (RFC 7946) is always WGS 84 longitude/latitude: "
+        "reproject the data to WGS 84 (e.g. ogr2ogr -t_srs EPSG:4326) and leave crs out"
+    )
+
+
 def _read_text(value: object, max_length: int, required: bool) -> str:
     if value is None:
         if required:
@@ -274,9 +305,7 @@ def _read_text(value: object, max_length: int, required: bool) -> str:
         raise ValueError("must not be empty")
     if len(text) > max_length:
         raise ValueError(f"is {len(text)} characters long; at most {max_length} are allowed")
-    if "\x00" in text:
-        raise ValueError("contains a NUL character")
-    return text
+    return check_text(text)
 
 
 def _read_lang(value: object) -> str:
@@ -368,8 +397,8 @@ def check_source_url(value: object) -> str | None:
     url = value.strip()
     if len(url) > SOURCE_LIMITS["url"]:
         raise ValueError(f"url is longer than {SOURCE_LIMITS['url']} characters")
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise ValueError("url must not contain spaces or control characters")
+    if any(c.isspace() or ord(c) < 32 for c in url) or text_problem(url):
+        raise ValueError("url must not contain spaces, control characters or broken characters")
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValueError(f"url {value!r} must be an absolute http:// or https:// address")

@@ -21,6 +21,7 @@ from timeline.domain.features import (
     apply_event_data,
     feature_content,
     parse_feature,
+    refuse_crs,
 )
 from timeline.domain.revisions import record_revision
 from timeline.formats.geojson import UnreadableDocument, load_json
@@ -89,6 +90,11 @@ def check_collection(document: Any) -> list[EventData]:
     features = document.get("features")
     if not isinstance(features, list):
         raise ImportRejected('the FeatureCollection has no "features" array')
+    if "crs" in document:
+        try:
+            refuse_crs(document["crs"])
+        except ValueError as exc:
+            raise ImportRejected(f"crs: {exc}") from None
     checked: list[EventData] = []
     bad: list[FeatureProblem] = []
     seen: dict[str, int] = {}

@@ -29,7 +29,7 @@ from timeline.infra.response_cache import (
     read_version,
     unpack,
 )
-from timeline.infra.security import security_headers
+from timeline.infra.security import hsts_max_age, security_headers
 from timeline.store.db import db
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -44,7 +44,11 @@ class CacheFront:
         self.cookie = str(app.config["SESSION_COOKIE_NAME"])
         self.store: Store = app.extensions["response_cache"]
         self.prefix: str = app.extensions["response_cache_prefix"]
-        self.security = security_headers(None, False, app.config.get("TILE_URL") or "")
+        tiles = app.config.get("TILE_URL") or ""
+        self.security = security_headers(None, False, tiles)
+        self.security_https = security_headers(
+            None, False, tiles, hsts_max_age=hsts_max_age(app.config, True)
+        )
         self._engine: Engine | None = None
 
     def engine(self) -> Engine:
@@ -67,7 +71,8 @@ class CacheFront:
         if answer is None:
             return self.wsgi_app(environ, start_response)
         status, headers, body = answer
-        start_response(status, headers + self.security)
+        https = environ.get("wsgi.url_scheme") == "https"
+        start_response(status, headers + (self.security_https if https else self.security))
         return [body]
 
     def _answer(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:

@@ -7,7 +7,9 @@ it); nothing may frame the pages; no MIME sniffing; referrers stay on this site.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app, g, has_request_context, request, session
@@ -52,26 +54,47 @@ def _policy_around_script_src(frameable: bool, tile_url: str) -> tuple[str, str]
 VARY = ("Cookie", "Authorization")
 
 
-def security_headers(nonce: str | None, frameable: bool, tile_url: str) -> list[tuple[str, str]]:
-    """The headers every response carries (the cache front adds the same to the answers it serves)."""
+# Powerful browser features the site never uses, switched off for it and for anything it embeds.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()"
+
+
+def security_headers(
+    nonce: str | None, frameable: bool, tile_url: str, *, hsts_max_age: int = 0
+) -> list[tuple[str, str]]:
+    """The headers every response carries (the cache front adds the same to the answers it serves).
+
+    ``hsts_max_age`` > 0 adds Strict-Transport-Security: only for a request that came over HTTPS
+    (the browser ignores it over HTTP, and sending it there would promise what is not served).
+    """
     script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
     before, after = _policy_around_script_src(frameable, tile_url)
     headers = [
         ("Content-Security-Policy", before + script_src + after),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
         ("Vary", ", ".join(VARY)),
     ]
     if not frameable:  # only the embed view may be framed, by any site; everything else by none
         headers.append(("X-Frame-Options", "DENY"))
+    if hsts_max_age > 0:
+        headers.append(("Strict-Transport-Security", f"max-age={hsts_max_age}"))
     return headers
+
+
+def hsts_max_age(config: Mapping[str, Any], https: bool) -> int:
+    """How long browsers should insist on HTTPS for this request's answer (0: say nothing)."""
+    return int(config.get("HSTS_MAX_AGE", 0)) if https else 0
 
 
 def _set_headers(response: Response) -> Response:
     """Adds ``security_headers`` to every response, keeping any a view set itself; built from
     strings made once per policy, since every request (a cached API answer included) pays for it."""
     wanted = security_headers(
-        g.get("csp_nonce"), bool(g.get("frameable", False)), current_app.config.get("TILE_URL") or ""
+        g.get("csp_nonce"),
+        bool(g.get("frameable", False)),
+        current_app.config.get("TILE_URL") or "",
+        hsts_max_age=hsts_max_age(current_app.config, request.is_secure),
     )
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}

@@ -24,6 +24,7 @@ from timeline.domain.accounts import PasswordRejected, acting_user, create_user,
 from timeline.domain.categories import SLUG_PATTERN
 from timeline.store.db import db, writing
 from timeline.store.models import ROLES, AuditEntry, Category, User
+from timeline.web.params import int_param
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -119,7 +120,8 @@ def categories() -> ResponseReturnValue:
 @require("admin")
 def audit_log() -> ResponseReturnValue:
     """The newest audit entries, with paging by id."""
-    before = request.args.get("before", type=int)
+    raw_before = request.args.get("before")
+    before = int_param("before", raw_before, 1, None) if raw_before else None
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)
     if before:
         stmt = stmt.where(AuditEntry.id < before)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from timeline.domain import editing
 from timeline.domain.accounts import acting_user, require
 from timeline.domain.features import FeatureError, event_to_feature, parse_feature
+from timeline.domain.input_gate import has_bidi_controls
 from timeline.domain.revisions import history
 from timeline.store.db import db
 from timeline.store.models import CONFIDENCES, Category, Event, Revision
@@ -82,6 +83,7 @@ def new_event() -> ResponseReturnValue:
         return _render_form(FormState(values=values, errors=errors_by_field(exc.problems)), None, 422)
     event = editing.create_event(db.session, data, user)
     flash(f"Saved “{event.title}” as {'a draft' if event.status == 'draft' else 'published'}.")
+    _flag_reordering(event.title)
     return redirect(url_for("editor.edit_event", event_id=event.id))
 
 
@@ -91,6 +93,7 @@ def edit_event(event_id: str) -> ResponseReturnValue:
     user = acting_user()
     event = _event_or_404(event_id)
     if request.method == "GET":
+        _flag_reordering(event.title)
         values = values_from_feature(event_to_feature(event))
         return _render_form(FormState(values=values, version=event.version), event)
     values = values_from_form(request.form)
@@ -107,7 +110,17 @@ def edit_event(event_id: str) -> ResponseReturnValue:
     except editing.Conflict as exc:
         return _conflict_page(exc.event, feature, loaded)
     flash("Saved.")
+    _flag_reordering(data.title)
     return redirect(url_for("editor.edit_event", event_id=event.id))
+
+
+def _flag_reordering(title: str) -> None:
+    """Warn when a title holds direction controls, which can make it read otherwise than it is."""
+    if has_bidi_controls(title):
+        flash(
+            "The title contains invisible characters that change the order in which text is shown "
+            "(Unicode direction controls). Check that it reads as intended, or retype it."
+        )
 
 
 def _conflict_page(current: Event, mine: dict[str, Any], loaded: int | None) -> ResponseReturnValue:
@@ -166,9 +179,7 @@ def event_history(event_id: str) -> ResponseReturnValue:
 @require("editor")
 def revert(event_id: str, revision_id: int) -> ResponseReturnValue:
     try:
-        editing.revert_to(
-            db.session, event_id, revision_id, _int(request.form.get("version")), acting_user()
-        )
+        editing.revert_to(db.session, event_id, revision_id, _int(request.form.get("version")), acting_user())
     except LookupError:
         abort(404, description="no such revision of this event")
     except editing.Conflict:

@@ -6,11 +6,11 @@ only changes the interface: each event's own text keeps its own language (the ``
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Flask, redirect, request, url_for
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
+
+from timeline.domain.input_gate import local_redirect_target
 
 LANGUAGES = ("en", "de")
 COOKIE = "lang"
@@ -30,9 +30,7 @@ def select_locale() -> str:
 def choose_language() -> Response:
     """Remember the visitor's choice (a preference cookie) and go back where they were."""
     lang = request.form.get("lang", "")
-    target = request.form.get("next") or url_for("pages.index")
-    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        target = url_for("pages.index")
+    target = local_redirect_target(request.form.get("next")) or url_for("pages.index")
     response = redirect(target)
     if lang in LANGUAGES:
         response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)

@@ -7,13 +7,12 @@ wrong password and to an unknown user is the same.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from timeline.domain import audit
 from timeline.domain.accounts import current_user, find_user, log_in, log_out, verify_password
+from timeline.domain.input_gate import local_redirect_target
 from timeline.infra.rate_limits import login_throttle
 from timeline.store.db import db
 
@@ -23,10 +22,8 @@ LOGIN_FAILED = "Invalid username or password."
 
 
 def _safe_next(target: str | None) -> str:
-    """Only redirect within this site after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("editor.dashboard")
+    """Only redirect within this site after login (no open redirect, no header injection)."""
+    return local_redirect_target(target) or url_for("editor.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])

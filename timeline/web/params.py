@@ -13,6 +13,7 @@ from typing import Protocol
 
 from geodata.dates import DateError, PartialDate, parse_partial_date
 from geodata.geometry import GeometryError, parse_bbox
+from timeline.domain.input_gate import integer_problem, text_problem
 from timeline.infra.errors import BadParameter
 from timeline.store.aggregates import MAX_ZOOM
 from timeline.store.db import DbSession
@@ -101,6 +102,8 @@ def int_param(name: str, value: str, lowest: int, highest: int | None) -> int:
         number = int(value)
     except ValueError:
         raise BadParameter(name, f"must be a whole number, got {value!r}") from None
+    if problem := integer_problem(number):
+        raise BadParameter(name, problem)
     if number < lowest or (highest is not None and number > highest):
         bound = f"{lowest}..{highest}" if highest is not None else f"{lowest} or more"
         raise BadParameter(name, f"must be {bound}, got {number}")
@@ -111,12 +114,19 @@ def _single(args: ArgSource, name: str) -> str | None:
     values = args.getlist(name)
     if len(values) > 1:
         raise BadParameter(name, "may be given only once")
-    return values[0] if values else None
+    return checked_text(name, values[0]) if values else None
+
+
+def checked_text(name: str, value: str) -> str:
+    """A parameter's text through the input gate: control characters are a 400, not a query."""
+    if problem := text_problem(value):
+        raise BadParameter(name, problem)
+    return value
 
 
 def _list(args: ArgSource, name: str) -> list[str]:
     """A repeatable parameter; ``a,b`` and ``name=a&name=b`` mean the same."""
-    return [v for raw in args.getlist(name) for v in raw.split(",") if v]
+    return [checked_text(name, v) for raw in args.getlist(name) for v in raw.split(",") if v]
 
 
 def _date_param(name: str, value: str) -> PartialDate:
