@@ -8,6 +8,7 @@ with polygon rings oriented as RFC 7946 asks (exterior counter-clockwise), plus 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,8 +50,12 @@ class ValidGeometry:
     bbox: BBox
 
 
-def parse_geometry(raw: object) -> ValidGeometry:
-    """Check a GeoJSON geometry object and return it normalised, or raise :class:`GeometryError`."""
+def parse_geometry(raw: object, *, max_positions: int | None = None) -> ValidGeometry:
+    """Check a GeoJSON geometry object and return it normalised, or raise :class:`GeometryError`.
+
+    ``max_positions`` bounds the work: a geometry with more positions is refused as soon as the
+    count is passed, before any of them is checked in full or handed to shapely.
+    """
     if not isinstance(raw, dict):
         raise GeometryError("geometry must be a GeoJSON geometry object")
     gtype = raw.get("type")
@@ -58,8 +63,11 @@ def parse_geometry(raw: object) -> ValidGeometry:
         raise GeometryError(f"geometry type must be one of {', '.join(GEOMETRY_TYPES)}, got {gtype!r}")
     if "coordinates" not in raw:
         raise GeometryError(f"{gtype} has no coordinates")
+    if max_positions is not None:
+        _check_size(raw["coordinates"], _DEPTH[gtype], max_positions)
     coords = _check_nesting(raw["coordinates"], _DEPTH[gtype], "coordinates")
     _check_parts(gtype, coords)
+    _check_antimeridian(gtype, coords)
     geom = shape({"type": gtype, "coordinates": coords})
     if geom.is_empty:
         raise GeometryError(f"{gtype} is empty")
@@ -84,6 +92,42 @@ def parse_bbox(values: list[float]) -> BBox:
     if min_lat > max_lat:
         raise GeometryError("bbox minLat is greater than maxLat")
     return BBox(min_lon, min_lat, max_lon, max_lat)
+
+
+def _check_size(value: object, depth: int, most: int) -> None:
+    """Refuse more than ``most`` positions, counting no further than that."""
+    level: list[Any] = [value]
+    for _ in range(depth - 1):
+        level = [item for part in level if isinstance(part, list) for item in part]
+        if len(level) > most:
+            break
+    if len(level) > most:
+        raise GeometryError(
+            f"has more than {most:,} positions; simplify it before storing (e.g. ogr2ogr -simplify, "
+            "or mapshaper), or split it into several events"
+        )
+
+
+def _check_antimeridian(gtype: str, coords: Any) -> None:
+    """Refuse a line or ring segment that spans more than 180° of longitude.
+
+    RFC 7946 (3.1.9) asks for geometries that cross the antimeridian to be cut there. Stored as
+    written, ``[[179, 0], [-179, 0]]`` is a 358° line through Greenwich, and every map view of Europe
+    would match it.
+    """
+    if gtype in ("Point", "MultiPoint"):
+        return
+    lines = {"LineString": [coords], "MultiLineString": coords, "Polygon": coords}.get(gtype)
+    if lines is None:  # MultiPolygon
+        lines = [ring for polygon in coords for ring in polygon]
+    for line in lines:
+        for a, b in itertools.pairwise(line):
+            if abs(a[0] - b[0]) > 180.0:
+                raise GeometryError(
+                    f"the segment from {a[:2]} to {b[:2]} spans {abs(a[0] - b[0]):g}° of longitude: it "
+                    "crosses the antimeridian the long way round; cut it at ±180 into a Multi"
+                    f"{gtype.removeprefix('Multi')} (RFC 7946 3.1.9)"
+                )
 
 
 def _check_nesting(value: object, depth: int, where: str) -> Any:

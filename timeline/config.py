@@ -57,6 +57,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URL": os.environ.get("RATELIMIT_STORAGE_URL", ""),
         # Requests per client address to /api and /export, e.g. "600/minute"; empty: no limit.
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", ""),
+        # Anonymous calls of /api/validate per client address (editors are not counted); empty: none.
+        "VALIDATE_RATE_LIMIT": os.environ.get("VALIDATE_RATE_LIMIT", "30/minute"),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are to be trusted.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         # Seconds browsers keep to HTTPS once they were served over it (Strict-Transport-Security,

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from geodata.dates import DateError, PartialDate, check_precision, parse_partial_date
 from geodata.geometry import GeometryError, ValidGeometry, parse_geometry
+from timeline.domain import fields
 from timeline.domain.categories import SLUG_PATTERN
 from timeline.domain.fields import (
     BY_NAME,
@@ -29,6 +30,7 @@ from timeline.domain.fields import (
     SUMMARY_PROPERTIES,
     default,
     limit,
+    max_items,
 )
 from timeline.domain.input_gate import check_text, text_problem
 from timeline.store.models import Event, Source, utcnow
@@ -263,7 +265,7 @@ def _read_geometry(value: object) -> ValidGeometry:
     if value is None:
         raise ValueError("is required: an event must have a place on the map")
     try:
-        return parse_geometry(value)
+        return parse_geometry(value, max_positions=fields.SIZE_LIMITS.geometry_positions)
     except GeometryError as exc:
         raise ValueError(str(exc)) from exc
 
@@ -338,6 +340,8 @@ def _read_actors(value: object) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
         raise ValueError("must be a list of strings")
+    if len(value) > max_items("actors"):
+        raise ValueError(f"lists {len(value)} actors; at most {max_items('actors')} are allowed")
     actors = [_read_text(a, limit("actors"), False) for a in value]
     return [a for a in actors if a]
 
@@ -367,6 +371,11 @@ def _read_sources(value: object, problems: list[Problem]) -> list[SourceData]:
         return []
     if not isinstance(value, list):
         problems.append(Problem("sources", "must be a list of source objects"))
+        return []
+    if len(value) > max_items("sources"):
+        problems.append(
+            Problem("sources", f"cites {len(value)} sources; at most {max_items('sources')} are allowed")
+        )
         return []
     sources = []
     for i, raw in enumerate(value):

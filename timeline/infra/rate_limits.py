@@ -9,6 +9,8 @@ Two limits, one storage setting (``RATELIMIT_STORAGE_URL``):
 * **API requests per client address** (``API_RATE_LIMIT``, e.g. ``600/minute``; off by default),
   on /api and /export, in that storage (``memory://`` when none is set, which is per process, so a
   deployment of several processes sets a Redis URL). Over the limit: 429 with ``Retry-After``.
+* **anonymous validation** (``VALIDATE_RATE_LIMIT``, default ``30/minute`` per address): the
+  validator is open to anyone and costs what an import costs, so it has its own allowance.
 
 Behind a load balancer, set ``PROXY_COUNT`` (config.py) so the client address is the visitor's, not
 the balancer's.
@@ -22,7 +24,7 @@ import time
 from datetime import timedelta
 from typing import Protocol
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, jsonify, request, session
 from flask.typing import ResponseReturnValue
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
@@ -98,13 +100,28 @@ def _limit_api() -> ResponseReturnValue | None:
     """Before each request to the API and exports: count it against the client's address."""
     if request.blueprint not in LIMITED_BLUEPRINTS:
         return None
+    return _count("api", current_app.extensions["api_limit"])
+
+
+def _limit_anonymous_validation() -> ResponseReturnValue | None:
+    """Before each anonymous call of the validator: its own, smaller allowance per address.
+
+    Checking a file costs the server what importing it would, for anyone who asks: editors (a token
+    or a session) are not counted, everyone else shares ``VALIDATE_RATE_LIMIT`` per address.
+    """
+    if request.endpoint != "api.validate" or request.headers.get("Authorization") or "uid" in session:
+        return None
+    return _count("validate", current_app.extensions["validate_limit"])
+
+
+def _count(name: str, item: RateLimitItem) -> ResponseReturnValue | None:
+    """Count this request under ``name``; a 429 with ``Retry-After`` once the address is over."""
     limiter: FixedWindowRateLimiter = current_app.extensions["api_limiter"]
-    item: RateLimitItem = current_app.extensions["api_limit"]
     address = audit.client_address()
     try:
-        if limiter.hit(item, "api", address):
+        if limiter.hit(item, name, address):
             return None
-        reset_at, _ = limiter.get_window_stats(item, "api", address)
+        reset_at, _ = limiter.get_window_stats(item, name, address)
     except Exception:  # an unreachable limit store must not take the API down
         log.warning("rate-limit storage unavailable; request not counted")
         return None
@@ -132,7 +149,10 @@ def init_app(app: Flask) -> None:
     url = app.config.get("RATELIMIT_STORAGE_URL", "")
     storage = _storage(url, app.extensions["response_cache_prefix"]) if url else None
     app.extensions["login_throttle"] = StorageThrottle(storage) if storage else AuditLogThrottle()
+    app.extensions["api_limiter"] = FixedWindowRateLimiter(storage or storage_from_string("memory://"))
+    if spec := app.config.get("VALIDATE_RATE_LIMIT", ""):
+        app.extensions["validate_limit"] = parse(spec)
+        app.before_request(_limit_anonymous_validation)
     if spec := app.config.get("API_RATE_LIMIT", ""):
         app.extensions["api_limit"] = parse(spec)
-        app.extensions["api_limiter"] = FixedWindowRateLimiter(storage or storage_from_string("memory://"))
         app.before_request(_limit_api)

@@ -14,8 +14,8 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from timeline.domain.features import Problem
+from timeline.domain.fields import max_items
 
-MAX_SOURCES = 50
 SOURCE_FIELDS = ("url", "outlet", "title", "published")
 
 
@@ -63,7 +63,7 @@ def values_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def _source_rows(form: MultiDict[str, str]) -> list[dict[str, str]]:
-    columns = {k: form.getlist(f"source_{k}")[:MAX_SOURCES] for k in SOURCE_FIELDS}
+    columns = {k: form.getlist(f"source_{k}")[: max_items("sources")] for k in SOURCE_FIELDS}
     count = max((len(v) for v in columns.values()), default=0)
     rows = []
     for i in range(count):

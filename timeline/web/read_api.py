@@ -13,6 +13,7 @@ from sqlalchemy import select
 from timeline.domain.accounts import is_editor
 from timeline.domain.exporting import features_by_pks
 from timeline.domain.features import event_to_feature, event_to_summary
+from timeline.domain.fields import SIZE_LIMITS
 from timeline.domain.importing import ImportRejected, check_collection, read_document
 from timeline.infra.errors import BadParameter
 from timeline.infra.response_cache import shared
@@ -129,6 +130,11 @@ def validate() -> tuple[Response, int]:
         return jsonify({"error": "malformed JSON", "detail": exc.summary}), 400
     if isinstance(document, dict) and document.get("type") == "Feature":
         document = {"type": "FeatureCollection", "features": [document]}
+    features = document.get("features") if isinstance(document, dict) else None
+    most = SIZE_LIMITS.features_per_request
+    if isinstance(features, list) and len(features) > most:
+        detail = f"{len(features):,} features; at most {most:,} are checked per request: split the file"
+        return jsonify({"error": "too many features", "detail": detail}), 413
     try:
         checked = check_collection(document)
     except ImportRejected as exc:
