@@ -61,6 +61,10 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "VALIDATE_RATE_LIMIT": os.environ.get("VALIDATE_RATE_LIMIT", "30/minute"),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are to be trusted.
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # Database time one request may spend (seconds; 0: unlimited), and expensive anonymous
+        # requests one client address may have in progress per process (0: unlimited).
+        "REQUEST_DATABASE_SECONDS": float(os.environ.get("REQUEST_DATABASE_SECONDS", "10")),
+        "ANONYMOUS_CONCURRENCY": int(os.environ.get("ANONYMOUS_CONCURRENCY", "4")),
         # Seconds browsers keep to HTTPS once they were served over it (Strict-Transport-Security,
         # sent on HTTPS answers only; behind a proxy PROXY_COUNT must be set for HTTPS to be seen).
         "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from timeline.infra import cache_front, errors, health, rate_limits, response_cache, security
+from timeline.infra import budgets, cache_front, errors, health, rate_limits, response_cache, security
 
 
 def init_app(app: Flask) -> None:
     """Install the hooks; the cache front goes last because it wraps the whole WSGI app."""
     errors.init_app(app)
+    budgets.init_app(app)
     security.init_app(app)
     response_cache.init_app(app)
     rate_limits.init_app(app)

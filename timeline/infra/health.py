@@ -24,9 +24,11 @@ from contextlib import suppress
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import exc
+from sqlalchemy import Engine, create_engine, exc
+from sqlalchemy.pool import NullPool
 
 from timeline.infra.errors import BadParameter, error_response, wants_json
+from timeline.store.budget import is_budget_error
 from timeline.store.db import db
 
 bp = Blueprint("serving", __name__)
@@ -48,7 +50,7 @@ PAGE = (
 def healthz() -> tuple[Response, int]:
     """For load balancers: is this instance able to answer from its database?"""
     try:
-        with db.engine.connect() as connection:
+        with _health_engine().connect() as connection:
             connection.exec_driver_sql("SELECT 1")
     except exc.SQLAlchemyError as error:
         current_app.logger.warning("health check: database unavailable: %s", _first_line(error))
@@ -59,7 +61,19 @@ def healthz() -> tuple[Response, int]:
     return response, status
 
 
+def _health_engine() -> Engine:
+    """An engine of the check's own, without a pool: the check never waits for a connection that
+    busy requests hold (the app's pool may be all taken), it opens one, asks, and closes it."""
+    engine: Engine | None = current_app.extensions.get("health_engine")
+    if engine is None:
+        engine = create_engine(current_app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+        current_app.extensions["health_engine"] = engine
+    return engine
+
+
 def _database_unavailable(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
+    if is_budget_error(error):
+        return _over_budget(error)
     current_app.logger.error("database unavailable: %s", _first_line(error))
     # Leave nothing of this request's transaction behind for the connection's next user.
     with suppress(exc.SQLAlchemyError):  # the connection is gone: the pool discards it
@@ -67,6 +81,22 @@ def _database_unavailable(error: Exception) -> tuple[Response | str, int, dict[s
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     if wants_json():
         return jsonify({"error": "database unavailable", "detail": DETAIL}), 503, headers
+    return PAGE, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
+
+
+def _over_budget(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
+    """The request needed more database time than one request may have."""
+    seconds = current_app.config.get("REQUEST_DATABASE_SECONDS")
+    current_app.logger.warning("request over its database budget (%s s): %s", seconds, request.full_path)
+    with suppress(exc.SQLAlchemyError):
+        db.session.rollback()
+    detail = (
+        f"answering this needed more than the {seconds:g} s of database time a request may take; "
+        "ask for less (a smaller area, a shorter period, fewer categories) or try again later"
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if wants_json():
+        return jsonify({"error": "over budget", "detail": detail}), 503, headers
     return PAGE, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
 
 

@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.http import quote_etag
 
 from timeline.domain.accounts import current_user
+from timeline.infra.budgets import claim_computing_slot
 from timeline.store.db import db
 
 log = logging.getLogger(__name__)
@@ -280,6 +281,8 @@ def shared(view: F) -> F:
                 body, headers = unpack(cached, etag, current_app.config)
                 return current_app.response_class(body, headers=headers)
             try:
+                if (refused := claim_computing_slot()) is not None:
+                    return refused
                 response = make_response(view(*args, **kwargs))
                 size = response.content_length
                 cacheable = response.status_code == 200 and not response.is_streamed

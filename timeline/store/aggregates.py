@@ -69,6 +69,28 @@ class Cluster:
         self.count = total
 
 
+# The most grid cells one answer may hold: a phone or desktop viewport at its own zoom holds a few
+# hundred; only an extent far wider than the zoom asks for (the whole world at zoom 22, a million
+# cells of which every event gets its own) reaches this, and is answered at a coarser zoom.
+MAX_CELLS = 16_384
+
+
+def zoom_for_extent(zoom: int, bbox: BBox | None) -> int:
+    """The zoom to count at: ``zoom``, or the finest coarser one whose grid over the extent (the
+    whole world without a bbox) has at most :data:`MAX_CELLS` cells."""
+    width, height = (360.0, 180.0) if bbox is None else _extent(bbox)
+    while zoom > 0 and (width / cell_size(zoom) + 1) * (height / cell_size(zoom) + 1) > MAX_CELLS:
+        zoom -= 1
+    return zoom
+
+
+def _extent(bbox: BBox) -> tuple[float, float]:
+    width = bbox.max_lon - bbox.min_lon
+    if width < 0:  # across the antimeridian
+        width += 360.0
+    return width, bbox.max_lat - bbox.min_lat
+
+
 def cell_size(zoom: int) -> float:
     """Degrees per grid cell at this zoom."""
     tiles: float = 2**zoom  # typeshed calls int ** int Any (a negative power would be a float)

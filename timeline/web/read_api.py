@@ -150,9 +150,13 @@ def validate() -> tuple[Response, int]:
 @bp.get("/clusters")
 @shared
 def clusters() -> Response:
-    """Matching events counted per grid cell for a zoom level (the map's view of dense data)."""
+    """Matching events counted per grid cell for a zoom level (the map's view of dense data).
+
+    ``zoom`` in the answer is the zoom counted at: coarser than asked when the extent would hold
+    more than ``MAX_CELLS`` cells at the zoom asked for (the whole world at zoom 22).
+    """
     f = _counting_filter()
-    zoom = parse_zoom(request.args.get("zoom"))
+    zoom = aggregates.zoom_for_extent(parse_zoom(request.args.get("zoom")), f.bbox)
     cells = aggregates.clusters(db.session, f, zoom)
     body = {
         "type": "FeatureCollection",
