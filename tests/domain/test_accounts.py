@@ -230,3 +230,25 @@ def test_production_hashing_is_argon2id_with_its_default_costs(tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}", "SECRET_KEY": "x"})
     with app.app_context():
         assert hash_password(GOOD_PASSWORD).startswith("$argon2id$v=19$m=65536,t=3")
+
+
+@pytest.mark.parametrize("storage", ["", "memory://"])
+def test_guessing_from_elsewhere_does_not_lock_an_editor_out_of_their_usual_address(
+    fresh_database, app_factory, users_on, storage
+):
+    app = app_factory(fresh_database("lockout"), RATELIMIT_STORAGE_URL=storage)
+    users_on(app)
+    client = app.test_client()
+
+    def attempt(address, password):
+        client.environ_base["REMOTE_ADDR"] = address
+        response = log_in(client, "editor1", password)
+        if response.status_code == 302:
+            client.post("/logout", data={"csrf_token": csrf_token(client, "/edit/")})
+        return response.status_code
+
+    assert attempt("10.0.0.1", GOOD_PASSWORD) == 302  # the editor's office
+    for i in range(10):  # someone else, spread over addresses, guesses
+        assert attempt(f"10.0.1.{i}", "wrong password entirely") == 401
+    assert attempt("10.0.0.1", GOOD_PASSWORD) == 302  # the office still gets in
+    assert attempt("10.0.2.1", GOOD_PASSWORD) == 429  # a new address is held back for now

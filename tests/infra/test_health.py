@@ -292,3 +292,30 @@ def test_concurrent_writers_get_200_or_409_never_500(app, users):
         assert revisions == final["version"]
         slugs = db.session.scalars(select(Category.slug).where(Category.slug.like("race-%"))).all()
         assert sorted(slugs) == [f"race-{r}" for r in range(rounds)]
+
+
+def test_a_connection_lost_while_closing_the_session_leaves_the_answer_as_it_was(
+    app, client, users, monkeypatch
+):
+    """The write committed; the connection dies when the session is closed afterwards: the client
+    gets the 201 (so it does not retry and write twice), and the event is there."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    real_close = Session.close
+    failures = []
+
+    def dying_close(self):
+        if not failures:
+            failures.append(1)
+            real_close(self)
+            raise OperationalError("close", {}, Exception("server closed the connection unexpectedly"))
+        return real_close(self)
+
+    monkeypatch.setattr(Session, "close", dying_close)
+    response = client.post("/api/events", json=_draft(), headers=auth(users["editor"]["token"]))
+    assert failures == [1]
+    assert response.status_code == 201
+    event_id = response.get_json()["id"]
+    monkeypatch.setattr(Session, "close", real_close)
+    assert client.get(f"/api/events/{event_id}", headers=auth(users["editor"]["token"])).status_code == 200

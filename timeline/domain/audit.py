@@ -59,6 +59,22 @@ def recent_count(session: DbSession, action: str, *, since: timedelta, **match: 
     return session.scalar(stmt) or 0
 
 
+def logged_in_from(session: DbSession, username: str, address: str, *, since: timedelta) -> bool:
+    """Whether ``username`` logged in successfully from ``address`` lately (a known place of theirs)."""
+    stmt = (
+        select(AuditEntry.id)
+        .join(User, User.id == AuditEntry.user_id)
+        .where(
+            AuditEntry.action == "login",
+            AuditEntry.remote_addr == address,
+            User.username == username,
+            AuditEntry.at >= datetime.now(UTC) - since,
+        )
+        .limit(1)
+    )
+    return session.scalar(stmt) is not None
+
+
 def csv_safe(value: object) -> str:
     """A cell a spreadsheet shows as text, never evaluates."""
     text = "" if value is None else str(value)

@@ -126,8 +126,25 @@ def _refuse_nul() -> ResponseReturnValue | None:
     return None
 
 
+def _release_session(_error: BaseException | None) -> None:
+    """End the request's session without letting a dead connection turn its answer into a 500.
+
+    The answer is already made by now: a write was committed, or rolled back by its transaction.
+    Closing the session returns the connection, and a connection killed in the meantime raises
+    there, after the 503 handler's reach, as an empty 500 (a client that retried a committed POST
+    would then write twice). The error is logged and the session is dropped; the pool discards
+    the connection. Registered after Flask-SQLAlchemy's own teardown, so it runs first.
+    """
+    try:
+        db.session.remove()
+    except Exception as error:  # the driver's and SQLAlchemy's errors alike: nothing is left to do
+        current_app.logger.warning("closing the session after the answer failed: %s", _first_line(error))
+        db.session.registry.clear()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.teardown_appcontext(_release_session)
     app.before_request(_refuse_nul)
     for error in UNAVAILABLE:
         app.register_error_handler(error, _database_unavailable)

@@ -2,7 +2,8 @@
 
 Two limits, one storage setting (``RATELIMIT_STORAGE_URL``):
 
-* **failed logins**, per client address and per username (10 in 15 minutes, then 429). By default
+* **failed logins**, per client address and per username (10 in 15 minutes, then 429; the per-user
+  limit does not apply from addresses the user logged in from in the last 30 days). By default
   they are counted in the audit log, which every process shares through the database, so the
   embedded setup needs nothing more. With a storage URL (``redis://…``; ``memory://`` for one
   process) the `limits` library counts them there instead, off the database.
@@ -34,6 +35,7 @@ from timeline.domain import audit
 from timeline.store.db import db
 
 MAX_LOGIN_FAILURES = 10
+KNOWN_ADDRESS_DAYS = 30
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_LIMIT: RateLimitItem = parse(f"{MAX_LOGIN_FAILURES}/{int(LOGIN_WINDOW.total_seconds() // 60)} minutes")
 LIMITED_BLUEPRINTS = ("api", "write_api", "changes", "export")
@@ -48,6 +50,17 @@ class LoginThrottle(Protocol):
     def failed(self, address: str, username: str) -> None: ...
 
 
+def known_address(address: str, username: str) -> bool:
+    """Whether the user logged in from this address lately: failures elsewhere do not lock them out.
+
+    Counting failures per username stops guessing spread over many addresses, but anyone could use
+    it to keep an editor out for good with ten wrong passwords every 15 minutes. So the per-user
+    limit holds only for addresses the user has not logged in from in the last
+    ``KNOWN_ADDRESS_DAYS``; the per-address limit still holds everywhere.
+    """
+    return audit.logged_in_from(db.session, username, address, since=timedelta(days=KNOWN_ADDRESS_DAYS))
+
+
 class AuditLogThrottle:
     """Failures counted in the audit log (account.py writes a ``login_failed`` entry for each)."""
 
@@ -56,7 +69,9 @@ class AuditLogThrottle:
             return audit.recent_count(db.session, "login_failed", since=LOGIN_WINDOW, **match)
 
         too_many = MAX_LOGIN_FAILURES
-        return count(remote_addr=address) >= too_many or count(target=username) >= too_many
+        if count(remote_addr=address) >= too_many:
+            return True
+        return count(target=username) >= too_many and not known_address(address, username)
 
     def failed(self, address: str, username: str) -> None:
         """Nothing more to do: the audit entry is the count."""
@@ -75,10 +90,10 @@ class StorageThrottle:
 
     def blocked(self, address: str, username: str) -> bool:
         try:
-            return not (
-                self.limiter.test(LOGIN_LIMIT, "login-address", address)
-                and self.limiter.test(LOGIN_LIMIT, "login-user", username)
-            )
+            if not self.limiter.test(LOGIN_LIMIT, "login-address", address):
+                return True
+            user_over = not self.limiter.test(LOGIN_LIMIT, "login-user", username)
+            return user_over and not known_address(address, username)
         except Exception:  # any storage failure; see the class docstring
             log.warning("rate-limit storage unavailable; counting failed logins in the audit log")
             return self.fallback.blocked(address, username)
