@@ -22,6 +22,7 @@ from . import generate as gen
 from .api import bench_http
 from .backends import DEFAULT_EVENTS, Backend, app_session
 from .export import bench_export
+from .importing import bench_import
 from .instrument import PLANNED_URLS, bench_instrument
 from .measure import SEED, SLOW_BUDGET_S, WARNINGS, Row, progress, table, warn
 from .page import bench_page_weight, drag_rows, first_visit_rows
@@ -86,6 +87,7 @@ def run_backend(args: argparse.Namespace, backend: Backend, n: int) -> None:
         for url in PLANNED_URLS:
             plans.update(request_plans(app, url))
         versions = server_versions(app)
+    rows += bench_import(backend, n)  # (i): timeline import of a generated file, beside row by row
     elapsed = time.perf_counter() - started - (generated or 0.0)
     for row in rows:
         row.measurement = tag + row.measurement

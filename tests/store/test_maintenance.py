@@ -115,21 +115,43 @@ def test_str_order_keeps_every_row_of_small_sets(count):
     assert sorted(str_order(rows)) == rows
 
 
-def test_a_large_cli_import_suggests_optimize_on_sqlite(runner, backend, monkeypatch, tmp_path):
+def test_a_bulk_cli_import_ends_with_the_spatial_index_packed(app, runner, backend, tmp_path):
+    """No `timeline optimize` afterwards: the import writes the R*Tree in the order optimize does."""
     import json
 
-    from timeline.cli import commands as cli
+    from timeline.store.bulk import BULK_MIN_ROWS
 
-    monkeypatch.setattr(cli, "OPTIMIZE_HINT_EVENTS", 3)
     rng = random.Random(2)
-    small, large = tmp_path / "small.geojson", tmp_path / "large.geojson"
-    for path, features in (
-        (small, [_feature(1, rng), _feature(2, rng)]),
-        (large, [_feature(i, rng) for i in range(3, 6)]),
-    ):
-        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    path = tmp_path / "large.geojson"
+    features = [_feature(i, rng) for i in range(BULK_MIN_ROWS)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    output = runner.invoke(args=["import", str(path)]).output
+    assert f"{BULK_MIN_ROWS} created" in output and "optimize" not in output
+    if backend == "sqlite":
+        with app.app_context():
+            assert db.session.scalar(text("SELECT rtreecheck('event_rtree')")) == "ok"
+            imported = db.session.execute(text("SELECT * FROM event_rtree")).all()
+        assert runner.invoke(args=["optimize"]).exit_code == 0
+        with app.app_context():
+            assert sorted(db.session.execute(text("SELECT * FROM event_rtree")).all()) == sorted(imported)
 
-    assert "timeline optimize" not in runner.invoke(args=["import", str(small)]).output
-    output = runner.invoke(args=["import", str(large)]).output
-    assert "3 created" in output
-    assert ("`timeline optimize` repacks the spatial index" in output) == (backend == "sqlite")
+
+def test_the_sql_packing_order_is_str_order():
+    """pack_rtree orders in SQL what str_order orders in Python: the same slabs, strips and runs."""
+    import sqlite3
+
+    from timeline.store.maintenance import RTREE_COLUMNS, str_order_sql
+
+    rng = random.Random(3)
+    rows = []
+    for pk in range(1, 5_001):
+        lon, lat = rng.uniform(33.5, 38.5), rng.uniform(50.0, 52.6)
+        rows.append(
+            (pk, lon, lon + 0.01, lat, lat + 0.01, rng.uniform(19723, 20453), rng.uniform(20453, 20500))
+        )
+    connection = sqlite3.connect(":memory:")
+    connection.execute(f"CREATE TABLE entries ({RTREE_COLUMNS})")
+    connection.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    ordered = connection.execute(str_order_sql("entries", len(rows))).fetchall()
+    connection.close()
+    assert ordered == str_order(rows)
