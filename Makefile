@@ -1,6 +1,7 @@
 # Timeline Map — every set-up step a fresh machine needs, in two commands:
 #   make run    create .venv, install, build front-end assets, migrate, load the demo story, serve
-#   make test   the same set-up plus the test extra, then the whole suite
+#   make test   the same set-up plus the test extra, then the whole suite: ruff, the layer contracts,
+#               mypy, the front end's node tests, and pytest on SQLite and PostGIS
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,6 +18,8 @@ run: install assets translations migrate demo
 test: $(VENV)/.test-installed assets translations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
+	node --test tests/js/
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed

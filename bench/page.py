@@ -10,6 +10,7 @@ database, so they run once, on SQLite. The page's assets are found the same way 
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from pathlib import Path
@@ -53,16 +54,16 @@ def bench_page_weight(app: Flask) -> tuple[list[Row], list[tuple[str, int]]]:
     client = app.test_client()
     page = client.get("/")
     html = page.get_data(as_text=True)
-    script = re.search(r'<script id="app-script"[^>]*>', html)
-    if page.status_code != 200 or not script:
-        warn(f"d: GET / answered {page.status_code} without the app-script tag; page weight skipped")
+    config = re.search(r'<script type="application/json" id="page-config">(.*?)</script>', html, re.S)
+    if page.status_code != 200 or not config:
+        warn(f"d: GET / answered {page.status_code} without the page-config block; page weight skipped")
         return [], []
-    attrs = dict(re.findall(r'data-([a-z]+)="([^"]*)"', script.group(0)))
+    settings = json.loads(config.group(1))["urls"]
     urls = page_assets(html)
-    app_js = next(u for u in urls if u.endswith("/app.js"))
-    js = client.get(app_js).get_data(as_text=True)
-    urls += [attrs["categories"], attrs["api"] + "?limit=1000"]
-    urls += [attrs["basemap"] + name for name in dict.fromkeys(re.findall(r'"([\w-]+\.geojson)"', js))]
+    basemap_js = (Path(__file__).resolve().parent.parent / "static/js/shared/basemap.js").read_text()
+    urls += [settings["categories"], settings["events"] + "?limit=1000"]
+    names = dict.fromkeys(re.findall(r'"([\w-]+\.geojson)"', basemap_js))
+    urls += [settings["basemap"] + name for name in names]
     found = {"GET / (HTML)": len(html.encode()), **sizes(client, urls, "d")}
     theirs = [(u, s) for u, s in found.items() if is_vendor(u)]
     vendor_total = sum(s for _, s in theirs)

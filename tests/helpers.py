@@ -111,33 +111,41 @@ def log_in(client: Any, username: str, password: str) -> Any:
     )
 
 
-def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15.0) -> Any:
-    """Poll a JavaScript function until it returns something truthy.
+# Playwright and the pages' CSP (no 'unsafe-eval'): Playwright 1.65's page.wait_for_function polls
+# its predicate with eval(). Given a *function* ("n => …", "() => …"), the first eval runs inside
+# DevTools' own evaluation, which the CSP does not restrict, and later polls call that function, so
+# it works. Given a bare *expression* ("window.done"), every later poll evals it again inside the
+# page, which the CSP refuses (EvalError). So: locator waits and expect() first; wait_for_function
+# only with a function.
 
-    Playwright's wait_for_function polls with eval(), which the page's CSP (rightly) forbids.
-    """
-    import time
+# The map page's Leaflet map, in page scripts: the global variable Folium made, named in the page config.
+THE_MAP = "window[JSON.parse(document.getElementById('page-config').textContent).page.mapVariable]"
 
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(expression, arg)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(100)
+
+def page_config(page: Any) -> dict[str, Any]:
+    """The settings the server gave the page (its #page-config block)."""
+    import json
+
+    return json.loads(page.locator("#page-config").text_content())
+
+
+def wait_for_the_map(page: Any) -> None:
+    """Wait until the map's events are those of its current view (the map pane's aria-busy)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".map-pane")).to_have_attribute("aria-busy", "false")
 
 
 def centre_map_on(page: Any, lon: float, lat: float, zoom: int) -> tuple[float, float]:
     """Centre the page's map on a place and return where it is on screen (to click it)."""
     return page.evaluate(
-        """([lat, lon, zoom]) => {
-            const map = window[document.getElementById('app-script').dataset.map];
-            map.setView([lat, lon], zoom, {animate: false});
+        f"""([lat, lon, zoom]) => {{
+            const map = {THE_MAP};
+            map.setView([lat, lon], zoom, {{animate: false}});
             const p = map.latLngToContainerPoint([lat, lon]);
             const box = map.getContainer().getBoundingClientRect();
             return [box.left + p.x, box.top + p.y];
-        }""",
+        }}""",
         [lat, lon, zoom],
     )
 
@@ -146,16 +154,14 @@ def click_feature_at(page: Any, lon: float, lat: float, zoom: int) -> None:
     """Centre the map on a place and click the event drawn there, once the new view has loaded.
 
     Right after the map moves, the page is still fetching that view's events (and, just after
-    start-up, may not have drawn any yet): a click then lands on bare map. So wait until the
-    page's requests have settled and an event's shape is the topmost thing at that point.
+    start-up, may not have drawn any yet): a click then lands on bare map. The move marks the map
+    pane busy at once, so wait until it is not, and until an event's shape is the topmost thing
+    at that point.
     """
     x, y = centre_map_on(page, lon, lat, zoom)
-    page.wait_for_timeout(200)  # the map's moveend handler waits 150 ms before it fetches
-    page.wait_for_load_state("networkidle")
-    wait_until(
-        page,
-        "([x, y]) => document.elementFromPoint(x, y)?.classList.contains('event-feature')",
-        [x, y],
+    wait_for_the_map(page)
+    page.wait_for_function(
+        "([x, y]) => document.elementFromPoint(x, y)?.classList.contains('event-feature')", arg=[x, y]
     )
     page.mouse.click(x, y)
 
@@ -163,7 +169,7 @@ def click_feature_at(page: Any, lon: float, lat: float, zoom: int) -> None:
 def in_view_count(page: Any, live_server: Any, extra: str = "") -> int:
     """How many events the API has for the map's current bounds (plus ``extra`` query filters)."""
     bbox = page.evaluate(
-        "() => { const b = window[document.getElementById('app-script').dataset.map].getBounds();"
+        f"() => {{ const b = {THE_MAP}.getBounds();"
         " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(v => v.toFixed(5)).join(','); }"
     )
     with live_server.app.test_client() as client:

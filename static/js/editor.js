@@ -1,119 +1,127 @@
 /*
- * The event form's map: click to place a point, or draw a line or area with Leaflet-Geoman.
- * Whatever is on the map is written, as GeoJSON, into the form's hidden geometry field; typed
- * coordinates move the point. Source rows can be added and removed. The form still works without
- * this script (coordinates typed by hand).
+ * The event form's map (the editor's entry module): click to place a point, or draw a line or area
+ * with Leaflet-Geoman. Whatever is on the map is written, as GeoJSON, into the form's hidden
+ * geometry field; typed coordinates move the point. Source rows can be added and removed. The form
+ * still works without this script (coordinates typed by hand).
+ *
+ * The map opens on the server's default view (shared/config.js) over the shared boundary base map.
  */
-(function () {
-  "use strict";
 
-  const script = document.getElementById("editor-script");
-  const form = document.getElementById("event-form");
-  const geometryField = document.getElementById("geometry");
-  const lonField = document.getElementById("lon");
-  const latField = document.getElementById("lat");
+import { addBasemap } from "./shared/basemap.js";
+import { readPageConfig } from "./shared/config.js";
+import { byId } from "./shared/dom.js";
 
-  const map = L.map("editor-map", { worldCopyJump: true }).setView([51.4, 35.4], 7);
-  map.createPane("basemap").style.zIndex = 250;
-  for (const name of ["admin1.geojson", "countries.geojson"]) {
-    fetch(script.dataset.basemap + name)
-      .then((r) => (r.ok ? r.json() : null))
-      .then((data) => data && L.geoJSON(data, { pane: "basemap", interactive: false, style: { color: "#6b7280", weight: 1, fill: false } }).addTo(map));
-  }
+const BOUNDARY_STYLE = { color: "#6b7280", weight: 1, fill: false };
+const POINT_ZOOM = 9; // an existing point is shown this close
+const SHAPE_MAX_ZOOM = 11; // an existing line or area is fitted, at most this close
+const TYPED_POINT_ZOOM = 8; // a typed point is shown at least this close
 
-  let shape = null; // the one geometry of this event
+const config = readPageConfig();
+const form = byId("event-form");
+const geometryField = byId("geometry");
+const lonField = byId("lon");
+const latField = byId("lat");
 
-  function write() {
-    if (!shape) {
-      geometryField.value = "";
-      return;
-    }
-    const geometry = shape.toGeoJSON().geometry;
-    geometryField.value = JSON.stringify(geometry);
-    if (geometry.type === "Point") {
-      lonField.value = geometry.coordinates[0].toFixed(5);
-      latField.value = geometry.coordinates[1].toFixed(5);
-    } else {
-      lonField.value = "";
-      latField.value = "";
-    }
-  }
+const map = L.map("editor-map", { worldCopyJump: true }).setView(config.defaultView.centre, config.defaultView.zoom);
+addBasemap(map, config.urls.basemap, () => BOUNDARY_STYLE);
 
-  function setShape(layer) {
-    if (shape && shape !== layer) map.removeLayer(shape);
-    shape = layer;
-    shape.on("pm:edit pm:dragend", write);
-    write();
-  }
+// The editing state of the form: the one geometry of this event, as a Leaflet layer (or none).
+const editing = { shape: null };
 
-  function placePoint(latlng) {
-    setShape(L.marker(latlng, { draggable: true }).addTo(map));
-    shape.on("dragend", write);
-  }
-
-  // What the form already holds (an existing event, or a form shown again after an error).
-  try {
-    if (geometryField.value.trim()) {
-      const existing = L.geoJSON(JSON.parse(geometryField.value), { pointToLayer: (f, ll) => L.marker(ll, { draggable: true }) });
-      const layer = existing.getLayers()[0];
-      if (layer) {
-        layer.addTo(map);
-        shape = layer;
-        shape.on("pm:edit pm:dragend dragend", write);
-        if (layer.getLatLng) map.setView(layer.getLatLng(), 9);
-        else map.fitBounds(layer.getBounds(), { maxZoom: 11 });
-      }
-    }
-  } catch (e) {
+function write() {
+  if (!editing.shape) {
     geometryField.value = "";
+    return;
   }
-
-  map.pm.addControls({
-    position: "topleft", drawMarker: false, drawCircleMarker: false, drawCircle: false, drawRectangle: false, drawText: false,
-    cutPolygon: false, rotateMode: false, drawPolyline: true, drawPolygon: true, editMode: true, dragMode: true, removalMode: true,
-  });
-  map.on("pm:create", (e) => setShape(e.layer));
-  map.on("pm:remove", () => {
-    shape = null;
-    write();
-  });
-  map.on("click", (e) => {
-    if (map.pm.globalDrawModeEnabled() || map.pm.globalEditModeEnabled() || map.pm.globalRemovalModeEnabled()) return;
-    placePoint(e.latlng);
-  });
-
-  // Typed coordinates: a point there (the hidden field is cleared so the typed values win).
-  for (const field of [lonField, latField]) {
-    field.addEventListener("change", () => {
-      const lon = parseFloat(lonField.value);
-      const lat = parseFloat(latField.value);
-      if (Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) {
-        placePoint(L.latLng(lat, lon));
-        map.setView([lat, lon], Math.max(map.getZoom(), 8));
-      } else {
-        if (shape) map.removeLayer(shape);
-        shape = null;
-        geometryField.value = "";
-      }
-    });
+  const geometry = editing.shape.toGeoJSON().geometry;
+  geometryField.value = JSON.stringify(geometry);
+  if (geometry.type === "Point") {
+    lonField.value = geometry.coordinates[0].toFixed(5);
+    latField.value = geometry.coordinates[1].toFixed(5);
+  } else {
+    lonField.value = "";
+    latField.value = "";
   }
+}
 
-  // Source rows.
-  const sources = document.getElementById("sources");
-  document.getElementById("add-source").addEventListener("click", () => {
-    const row = sources.querySelector(".source-row").cloneNode(true);
-    for (const input of row.querySelectorAll("input")) input.value = "";
-    for (const error of row.querySelectorAll(".field-error")) error.remove();
-    sources.append(row);
-    row.querySelector("input").focus();
-  });
-  sources.addEventListener("click", (e) => {
-    if (!e.target.classList.contains("remove-source")) return;
-    const rows = sources.querySelectorAll(".source-row");
-    const row = e.target.closest(".source-row");
-    if (rows.length > 1) row.remove();
-    else for (const input of row.querySelectorAll("input")) input.value = "";
-  });
+function setShape(layer) {
+  if (editing.shape && editing.shape !== layer) map.removeLayer(editing.shape);
+  editing.shape = layer;
+  layer.on("pm:edit pm:dragend", write);
+  write();
+}
 
-  form.addEventListener("submit", write);
-})();
+function placePoint(latlng) {
+  setShape(L.marker(latlng, { draggable: true }).addTo(map));
+  editing.shape.on("dragend", write);
+}
+
+function clearShape() {
+  if (editing.shape) map.removeLayer(editing.shape);
+  editing.shape = null;
+  geometryField.value = "";
+}
+
+// What the form already holds (an existing event, or a form shown again after an error).
+try {
+  if (geometryField.value.trim()) {
+    const existing = L.geoJSON(JSON.parse(geometryField.value), { pointToLayer: (f, ll) => L.marker(ll, { draggable: true }) });
+    const layer = existing.getLayers()[0];
+    if (layer) {
+      layer.addTo(map);
+      editing.shape = layer;
+      layer.on("pm:edit pm:dragend dragend", write);
+      if (layer.getLatLng) map.setView(layer.getLatLng(), POINT_ZOOM);
+      else map.fitBounds(layer.getBounds(), { maxZoom: SHAPE_MAX_ZOOM });
+    }
+  }
+} catch (e) {
+  geometryField.value = "";
+}
+
+map.pm.addControls({
+  position: "topleft", drawMarker: false, drawCircleMarker: false, drawCircle: false, drawRectangle: false, drawText: false,
+  cutPolygon: false, rotateMode: false, drawPolyline: true, drawPolygon: true, editMode: true, dragMode: true, removalMode: true,
+});
+map.on("pm:create", (e) => setShape(e.layer));
+map.on("pm:remove", () => {
+  editing.shape = null;
+  write();
+});
+map.on("click", (e) => {
+  if (map.pm.globalDrawModeEnabled() || map.pm.globalEditModeEnabled() || map.pm.globalRemovalModeEnabled()) return;
+  placePoint(e.latlng);
+});
+
+// Typed coordinates: a point there (the hidden field is cleared so the typed values win).
+for (const field of [lonField, latField]) {
+  field.addEventListener("change", () => {
+    const lon = parseFloat(lonField.value);
+    const lat = parseFloat(latField.value);
+    if (Number.isFinite(lon) && Number.isFinite(lat) && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) {
+      placePoint(L.latLng(lat, lon));
+      map.setView([lat, lon], Math.max(map.getZoom(), TYPED_POINT_ZOOM));
+    } else {
+      clearShape();
+    }
+  });
+}
+
+// Source rows.
+const sources = byId("sources");
+byId("add-source").addEventListener("click", () => {
+  const row = sources.querySelector(".source-row").cloneNode(true);
+  for (const input of row.querySelectorAll("input")) input.value = "";
+  for (const error of row.querySelectorAll(".field-error")) error.remove();
+  sources.append(row);
+  row.querySelector("input").focus();
+});
+sources.addEventListener("click", (e) => {
+  if (!e.target.classList.contains("remove-source")) return;
+  const rows = sources.querySelectorAll(".source-row");
+  const row = e.target.closest(".source-row");
+  if (rows.length > 1) row.remove();
+  else for (const input of row.querySelectorAll("input")) input.value = "";
+});
+
+form.addEventListener("submit", write);

@@ -1,17 +1,23 @@
-/* History page: draw each geometry change on a small map, before (dashed grey) and after (solid). */
-(function () {
-  "use strict";
-  for (const box of document.querySelectorAll(".diff-map")) {
-    const map = L.map(box, { zoomControl: false, attributionControl: false });
-    const layers = [];
-    const draw = (raw, style) => {
-      const geometry = JSON.parse(raw);
-      if (!geometry) return;
-      layers.push(L.geoJSON(geometry, { style, pointToLayer: (f, ll) => L.circleMarker(ll, { ...style, radius: 6 }) }).addTo(map));
-    };
-    draw(box.dataset.old, { color: "#6b7280", dashArray: "4 4", weight: 2, className: "geometry-old" });
-    draw(box.dataset.new, { color: "#b91c1c", weight: 3, className: "geometry-new" });
-    const bounds = layers.reduce((b, l) => b.extend(l.getBounds()), L.latLngBounds([]));
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 12 });
+/*
+ * The history page's entry module: draw each geometry change on a small map, before (dashed grey)
+ * and after (solid red). The geometries come from the page's data attributes; one that is missing
+ * or cannot be read is left off its map.
+ */
+
+import { jsonData } from "./shared/dom.js";
+
+const BEFORE = { color: "#6b7280", dashArray: "4 4", weight: 2, className: "geometry-old" };
+const AFTER = { color: "#b91c1c", weight: 3, className: "geometry-new" };
+const POINT_RADIUS = 6;
+
+for (const box of document.querySelectorAll(".diff-map")) {
+  const map = L.map(box, { zoomControl: false, attributionControl: false });
+  const layers = [];
+  for (const [geometry, style] of [[jsonData(box, "old"), BEFORE], [jsonData(box, "new"), AFTER]]) {
+    if (!geometry) continue;
+    const pointToLayer = (f, ll) => L.circleMarker(ll, { ...style, radius: POINT_RADIUS });
+    layers.push(L.geoJSON(geometry, { style, pointToLayer }).addTo(map));
   }
-})();
+  const bounds = layers.reduce((b, l) => b.extend(l.getBounds()), L.latLngBounds([]));
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 12 });
+}

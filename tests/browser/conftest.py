@@ -55,14 +55,20 @@ def live_server(fresh_database: Callable[..., str]) -> Iterator[LiveServer]:
         db.engine.dispose()
 
 
+# How long expect() waits for a page to get where a test says it will (Playwright's default is 5 s;
+# a page's first load on a busy 2-core machine, with PostGIS behind it, can take longer).
+EXPECT_TIMEOUT_MS = 15_000
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         skip_or_fail(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import GOOD_PASSWORD, only_local, save_screenshot
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -94,8 +95,8 @@ def test_admin_adds_editor_who_drafts_an_event_that_the_admin_publishes(live_ser
     item = visitor.locator("#timeline .title", has_text="Drone strike reported near Sudzha")
     assert item.count() == 1
     item.click()
-    assert visitor.locator("#details h2").inner_text() == "Drone strike reported near Sudzha"
-    assert visitor.locator("#details .sources a").get_attribute("href") == "https://example.org/report"
+    expect(visitor.locator("#details h2")).to_have_text("Drone strike reported near Sudzha")
+    expect(visitor.locator("#details .sources a")).to_have_attribute("href", "https://example.org/report")
     with live_server.app.test_client() as anonymous:
         features = anonymous.get("/api/events?limit=1000").get_json()["features"]
         mine = next(f for f in features if f["properties"]["title"] == "Drone strike reported near Sudzha")

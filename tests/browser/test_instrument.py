@@ -3,22 +3,31 @@ ways, permalinks and the back button, the German interface, the embed view, phon
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import click_feature_at, in_view_count, only_local, save_screenshot, wait_until
+from helpers import THE_MAP, click_feature_at, in_view_count, only_local, save_screenshot, wait_for_the_map
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-FEATURES_DRAWN = "() => document.querySelectorAll('path.event-feature').length"
-LIST_ITEMS = "() => document.querySelectorAll('#timeline .timeline-item').length"
+FEATURES = "path.event-feature"
+LIST_ITEMS = "#timeline .timeline-item"
 
 
 def open_map(page, live_server, query=""):
+    """Open the map page and wait until its first view has loaded: list, timeline and map."""
     page.goto(f"{live_server.url}/{query}")
-    page.wait_for_selector("#timeline .timeline-item")
-    wait_until(page, FEATURES_DRAWN)
+    page.wait_for_selector(LIST_ITEMS)
+    wait_for_the_map(page)
+    expect(page.locator(FEATURES).first).to_be_attached()
     return page
+
+
+def in_address(name, value):
+    """A pattern for a page URL whose query has name=value."""
+    return re.compile(rf"[?&]{re.escape(name)}={re.escape(value)}(&|$)")
 
 
 def state(page):
@@ -28,39 +37,44 @@ def state(page):
 def test_category_filter_changes_markers_items_and_the_count(live_server, page, demo):
     page, recorder = page
     open_map(page, live_server)
-    before_map = page.evaluate(FEATURES_DRAWN)
-    before_items = page.evaluate(LIST_ITEMS)
+    before_map = page.locator(FEATURES).count()
+    assert page.locator(LIST_ITEMS).count() == len(demo)
     page.locator("#category-list input[value=offensive]").uncheck()
-    wait_until(page, "n => document.querySelectorAll('#timeline .timeline-item').length < n", before_items)
     offensive = [f for f in demo if f["properties"]["category"] == "offensive"]
-    assert page.evaluate(LIST_ITEMS) == len(demo) - len(offensive)
-    wait_until(page, "n => document.querySelectorAll('path.event-feature').length < n", before_map)
+    expect(page.locator(LIST_ITEMS)).to_have_count(len(demo) - len(offensive))
+    wait_for_the_map(page)
+    assert page.locator(FEATURES).count() < before_map
     assert "offensive" not in state(page)["cat"]
     status = page.locator("#status").inner_text()
     assert status.endswith(f"of {len(demo)} events")
-    assert int(status.split()[0]) == page.evaluate(FEATURES_DRAWN)
+    assert int(status.split()[0]) == page.locator(FEATURES).count()
     assert only_local(recorder.requests) == []
 
 
 def test_dragging_the_time_window_filters_the_map(live_server, page, demo):
     page, recorder = page
     open_map(page, live_server)
-    before = page.evaluate(FEATURES_DRAWN)
+    before = page.locator(FEATURES).count()
     # Zoom the timeline in on one end of the story, then drag it: the window is what it shows.
     box = page.locator("#vis-timeline .vis-center").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + 20)
     for _ in range(8):
         page.mouse.wheel(0, -300)  # ctrl-less wheel zooms vis-timeline by default
-        page.wait_for_timeout(60)
+    # vis-timeline reports a zoom once the wheel has been still for 200 ms: the zoomed window is
+    # the visitor's choice, in the address, before the drag starts (else it could land after it).
+    expect(page).to_have_url(re.compile(r"[?&]start="))
+    zoomed = state(page)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 20, steps=8)
     page.mouse.up()
-    wait_until(page, "() => new URLSearchParams(location.search).has('start')")
+    moved = "s => new URLSearchParams(location.search).get('start') !== s"
+    page.wait_for_function(moved, arg=zoomed["start"])
     after_state = state(page)
+    assert after_state["start"] > zoomed["start"]  # dragged towards the later end
     assert after_state["start"] < after_state["end"]
     assert page.input_value("#window-start") == after_state["start"]
     expected = in_view_count(page, live_server, f"&start={after_state['start']}&end={after_state['end']}")
-    wait_until(page, "n => document.querySelectorAll('path.event-feature').length === n", expected)
+    expect(page.locator(FEATURES)).to_have_count(expected)
     assert expected != before
     save_screenshot(page, "instrument-window-dragged")
     assert recorder.errors == []
@@ -72,12 +86,13 @@ def test_date_inputs_set_the_window(live_server, page, demo):
     page.fill("#window-start", "2024-06-01")
     page.fill("#window-end", "2024-06-30")
     page.locator("#window-end").dispatch_event("change")
-    wait_until(page, "() => new URLSearchParams(location.search).get('end') === '2024-06-30'")
+    expect(page).to_have_url(in_address("end", "2024-06-30"))
+    expect(page).to_have_url(in_address("start", "2024-06-01"))
     expected = in_view_count(page, live_server, "&start=2024-06-01&end=2024-06-30")
     everything = in_view_count(page, live_server)
     assert expected < everything
-    wait_until(page, "n => document.getElementById('status').textContent.startsWith(n + ' of')", expected)
-    wait_until(page, "n => document.querySelectorAll('path.event-feature').length === n", expected)
+    expect(page.locator("#status")).to_have_text(re.compile(rf"^{expected} of "))
+    expect(page.locator(FEATURES)).to_have_count(expected)
 
 
 def test_clicking_a_marker_selects_its_timeline_item(live_server, page, demo):
@@ -86,8 +101,8 @@ def test_clicking_a_marker_selects_its_timeline_item(live_server, page, demo):
     target = next(f for f in demo if f["id"] == "kursk-2024-putin-ratification-law")
     lon, lat = target["geometry"]["coordinates"]
     click_feature_at(page, lon, lat, 10)
-    wait_until(page, "() => document.querySelector('#vis-timeline .vis-item.vis-selected') !== null")
-    assert page.locator("#details h2").inner_text() == target["properties"]["title"]
+    expect(page.locator("#vis-timeline .vis-item.vis-selected:is(.vis-box, .vis-range)")).to_have_count(1)
+    expect(page.locator("#details h2")).to_have_text(target["properties"]["title"])
     assert state(page)["sel"] == target["id"]
 
 
@@ -99,8 +114,7 @@ def test_a_permalink_restores_the_view_and_back_goes_back(live_server, page, dem
     )
     open_map(page, live_server, query)
     view = page.evaluate(
-        "() => { const m = window[document.getElementById('app-script').dataset.map];"
-        " return [m.getZoom(), m.getCenter().lat, m.getCenter().lng]; }"
+        f"() => {{ const m = {THE_MAP}; return [m.getZoom(), m.getCenter().lat, m.getCenter().lng]; }}"
     )
     assert view[0] == 9 and abs(view[1] - 51.2) < 1e-3 and abs(view[2] - 35.2) < 1e-3
     assert (
@@ -108,23 +122,16 @@ def test_a_permalink_restores_the_view_and_back_goes_back(live_server, page, dem
     )
     assert not page.locator("#category-list input[value=diplomacy]").is_checked()
     assert page.locator("#category-list input[value=offensive]").is_checked()
-    wait_until(page, "() => !document.getElementById('details').hidden")
-    assert "Ukrainian-held area" in page.locator("#details h2").inner_text()
+    expect(page.locator("#details")).to_be_visible()
+    expect(page.locator("#details h2")).to_contain_text("Ukrainian-held area")
     assert page.locator("#notice").is_hidden()
     first_url = page.url
     # A new selection is a new history entry; back returns to the permalink's selection.
     page.locator('#timeline button[data-id="kursk-2024-ukrainian-incursion-sudzha"]').click()
-    wait_until(
-        page,
-        "() => new URLSearchParams(location.search).get('sel') === 'kursk-2024-ukrainian-incursion-sudzha'",
-    )
+    expect(page).to_have_url(in_address("sel", "kursk-2024-ukrainian-incursion-sudzha"))
     page.go_back()
-    wait_until(
-        page, "() => new URLSearchParams(location.search).get('sel') === 'kursk-2024-ukrainian-held-area'"
-    )
-    wait_until(
-        page, "() => document.querySelector('#details h2').textContent.includes('Ukrainian-held area')"
-    )
+    expect(page).to_have_url(in_address("sel", "kursk-2024-ukrainian-held-area"))
+    expect(page.locator("#details h2")).to_contain_text("Ukrainian-held area")
     assert state(page) == {k: v[0] for k, v in parse_qs(urlsplit(first_url).query).items()}
     assert only_local(recorder.requests) == []
 
@@ -133,9 +140,9 @@ def test_a_broken_permalink_opens_the_default_view_with_a_notice(live_server, pa
     page, recorder = page
     open_map(page, live_server, "?map=99/abc/1&start=2024-02-30&cat=no-such-thing")
     notice = page.locator("#notice")
-    assert notice.is_visible()
-    assert "could not be restored" in notice.inner_text()
-    assert page.evaluate(LIST_ITEMS) == len(demo)
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("could not be restored")
+    expect(page.locator(LIST_ITEMS)).to_have_count(len(demo))
     assert recorder.errors == []
 
 
@@ -145,7 +152,7 @@ def test_the_interface_in_german(live_server, browser, demo):
     open_map(page, live_server)
     assert page.locator("html").get_attribute("lang") == "de"
     assert page.locator("#copy-embed").inner_text() == "Einbettungscode kopieren"
-    assert " von 18 Ereignissen" in page.locator("#status").inner_text()
+    expect(page.locator("#status")).to_contain_text(" von 18 Ereignissen")
     monthly = next(f for f in demo if f["properties"]["start"] == "2024-10" and not f["properties"]["end"])
     when = page.locator(f'#timeline button[data-id="{monthly["id"]}"] time').inner_text()
     assert when == "Oktober 2024"
@@ -154,8 +161,8 @@ def test_the_interface_in_german(live_server, browser, demo):
     assert page.locator(f'#timeline button[data-id="{english["id"]}"] .title').get_attribute("lang") == "en"
     # The switcher sticks.
     page.locator("#language-form button[value=en]").click()
-    page.wait_for_selector("#timeline .timeline-item")
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.wait_for_selector(LIST_ITEMS)
     page.goto(live_server.url + "/")
     assert page.locator("html").get_attribute("lang") == "en"
     save_screenshot(page, "instrument-after-switch")
@@ -165,9 +172,9 @@ def test_the_interface_in_german(live_server, browser, demo):
 def test_embed_view_works_without_chrome(live_server, page, demo):
     page, recorder = page
     page.goto(live_server.url + "/embed?map=7/51.4/35.4")
-    page.wait_for_selector("#timeline .timeline-item")
+    page.wait_for_selector(LIST_ITEMS)
     assert page.locator(".topbar").count() == 0
-    assert page.evaluate(LIST_ITEMS) == len(demo)
+    expect(page.locator(LIST_ITEMS)).to_have_count(len(demo))
     href = page.locator("#open-full").get_attribute("href")
     assert href.startswith("/")
     save_screenshot(page, "instrument-embed")
@@ -179,7 +186,7 @@ def test_copy_embed_code_offers_an_iframe_of_the_current_view(live_server, brows
     page = context.new_page()
     open_map(page, live_server, "?map=8/51.3/35.3&cat=offensive")
     page.locator("#copy-embed").click()
-    wait_until(page, "() => document.getElementById('copied').textContent !== ''")
+    expect(page.locator("#copied")).not_to_be_empty()
     code = page.evaluate("() => navigator.clipboard.readText()")
     assert code.startswith("<iframe") and "/embed?map=8/51.3" in code and "cat=offensive" in code
     context.close()
@@ -200,10 +207,10 @@ def test_phone_sized_viewport(live_server, browser, demo):
 def test_timeline_can_be_limited_to_the_map_view(live_server, page, demo):
     page, _ = page
     open_map(page, live_server)
-    assert page.evaluate(LIST_ITEMS) == len(demo)
+    assert page.locator(LIST_ITEMS).count() == len(demo)
     page.locator("#viewport-only").check()
     in_view = in_view_count(page, live_server)
-    wait_until(page, "n => document.querySelectorAll('#timeline .timeline-item').length === n", in_view)
+    expect(page.locator(LIST_ITEMS)).to_have_count(in_view)
     assert in_view < len(demo)
     assert state(page)["vp"] == "1"
 
@@ -212,13 +219,12 @@ def test_play_slides_the_window_through_time(live_server, page, demo):
     page, _ = page
     open_map(page, live_server, "?start=2024-06-01&end=2024-07-31")
     page.locator("#play").click()
-    wait_until(
-        page, "() => (new URLSearchParams(location.search).get('start') || '') > '2024-06-01'", timeout=10
-    )
-    start = state(page)["start"]
-    wait_until(page, "s => new URLSearchParams(location.search).get('start') > s", start, timeout=10)
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    sliding = "s => (new URLSearchParams(location.search).get('start') || '') > s"
+    page.wait_for_function(sliding, arg="2024-06-01", timeout=10_000)
+    page.wait_for_function(sliding, arg=state(page)["start"], timeout=10_000)
     page.locator("#play").click()  # pause
-    assert page.locator("#play").get_attribute("aria-pressed") == "false"
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
     # The window keeps its width while it slides.
     from datetime import date
 
@@ -241,8 +247,8 @@ def test_event_page_in_the_browser_is_inert_for_hostile_text(live_server, page):
     page, recorder = page
     page.goto(live_server.url + "/events/xss-page")
     page.wait_for_selector(".event-map .leaflet-container")
-    assert page.locator("h1").inner_text() == payload
-    page.wait_for_timeout(300)
+    expect(page.locator("h1")).to_have_text(payload)
+    # No payload became an element, so none can run later either (an <img>'s onerror, an <svg>'s onload).
+    expect(page.locator("article img, article svg, article script")).to_have_count(0)
     assert recorder.dialogs == [] and recorder.errors == []
-    assert page.evaluate("document.querySelectorAll('article img, article svg').length") == 0
     assert only_local(recorder.requests) == []

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from helpers import XSS_PAYLOADS, click_feature_at, feature, in_view_count, only_local, wait_until
+from helpers import THE_MAP, XSS_PAYLOADS, click_feature_at, feature, in_view_count, only_local, page_config
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -15,17 +17,16 @@ BASEMAP_PATH = ".leaflet-basemap-pane path"
 def test_map_shows_every_event_and_the_timeline_lists_them(live_server, page, demo):
     page, recorder = page
     page.goto(live_server.url + "/")
-    page.wait_for_selector("#timeline .timeline-item")
     # The timeline lists every event of the story, in date order, list and vis-timeline alike.
-    assert page.locator("#timeline .timeline-item").count() == len(demo)
-    assert page.locator("#vis-timeline .vis-item:is(.vis-box, .vis-range)").count() == len(demo)
+    expect(page.locator("#timeline .timeline-item")).to_have_count(len(demo))
+    expect(page.locator("#vis-timeline .vis-item:is(.vis-box, .vis-range)")).to_have_count(len(demo))
     titles = page.locator("#timeline .title").all_inner_texts()
     assert titles == [f["properties"]["title"] for f in demo]
     # The map draws the events in its view, and says how many of all.
     in_view = in_view_count(page, live_server)
     assert 0 < in_view < len(demo)  # the story's far-away events (Pyongyang, Moscow) are off the home view
-    wait_until(page, "n => document.querySelectorAll('path.event-feature').length === n", in_view)
-    assert page.locator("#status").inner_text() == f"{in_view} of {len(demo)} events"
+    expect(page.locator("path.event-feature")).to_have_count(in_view)
+    expect(page.locator("#status")).to_have_text(f"{in_view} of {len(demo)} events")
     # The bundled boundaries are drawn, since no tiles are configured.
     page.locator(BASEMAP_PATH).first.wait_for(state="attached")
     assert only_local(recorder.requests) == []
@@ -39,9 +40,9 @@ def test_clicking_an_item_opens_its_details(live_server, page, demo):
     item = page.locator(f'#timeline button[data-id="{ranged["id"]}"]')
     item.click()
     details = page.locator("#details")
-    details.wait_for(state="visible")
+    expect(details).to_be_visible()
     props = ranged["properties"]
-    assert details.locator("h2").inner_text() == props["title"]
+    expect(details.locator("h2")).to_have_text(props["title"])
     assert details.locator("h2").get_attribute("lang") == props["lang"]
     assert "–" in details.locator("dd time").inner_text()  # a range is shown as a range
     assert props["place"] in details.inner_text()
@@ -51,23 +52,22 @@ def test_clicking_an_item_opens_its_details(live_server, page, demo):
     assert links.count() == len(linked)
     for i, source in enumerate(linked):
         assert links.nth(i).get_attribute("href") == source["url"]
-    assert item.get_attribute("aria-pressed") == "true"
+    expect(item).to_have_attribute("aria-pressed", "true")
     # The event is opened on the map too: labelled, and brought into view.
-    assert page.locator(".leaflet-tooltip").inner_text() == props["title"]
-    in_view = page.evaluate(
-        """id => {
-            const map = window[document.getElementById('app-script').dataset.map];
+    expect(page.locator(".leaflet-tooltip")).to_have_text(props["title"])
+    page.wait_for_function(
+        f"""id => {{
+            const map = {THE_MAP};
             let hit = false;
-            map.eachLayer(l => {
+            map.eachLayer(l => {{
                 if (!l.feature || l.feature.id !== id) return;
                 const view = map.getBounds();
                 hit = l.getLatLng ? view.contains(l.getLatLng()) : view.intersects(l.getBounds());
-            });
+            }});
             return hit;
-        }""",
-        ranged["id"],
+        }}""",
+        arg=ranged["id"],
     )
-    assert in_view
     assert recorder.dialogs == []
 
 
@@ -91,14 +91,15 @@ def test_a_click_while_the_page_is_still_loading_is_kept(live_server, page, demo
     chosen = demo[0]
     title = chosen["properties"]["title"]
     page.locator(f'#timeline button[data-id="{chosen["id"]}"]').click()
-    wait_until(page, "t => document.querySelector('#details h2')?.textContent === t", title)
+    expect(page.locator("#details h2")).to_have_text(title)
     assert held, "the map's feature request should have been held back"
+    assert "sel=" not in page.url  # the address is written once the view has been restored
     held[0].continue_()
-    wait_until(page, "() => /of/.test(document.getElementById('status').textContent)")
-    page.wait_for_timeout(300)
+    # Start-up has finished when it writes the visitor's choice into the address (ready to share).
+    expect(page).to_have_url(re.compile(rf"[?&]sel={re.escape(chosen['id'])}(&|$)"))
+    expect(page.locator("#status")).to_contain_text(" of ")
     assert page.locator("#details h2").inner_text() == title
     assert page.locator("#details").is_visible()
-    assert f"sel={chosen['id']}" in page.url  # and the address says so, ready to share
     assert recorder.dialogs == [] and recorder.errors == []
 
 
@@ -127,14 +128,9 @@ def test_clicking_a_map_feature_highlights_its_timeline_item(live_server, page, 
     # Click the marker where Leaflet put it on screen.
     click_feature_at(page, *point["geometry"]["coordinates"], 12)
     item = page.locator(f'#timeline .timeline-item:has(button[data-id="{point["id"]}"])')
-    wait_until(
-        page,
-        "id => document.querySelector(`#timeline button[data-id='${id}']`)"
-        ".getAttribute('aria-pressed') === 'true'",
-        point["id"],
-    )
-    assert "selected" in item.get_attribute("class")
-    assert page.locator("#details h2").inner_text() == point["properties"]["title"]
+    expect(item.locator("button")).to_have_attribute("aria-pressed", "true")
+    expect(item).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator("#details h2")).to_have_text(point["properties"]["title"])
 
 
 def test_hostile_text_stays_inert_everywhere(live_server, page):
@@ -171,19 +167,20 @@ def test_hostile_text_stays_inert_everywhere(live_server, page):
     page.wait_for_selector("#timeline .timeline-item")
     for i, payload in enumerate(XSS_PAYLOADS):
         page.locator(f'#timeline button[data-id="xss-{i}"]').click()
-        wait_until(page, "t => document.querySelector('#details h2')?.textContent === t", payload)
-        assert payload in page.locator("#details .description").inner_text()
-        # Hover shows the tooltip built from a text node.
+        expect(page.locator("#details h2")).to_have_text(payload)
+        expect(page.locator("#details .description")).to_contain_text(payload)
+    # The selected event's tooltip is open; hovering another opens its own, built from a text node.
+    expect(page.locator(".leaflet-tooltip")).to_have_count(1)
     page.locator("path.event-feature").first.hover()
-    page.wait_for_timeout(300)
+    tooltips = page.locator(".leaflet-tooltip")
+    expect(tooltips).to_have_count(2)
+    assert set(tooltips.all_text_contents()) <= set(XSS_PAYLOADS)
+    # No payload became an element, so none can run later either (an <img>'s onerror, an <svg>'s onload).
+    parts = ("#details", "#timeline", ".leaflet-tooltip")
+    hostile = ", ".join(f"{part} {tag}" for part in parts for tag in ("img", "svg"))
+    expect(page.locator(hostile)).to_have_count(0)
     assert recorder.dialogs == []
     assert recorder.errors == []
-    assert (
-        page.evaluate(
-            "document.querySelectorAll('#details img, #details svg, #timeline img, #timeline svg').length"
-        )
-        == 0
-    )
     assert only_local(recorder.requests) == []
     assert json.dumps(recorder.requests).count("example.org") == 0
 
@@ -205,7 +202,7 @@ def test_boundaries_replace_tiles_that_cannot_load(live_server, page, demo):
     live_server.app.config["TILE_URL"] = "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png"  # nothing listens there
     page, recorder = page
     page.goto(live_server.url + "/")
-    assert page.locator("#app-script").get_attribute("data-tiles") == "on"
+    assert page_config(page)["tiles"] is True
     page.locator(BASEMAP_PATH).first.wait_for(state="attached", timeout=15000)
     assert any("/tiles/" in url for url in recorder.requests)  # it did try the tiles first
     assert only_local(recorder.requests) == []
@@ -238,13 +235,13 @@ def test_a_big_storys_window_is_drawn_a_page_at_a_time(live_server, page):
     page, recorder = page
 
     page.goto(live_server.url + "/")
-    wait_until(page, "() => document.querySelector('#timeline .muted')?.textContent.includes('260')")
-    assert page.locator("#timeline .timeline-item").count() == 0
-    assert page.locator("#vis-timeline .vis-item").count() == 0
+    expect(page.locator("#timeline .muted")).to_contain_text("260")
+    expect(page.locator("#timeline .timeline-item")).to_have_count(0)
+    expect(page.locator("#vis-timeline .vis-item")).to_have_count(0)
 
     page.goto(live_server.url + "/?start=2024-03-01&end=2024-08-31")
-    wait_until(page, "() => document.querySelectorAll('#timeline .timeline-item').length === 100")
-    wait_until(page, "() => document.querySelectorAll('#vis-timeline .vis-item.vis-box').length === 100")
+    expect(page.locator("#timeline .timeline-item")).to_have_count(100)
+    expect(page.locator("#vis-timeline .vis-item.vis-box")).to_have_count(100)
     titles = page.locator("#timeline .title").all_inner_texts()
     in_order = [f["properties"] for f in features if f["properties"]["start"] >= "2024-03-01"]
     assert titles == [p["title"] for p in in_order[:100]]
@@ -258,16 +255,16 @@ def test_a_timeline_refresh_keeps_the_items_of_events_that_stay(live_server, pag
     events still listed after a refresh keep their very items."""
     page, recorder = page
     page.goto(live_server.url + "/")
-    items = "[...document.querySelectorAll('#vis-timeline .vis-item:is(.vis-box, .vis-range)')]"
-    wait_until(page, f"n => {items}.length === n", len(demo))
-    page.evaluate(f"() => {items}.forEach(e => e.dataset.kept = '1')")
+    items = page.locator("#vis-timeline .vis-item:is(.vis-box, .vis-range)")
+    expect(items).to_have_count(len(demo))
+    items.evaluate_all("items => items.forEach(e => e.dataset.kept = '1')")
     in_view = in_view_count(page, live_server)
     assert 0 < in_view < len(demo)
 
     page.locator("#viewport-only").check()
 
-    wait_until(page, "n => document.querySelectorAll('#timeline .timeline-item').length === n", in_view)
-    wait_until(page, f"n => {items}.length === n", in_view)
-    kept = page.evaluate(f"() => {items}.map(e => e.dataset.kept)")
+    expect(page.locator("#timeline .timeline-item")).to_have_count(in_view)
+    expect(items).to_have_count(in_view)
+    kept = items.evaluate_all("items => items.map(e => e.dataset.kept)")
     assert kept == ["1"] * in_view
     assert recorder.dialogs == [] and recorder.errors == []

@@ -60,10 +60,38 @@ def test_configured_tiles_are_allowed_and_credited(app):
     )
 
 
+def page_config_of(html):
+    """The settings a page gives its scripts (its #page-config JSON block)."""
+    import json
+
+    block = re.search(r'<script type="application/json" id="page-config">(.*?)</script>', html, re.S)
+    assert block, "no page config in the page"
+    return json.loads(block.group(1))
+
+
 def test_no_tiles_by_default(client):
     html = client.get("/").get_data(as_text=True)
     assert "L.tileLayer" not in html
-    assert 'data-tiles="off"' in html
+    assert page_config_of(html)["tiles"] is False
+
+
+def test_the_page_script_is_a_module_with_its_settings_from_the_server(client):
+    html = client.get("/").get_data(as_text=True)
+    entry = re.findall(r'<script type="module" nonce="[^"]+" src="([^"]+)"></script>', html)
+    assert entry == ["/static/js/app.js"]
+    config = page_config_of(html)
+    assert config["defaultView"] == {"centre": [51.4, 35.4], "zoom": 7}
+    assert config["confidences"] == ["confirmed", "reported", "claimed"]
+    assert config["urls"]["eventPage"] == f"/events/{config['idPlaceholder']}"
+    map_name = re.search(r'<div class="folium-map" id="(map_[0-9a-f]+)"', html).group(1)
+    assert config["page"]["mapVariable"] == map_name
+    # The modules app.js imports are preloaded, so the browser fetches them at once.
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert "/static/js/shared/config.js" in preloads and "/static/js/map/store.js" in preloads
+    for url in preloads:
+        assert fetch(client, url).status_code == 200, url
+    # Only the Folium map script is inline; what it needs to know arrives as data, not script.
+    assert "data-api=" not in html and "data-map=" not in html
 
 
 def fetch(client, url):
@@ -74,7 +102,9 @@ def fetch(client, url):
 
 
 def test_own_static_assets_are_served(client):
-    assert fetch(client, "/static/js/app.js").status_code == 200
+    script = fetch(client, "/static/js/app.js")
+    assert script.status_code == 200
+    assert script.mimetype == "text/javascript"  # browsers run modules only when served as JavaScript
     assert fetch(client, "/static/css/app.css").status_code == 200
     assert fetch(client, "/static/../setup.cfg").status_code == 404
 

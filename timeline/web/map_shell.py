@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import branca.element
 import folium
 
 # The story's region: Kursk Oblast and the Ukrainian border.
 DEFAULT_CENTRE = (51.4, 35.4)
 DEFAULT_ZOOM = 7
+# How far the map page's map zooms out and in (a link may ask for any zoom up to MAX_ZOOM).
+MIN_ZOOM = 2
+MAX_ZOOM = 18
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
@@ -45,12 +49,14 @@ def build_map_shell(tile_url: str, tile_attribution: str) -> MapShell:
         tiles=None,
         control_scale=True,
         prefer_canvas=False,  # SVG: each event is a DOM node that tests and assistive tech can reach
-        min_zoom=2,
-        max_zoom=18,
+        min_zoom=MIN_ZOOM,
+        max_zoom=MAX_ZOOM,
         world_copy_jump=True,
     )
     if tile_url:
-        folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="Map tiles", max_zoom=18).add_to(fmap)
+        folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="Map tiles", max_zoom=MAX_ZOOM).add_to(
+            fmap
+        )
     return render_shell(fmap)
 
 
@@ -62,7 +68,10 @@ def geometry_map(geometry: dict[str, Any]) -> MapShell:
         style_function=lambda _: {"color": "#b91c1c", "weight": 3, "fillOpacity": 0.25},
         marker=folium.CircleMarker(radius=8, fill=True, color="#b91c1c", fill_opacity=0.8),
     ).add_to(fmap)
-    fmap.fit_bounds(layer.get_bounds(), max_zoom=9, padding=(30, 30))
+    # A geometry always has bounds; folium types them as possibly None for an empty layer.
+    corners = [[value for value in corner if value is not None] for corner in layer.get_bounds()]
+    assert all(len(corner) == 2 for corner in corners)
+    fmap.fit_bounds(corners, max_zoom=9, padding=(30, 30))
     return render_shell(fmap)
 
 
@@ -71,6 +80,7 @@ def render_shell(fmap: folium.Map) -> MapShell:
     fmap.default_js = LEAFLET_JS
     fmap.default_css = LEAFLET_CSS
     root = fmap.get_root()
+    assert isinstance(root, branca.element.Figure)  # a Map's root is the page Figure it lives in
     root.render()
     header = re.sub(r"<script>", f'<script nonce="{NONCE_PLACEHOLDER}">', root.header.render())
     return MapShell(

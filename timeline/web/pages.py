@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, g, render_template, send_from_directory, url_for
 from flask_babel import format_date, gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -59,7 +62,6 @@ def _map_page(embed: bool) -> str:
     shell = build_map_shell(current_app.config["TILE_URL"], current_app.config["TILE_ATTRIBUTION"])
     return render_template(
         "pages/index.html",
-        tiles_configured=bool(current_app.config["TILE_URL"]),
         embed=embed,
         ui_text=_ui_text(),
         **_shell_parts(shell),
@@ -108,12 +110,59 @@ def _when(event: Any) -> str:
     formats = {"day": "long", "month": "MMMM y", "year": "y"}
 
     def one(text: str) -> str:
-        return format_date(parse_partial_date(text).first_day, formats[event.date_precision])
+        shown: str = format_date(parse_partial_date(text).first_day, formats[event.date_precision])
+        return shown
 
     return f"{one(event.start)} – {one(event.end)}" if event.end else one(event.start)
+
+
+# Browsers run a module script only when it is served as JavaScript (and the pages send nosniff), so
+# our modules do not depend on what the host's mime.types says about ".js".
+JAVASCRIPT = "text/javascript"
 
 
 @bp.get("/static/<path:filename>")
 def static(filename: str) -> Response:
     """Front-end assets: ours and the vendor files the build copies from the npm registry."""
-    return send_from_directory(current_app.config["STATIC_DIR"], filename, max_age=3600)
+    mimetype = JAVASCRIPT if filename.endswith((".js", ".mjs")) else None
+    return send_from_directory(current_app.config["STATIC_DIR"], filename, max_age=3600, mimetype=mimetype)
+
+
+# A static import of a sibling module: `import … from "./x.js"`, `export … from "../x.js"`, `import "./x.js"`.
+_RELATIVE_IMPORT = re.compile(r"""(?:\bfrom|^\s*import)\s*["'](\.\.?/[^"']+)["']""", re.MULTILINE)
+
+
+@lru_cache(maxsize=16)
+def _imported_modules(js_root: str, entry: str) -> tuple[str, ...]:
+    """Every module that ``entry`` imports, directly or through others, as paths under ``js_root``.
+
+    Read once per process: a module added while the server runs is still loaded through its
+    import, only not preloaded until the next start.
+    """
+    root = Path(js_root).resolve()
+    found: list[str] = []
+    pending = [entry]
+    while pending:
+        module = root / pending.pop(0)
+        try:
+            source = module.read_text(encoding="utf-8")
+        except OSError:
+            continue  # a missing module fails in the browser, with the browser's own message
+        for specifier in _RELATIVE_IMPORT.findall(source):
+            target = (module.parent / specifier).resolve()
+            if not target.is_relative_to(root):
+                continue
+            name = target.relative_to(root).as_posix()
+            if name != entry and name not in found:
+                found.append(name)
+                pending.append(name)
+    return tuple(found)
+
+
+@bp.app_template_global()
+def module_preloads(entry: str) -> list[str]:
+    """URLs of the modules a page's entry module (under static/js) imports, for
+    ``<link rel="modulepreload">``: the browser then fetches them all at once, instead of finding
+    them one level of imports at a time, with no bundler in between."""
+    js_root = str(Path(current_app.config["STATIC_DIR"]) / "js")
+    return [url_for("pages.static", filename=f"js/{name}") for name in _imported_modules(js_root, entry)]

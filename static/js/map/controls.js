@@ -1,0 +1,93 @@
+/*
+ * The filter form beside the map: the category legend (which is the category filter), confidence,
+ * text search, the time window's date fields, "All time" and "only events in the map view". It
+ * reads what the visitor changed into the view and shows the view it is given; what follows from a
+ * change (reloading, the address) is the caller's, through the `on` callbacks.
+ */
+
+import { byId, debounce, el } from "../shared/dom.js";
+import { chosenValues, isTicked } from "../shared/filters.js";
+
+const SEARCH_SETTLE_MS = 300; // a search runs once typing has paused this long
+
+export function createControls({ store, on }) {
+  const form = byId("filters");
+  const categoryList = byId("category-list");
+  const search = byId("search");
+  const windowStart = byId("window-start");
+  const windowEnd = byId("window-end");
+  const viewportOnly = byId("viewport-only");
+  const categoryBoxes = () => [...categoryList.querySelectorAll("input")];
+  const confidenceBoxes = () => [...form.querySelectorAll("input[name=confidence]")];
+  const ticked = (boxes) => boxes.filter((b) => b.checked).map((b) => b.value);
+
+  /** The legend: one box per category of the story, with its colour. */
+  function drawCategories() {
+    categoryList.replaceChildren();
+    for (const c of store.categories.values()) {
+      const box = el("input", { type: "checkbox", name: "category", value: c.slug, checked: isTicked(store.view.categories, c.slug) });
+      const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+      swatch.style.background = c.colour;
+      categoryList.append(el("label", { class: "legend-item" }, box, swatch, c.label));
+    }
+  }
+
+  /** Show the view in every control. */
+  function show() {
+    const view = store.view;
+    for (const box of categoryBoxes()) box.checked = isTicked(view.categories, box.value);
+    for (const box of confidenceBoxes()) box.checked = isTicked(view.confidences, box.value);
+    search.value = view.q;
+    windowStart.value = view.start || "";
+    windowEnd.value = view.end || "";
+    viewportOnly.checked = view.vp;
+  }
+
+  /** Show a time window in the date fields (one the visitor chose on the timeline). */
+  function showWindow() {
+    windowStart.value = store.view.start;
+    windowEnd.value = store.view.end;
+  }
+
+  form.addEventListener("submit", (e) => e.preventDefault());
+  categoryList.addEventListener("change", () => {
+    const boxes = categoryBoxes();
+    store.view.categories = chosenValues(ticked(boxes), boxes.length);
+    on.filtersChanged();
+  });
+  for (const box of confidenceBoxes()) {
+    box.addEventListener("change", () => {
+      const boxes = confidenceBoxes();
+      store.view.confidences = chosenValues(ticked(boxes), boxes.length);
+      on.filtersChanged();
+    });
+  }
+  search.addEventListener(
+    "input",
+    debounce(() => {
+      store.view.q = search.value.trim();
+      on.filtersChanged();
+    }, SEARCH_SETTLE_MS),
+  );
+  for (const field of [windowStart, windowEnd]) {
+    field.addEventListener("change", () => {
+      const start = windowStart.value || null;
+      const end = windowEnd.value || null;
+      if (start && end && start > end) return;
+      store.view.start = start;
+      store.view.end = end;
+      on.windowTyped();
+    });
+  }
+  byId("all-time").addEventListener("click", () => {
+    store.view.start = store.view.end = null;
+    show();
+    on.allTime();
+  });
+  viewportOnly.addEventListener("change", () => {
+    store.view.vp = viewportOnly.checked;
+    on.scopeChanged();
+  });
+
+  return { drawCategories, show, showWindow };
+}

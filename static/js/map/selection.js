@@ -1,0 +1,62 @@
+/*
+ * Selecting an event, from wherever it was picked (the map, the list, the timeline, the details
+ * panel's close button, or a restored address): every part shows the same selection, the whole
+ * event is fetched once and shown in the details panel, and the map brings it into view.
+ *
+ * `from` says where the choice came from: "map", "list", "timeline", "details", or "restore" and
+ * "restore-view" for an address being applied ("restore-view": the address also set the map view,
+ * which then stays as it is). A restored selection is not written back to the address.
+ */
+
+import { eventUrl } from "../shared/config.js";
+import { getJSON } from "../shared/http.js";
+
+const POINT_ZOOM = 7; // a selected point out of view is shown at least this close
+const AREA_MAX_ZOOM = 10; // a selected line or area out of view is fitted, at most this close
+
+export function createSelection({ store, map, config, address, eventLayer, eventList, timeline, details }) {
+  const whole = new Map(); // event id -> the whole feature, fetched when it is first opened
+
+  async function select(id, from) {
+    const view = store.view;
+    const restoring = String(from).startsWith("restore");
+    if (view.sel && view.sel !== id) {
+      eventLayer.highlight(view.sel, false);
+      eventList.mark(view.sel, false);
+    }
+    view.sel = id;
+    if (!restoring) address.write(true);
+    if (!id) {
+      timeline.clearSelection();
+      details.show(null);
+      return;
+    }
+    const row = eventList.mark(id, true);
+    if (row && from !== "list" && !restoring) row.scrollIntoView({ block: "nearest" });
+    if (timeline.has(id)) timeline.select(id, from !== "timeline");
+    let feature = whole.get(id);
+    if (!feature) {
+      try {
+        feature = await getJSON(eventUrl(config, id));
+        whole.set(id, feature);
+      } catch (e) {
+        view.sel = null;
+        address.write(false);
+        return;
+      }
+    }
+    if (store.view.sel !== id) return; // chosen again meanwhile
+    details.show(feature);
+    const layer = eventLayer.layerOf(id);
+    eventLayer.highlight(id, true);
+    if (from !== "map" && from !== "restore-view") {
+      const bounds = layer && layer.getBounds ? layer.getBounds() : L.geoJSON(feature).getBounds();
+      if (!map.getBounds().contains(bounds)) {
+        if (bounds.getNorthEast().equals(bounds.getSouthWest())) map.setView(bounds.getCenter(), Math.max(map.getZoom(), POINT_ZOOM));
+        else map.fitBounds(bounds, { maxZoom: AREA_MAX_ZOOM, padding: [20, 20] });
+      }
+    }
+  }
+
+  return { select };
+}

@@ -1,0 +1,66 @@
+/*
+ * Building page content from data without ever treating text as HTML: elements are made with
+ * createElement, text goes in as text nodes, attributes through setAttribute, and links are made
+ * only for http(s) URLs. Event text is user data; every script that shows it builds its nodes here.
+ *
+ * Nothing here touches the document until a function is called.
+ */
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** An element with attributes (null, undefined and false leave one out; true sets it empty) and
+ * children (nodes, or anything else as text). */
+export function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value !== null && value !== undefined && value !== false) node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** An SVG element with attributes. */
+export function svgEl(tag, attrs) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+  return node;
+}
+
+export const byId = (id) => document.getElementById(id);
+
+/** The URL if it is an absolute http(s) URL, else null (no javascript:, data: or relative links). */
+export function safeUrl(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+/** A function that runs `fn` once calls have stopped for `ms` milliseconds, with the last arguments. */
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** The JSON in a <script type="application/json"> block of the page. */
+export const readJsonBlock = (id) => JSON.parse(byId(id).textContent);
+
+/** The JSON in an element's data attribute, or null when it is missing or not JSON. */
+export function jsonData(node, name) {
+  const text = node.dataset[name];
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return null;
+  }
+}
