@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, current_app, url_for
 
+from timeline.domain import fields
 from timeline.store.models import CONFIDENCES
 from timeline.web.map_shell import DEFAULT_CENTRE, DEFAULT_ZOOM, MAX_ZOOM
 from timeline.web.params import MAX_TEXT_QUERY
@@ -49,5 +50,7 @@ def page_config(**page: Any) -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    """Offer ``page_config()`` to every template (called only by templates that use it)."""
+    """Offer ``page_config()`` to every template (called only by templates that use it), and the
+    field table's limits as ``field_limit(name)`` for the forms' ``maxlength``."""
     app.jinja_env.globals["page_config"] = page_config
+    app.jinja_env.globals["field_limit"] = fields.limit
