@@ -82,6 +82,14 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, Pa
     recorder = PageRecorder()
     page.on("request", lambda r: recorder.requests.append(r.url))
     page.on("pageerror", lambda e: recorder.errors.append(str(e)))
+    # The browser refusing something of our own page under its CSP (an inline style, a script) is
+    # a broken page, whatever the test looks at: each test fails on it.
+    page.on(
+        "console",
+        lambda m: recorder.errors.append(m.text)
+        if m.type == "error" and "Content Security Policy" in m.text
+        else None,
+    )
 
     def on_dialog(dialog: Any) -> None:
         recorder.dialogs.append(dialog.message)
@@ -92,6 +100,8 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[tuple[Any, Pa
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
     context.close()
+    refused = [e for e in recorder.errors if "Content Security Policy" in e]
+    assert not refused, f"the page broke its own CSP: {refused[:3]}"
 
 
 @pytest.fixture
