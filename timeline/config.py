@@ -43,7 +43,12 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure is also set per request when it arrives over HTTPS (see security.py).
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # A login lasts at most SESSION_MAX_HOURS, and ends after SESSION_IDLE_MINUTES unused.
+        "SESSION_MAX_HOURS": float(os.environ.get("SESSION_MAX_HOURS", "12")),
+        "SESSION_IDLE_MINUTES": float(os.environ.get("SESSION_IDLE_MINUTES", "120")),
+        # How long the first answer to a write sent with an Idempotency-Key is kept for its retries.
+        "IDEMPOTENCY_HOURS": float(os.environ.get("IDEMPOTENCY_HOURS", "24")),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("SESSION_MAX_HOURS", "12"))),
         # Shared state for many processes and hosts (timeline/infra/response_cache.py and
         # timeline/infra/rate_limits.py): memory:// (per process, the default), none, or
         # redis://host:6379/0 shared by all.

@@ -319,3 +319,49 @@ def test_a_connection_lost_while_closing_the_session_leaves_the_answer_as_it_was
     event_id = response.get_json()["id"]
     monkeypatch.setattr(Session, "close", real_close)
     assert client.get(f"/api/events/{event_id}", headers=auth(users["editor"]["token"])).status_code == 200
+
+
+@pytest.mark.backends("postgis")
+def test_retries_with_an_idempotency_key_write_each_event_exactly_once_while_connections_die(app, users):
+    """Connections are terminated at random moments of POSTs (before, during and after COMMIT);
+    every client retries with its key until it has an answer: each key's event exists once."""
+    import random
+    import uuid
+
+    client = app.test_client()
+    token = users["editor"]["token"]
+    rng = random.Random(7)
+    keys = [str(uuid.uuid4()) for _ in range(12)]
+    answers: dict[str, list[int]] = {k: [] for k in keys}
+    side = _side_engine(app)
+    kill = text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+
+    def kill_after(delay: float, stop: threading.Event) -> None:
+        if not stop.wait(delay):
+            with side.connect() as connection:
+                connection.execute(kill)
+
+    for key in keys:
+        stop = threading.Event()
+        thread = threading.Thread(target=kill_after, args=(rng.uniform(0, 0.03), stop))
+        thread.start()
+        for _attempt in range(10):
+            response = client.post(
+                "/api/events", json=_draft(title=key), headers={**auth(token), "Idempotency-Key": key}
+            )
+            answers[key].append(response.status_code)
+            assert response.status_code in (201, 503), response.get_data(as_text=True)
+            if response.status_code == 201:
+                break
+        stop.set()
+        thread.join()
+    side.dispose()
+    with app.app_context():
+        titles = Counter(db.session.scalars(select(Event.title)))
+    assert all(codes[-1] == 201 for codes in answers.values()), answers
+    assert any(503 in codes for codes in answers.values()), "no request was hit: nothing was tested"
+    assert {k: titles[k] for k in keys} == dict.fromkeys(keys, 1)
+

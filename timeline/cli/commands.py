@@ -21,7 +21,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import and_, select
 
 from timeline.domain import audit
-from timeline.domain.accounts import PasswordRejected, create_token, create_user, find_user
+from timeline.domain.accounts import PasswordRejected, create_token, create_user, find_user, set_password
 from timeline.domain.exporting import write_events
 from timeline.domain.features import feature_json
 from timeline.domain.importing import ImportProgress, ImportRejected, import_stream
@@ -196,6 +196,29 @@ def create_user_command(username: str, role: str, password_stdin: bool) -> None:
         click.echo(f"not created: {exc}", err=True)
         sys.exit(1)
     click.echo(f"created {user.role} {user.username}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def set_password_command(username: str, password_stdin: bool) -> None:
+    """Change an account's password; every session of the account ends."""
+    user = find_user(username)
+    if user is None:
+        click.echo(f"no user named {username!r}", err=True)
+        sys.exit(1)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        with writing(db.session):
+            ended = set_password(user, password)
+            audit.record(db.session, "password_change", None, target=username, detail="command line")
+    except PasswordRejected as exc:
+        click.echo(f"not changed: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"password of {username} changed; {ended} open sessions ended")
 
 
 @users.command("list")

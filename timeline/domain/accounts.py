@@ -1,8 +1,12 @@
 """Who is asking: accounts, passwords, sessions, API tokens and role checks.
 
-Sessions live in Flask's signed cookie (no server state, so any process can serve any request);
-the user row is re-read on every request, so a deactivated user or a bumped ``session_epoch``
-ends their sessions at once. API tokens are random secrets of which only a SHA-256 hash is stored.
+A session is a row of ``user_sessions`` named by Flask's signed cookie. The cookie alone proves
+nothing any more: the row must be open, not idle for longer than ``SESSION_IDLE_MINUTES`` and not
+older than ``SESSION_MAX_HOURS``, and the user active with the same ``session_epoch``. Logging out
+closes the row, so a copy of the cookie taken before is worthless; ending every session of a user
+(log out everywhere, an admin's deactivation) closes all their rows and bumps the epoch. The rows
+are in the database every process and host reads, so that holds across a whole deployment.
+API tokens are random secrets of which only a SHA-256 hash is stored.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from timeline.domain import audit
 from timeline.store.db import db, writing
-from timeline.store.models import ROLES, ApiToken, User
+from timeline.store.models import ROLES, ApiToken, User, UserSession
 
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "tlm_"  # noqa: S105  (a marker that makes leaked tokens easy to scan for, not a secret)
@@ -90,6 +94,14 @@ def create_user(username: str, password: str, role: str) -> User:
     return user
 
 
+def set_password(user: User, password: str) -> int:
+    """Give ``user`` a new password (the caller commits) and end every session they have open:
+    whoever knew the old one may be logged in with it. Returns how many sessions were ended."""
+    check_password_policy(password, user.username)
+    user.password_hash = hash_password(password)
+    return end_sessions(user)
+
+
 def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
@@ -97,17 +109,83 @@ def find_user(username: str) -> User | None:
 # ---------------------------------------------------------------------------- sessions
 
 
+# How often an open session's last use is written down (its idle timeout is measured from it).
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
 def log_in(user: User) -> None:
     """Start a fresh session: the old cookie's contents (and any fixed session id) are dropped."""
+    sid = secrets.token_urlsafe(32)
+    with writing(db.session):
+        db.session.add(UserSession(id=sid, user_id=user.id, remote_addr=audit.client_address()[:64]))
     session.clear()
     session["uid"] = user.id
     session["epoch"] = user.session_epoch
-    session["sid"] = secrets.token_urlsafe(16)
+    session["sid"] = sid
     session.permanent = True
 
 
 def log_out() -> None:
+    """End this session here and everywhere its cookie may have been copied to."""
+    sid = session.get("sid")
     session.clear()
+    if isinstance(sid, str):
+        with writing(db.session):
+            row = db.session.get(UserSession, sid)
+            if row is not None and row.ended_at is None:
+                row.ended_at = datetime.now(UTC)
+
+
+def end_sessions(user: User) -> int:
+    """End every open session of ``user`` (the caller's transaction commits); how many were open.
+
+    Also bumps the session epoch, which ends sessions from before server-side sessions existed.
+    """
+    now = datetime.now(UTC)
+    rows = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    ).all()
+    for row in rows:
+        row.ended_at = now
+    user.session_epoch += 1
+    return len(rows)
+
+
+def _session_open(sid: object, user: User) -> bool:
+    """Whether the cookie's session row is open and within its idle and absolute lifetimes."""
+    if not isinstance(sid, str):
+        return False
+    row = db.session.get(UserSession, sid)
+    if row is None or row.user_id != user.id or row.ended_at is not None:
+        return False
+    now = datetime.now(UTC)
+    created, seen = _aware(row.created_at), _aware(row.last_seen_at)
+    idle = timedelta(minutes=float(current_app.config.get("SESSION_IDLE_MINUTES", 120)))
+    lifetime = timedelta(hours=float(current_app.config.get("SESSION_MAX_HOURS", 12)))
+    if now - seen > idle or now - created > lifetime:
+        return False
+    if now - seen > TOUCH_INTERVAL:
+        g.touch_session = sid  # written after the answer (touch_session), outside the view's work
+    return True
+
+
+def touch_session() -> None:
+    """Write down that the request's session was used (at most once a minute per session).
+
+    Called after the view, so the write never lands inside a transaction of the view's own.
+    """
+    sid = g.pop("touch_session", None)
+    if sid is None:
+        return
+    with writing(db.session):
+        row = db.session.get(UserSession, sid)
+        if row is not None:
+            row.last_seen_at = datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they are all UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------- tokens
@@ -174,7 +252,12 @@ def _load_user() -> User | None:
     if uid is None:
         return None
     user = db.session.get(User, uid)
-    if user is None or not user.active or user.session_epoch != session.get("epoch"):
+    if (
+        user is None
+        or not user.active
+        or user.session_epoch != session.get("epoch")
+        or not _session_open(session.get("sid"), user)
+    ):
         session.clear()
         return None
     return user

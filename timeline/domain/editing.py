@@ -8,6 +8,7 @@ version is refused with :class:`Conflict` instead of silently replacing someone 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -52,8 +53,14 @@ def _locked(session: DbSession, event_id: str) -> Event | None:
     return session.scalars(select(Event).where(Event.id == event_id)).first()
 
 
-def create_event(session: DbSession, data: EventData, user: User) -> Event:
-    """A new event: editors' start as drafts, admins choose."""
+def create_event(
+    session: DbSession, data: EventData, user: User, *, also: Callable[[Event], None] | None = None
+) -> Event:
+    """A new event: editors' start as drafts, admins choose.
+
+    ``also`` runs inside the same transaction once the event is written (it is how a write's
+    idempotency key is stored with it): if it fails, the event is not created either.
+    """
     if not user.is_admin:
         data = replace(data, status="draft")
     with writing(session):
@@ -64,6 +71,9 @@ def create_event(session: DbSession, data: EventData, user: User) -> Event:
         event.was_published = data.status == "published"
         session.add(event)
         record_revision(session, event, "create", user, None)
+        if also is not None:
+            session.flush()
+            also(event)
     return event
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Request, Response, current_app, g, has_request_context, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 
 csrf = CSRFProtect()
 # POST endpoints that change nothing and so cannot be abused cross-site.
@@ -144,11 +145,24 @@ def _check_csrf() -> None:
     csrf.protect()
 
 
+def _touch_session(response: Response) -> Response:
+    """Record the session's use after the view (see accounts.touch_session); an outage here costs
+    the idle clock a minute, never the answer."""
+    from timeline.domain.accounts import touch_session
+
+    try:
+        touch_session()
+    except SQLAlchemyError as error:
+        current_app.logger.warning("could not record the session's last use: %s", type(error).__name__)
+    return response
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.session_interface = _SessionInterface()
     app.before_request(_check_csrf)
     app.after_request(_set_headers)
+    app.after_request(_touch_session)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     from timeline.domain.accounts import current_user
 

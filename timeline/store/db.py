@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import UserDefinedType
 
 from geodata.geometry import stored_geometry_intersects_box
+from timeline.store.folding import search_text
 
 
 class Base(DeclarativeBase):
@@ -92,6 +93,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_function("tl_intersects", 5, _intersects_sql, deterministic=True)
     # SQLite's lower() folds ASCII only; the story's text is German, Russian and Ukrainian too.
     dbapi_connection.create_function("tl_casefold", 1, _casefold_sql, deterministic=True)
+    # The words the full-text index holds (timeline/store/folding.py), for the triggers of 0009.
+    dbapi_connection.create_function("tl_search_text", 1, search_text, deterministic=True)
 
 
 @event.listens_for(Engine, "do_connect")
@@ -165,9 +168,11 @@ postgresql_type_names.setdefault("geometry", PostgisGeometry)
 
 
 # What the migrations add for one backend only and the models leave out on purpose: the SQLite R*Tree
-# (0001) and, on PostgreSQL, the PostGIS geometry and GiST indexes (0003) and PostGIS's own table.
-BACKEND_ONLY_TABLES = ("event_rtree", "spatial_ref_sys")
-BACKEND_ONLY_COLUMNS = (("events", "geom"),)
+# (0001) and FTS5 tables (0009; each name also covers a table's shadow tables, event_search_data and
+# so on) and, on PostgreSQL, the PostGIS geometry and GiST indexes (0003), PostGIS's own table, and
+# the generated tsvectors of the words of events and sources with their GIN indexes (0009).
+BACKEND_ONLY_TABLES = ("event_rtree", "event_search", "source_search", "spatial_ref_sys")
+BACKEND_ONLY_COLUMNS = (("events", "geom"), ("events", "search"), ("sources", "search"))
 # Partial indexes over expressions (migration 0004), which the models cannot spell for both backends.
 BACKEND_ONLY_INDEXES = (
     "ix_events_geom",
@@ -175,6 +180,8 @@ BACKEND_ONLY_INDEXES = (
     "ix_events_large",
     "ix_events_live",
     "ix_events_geom_days",
+    "ix_events_search",
+    "ix_sources_search",
 )
 
 

@@ -143,6 +143,53 @@ class User(Model):
         return self.deactivated_at is None
 
 
+class UserSession(Model):
+    """One login: the signed cookie names it, and it counts only while this row says it is open.
+
+    A cookie alone cannot be taken back; this row can. Logging out ends it, so a copy of the cookie
+    made before is worthless; "log out everywhere", a deactivation or a password change end all of
+    a user's rows; the idle and absolute lifetimes are checked against its timestamps. Every
+    process and host reads the same rows, so an ended session is ended everywhere at once.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", name="fk_user_sessions_user_id_users"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class IdempotencyKey(Model):
+    """The first answer to a write sent with an ``Idempotency-Key``, kept to answer its retries.
+
+    Written in the same transaction as the write itself, so a retry after a lost answer either
+    finds the key (the write happened: the same answer again) or does not (it did not: it is done
+    now); it never writes twice.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", name="fk_idempotency_keys_user_id_users"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # What was asked (method, path and a digest of the body): the same key with another request
+    # is a client error, not a retry.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiToken(Model):
     """A personal API token: only its hash is stored, the token itself is shown once."""
 

@@ -20,7 +20,14 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from timeline.domain import audit
-from timeline.domain.accounts import PasswordRejected, acting_user, create_user, current_user, require
+from timeline.domain.accounts import (
+    PasswordRejected,
+    acting_user,
+    create_user,
+    current_user,
+    end_sessions,
+    require,
+)
 from timeline.domain.categories import SLUG_PATTERN
 from timeline.store.db import db, writing
 from timeline.store.models import ROLES, AuditEntry, Category, User
@@ -59,7 +66,7 @@ def users() -> ResponseReturnValue:
 @bp.post("/users/<int:user_id>")
 @require("admin")
 def update_user(user_id: int) -> ResponseReturnValue:
-    """Change a role, deactivate (ends every session and token at once) or reactivate."""
+    """Change a role, end a user's sessions, deactivate (ends every session and token) or reactivate."""
     me = acting_user()
     action = request.form.get("action")
     if user_id == me.id and action in ("deactivate", "role"):
@@ -74,8 +81,10 @@ def update_user(user_id: int) -> ResponseReturnValue:
             detail = f"role {user.role}"
         elif action == "deactivate":
             user.deactivated_at = datetime.now(UTC)
-            user.session_epoch += 1
+            end_sessions(user)
             detail = "deactivated"
+        elif action == "end_sessions":
+            detail = f"{end_sessions(user)} sessions ended"
         elif action == "reactivate":
             user.deactivated_at = None
             detail = "reactivated"

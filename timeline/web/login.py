@@ -1,8 +1,8 @@
-"""Logging in and out.
+"""Logging in and out (of this session, or of all of a user's sessions at once).
 
-Failed logins are limited per address and per username (timeline/infra/rate_limits.py: counted in the audit
-log, or in Redis), so the limit holds across every process that serves the site; the answer to a
-wrong password and to an unknown user is the same.
+Failed logins are limited per address and per username (timeline/infra/rate_limits.py: counted in
+the audit log, or in Redis), so the limit holds across every process that serves the site; the
+answer to a wrong password and to an unknown user is the same.
 """
 
 from __future__ import annotations
@@ -11,10 +11,19 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from timeline.domain import audit
-from timeline.domain.accounts import current_user, find_user, log_in, log_out, verify_password
+from timeline.domain.accounts import (
+    acting_user,
+    current_user,
+    end_sessions,
+    find_user,
+    log_in,
+    log_out,
+    require,
+    verify_password,
+)
 from timeline.domain.input_gate import local_redirect_target
 from timeline.infra.rate_limits import login_throttle
-from timeline.store.db import db
+from timeline.store.db import db, writing
 
 bp = Blueprint("account", __name__)
 
@@ -46,6 +55,18 @@ def login() -> Response | str | tuple[str, int]:
     log_in(user)
     audit.log_now(db.session, "login", user)
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout/everywhere")
+@require("editor")
+def logout_everywhere() -> Response:
+    """End every session of this user, on every device, this one included."""
+    user = acting_user()
+    with writing(db.session):
+        ended = end_sessions(user)
+        audit.record(db.session, "logout_everywhere", user, detail=f"{ended} sessions ended")
+    log_out()
+    return redirect(url_for("account.login"))
 
 
 @bp.post("/logout")

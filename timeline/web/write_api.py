@@ -8,18 +8,20 @@ event, 409 someone saved first (with the current version), 412/428 missing or ma
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from timeline.domain import editing
+from timeline.domain import editing, idempotency
 from timeline.domain.accounts import acting_user, require
 from timeline.domain.features import FeatureError, Problem, event_to_feature, parse_feature
 from timeline.domain.importing import ImportRejected, read_document
 from timeline.store.db import db
-from timeline.store.models import Event, Revision
+from timeline.store.models import Event, Revision, User
 from timeline.store.queries import get_event
 
 bp = Blueprint("write_api", __name__, url_prefix="/api")
@@ -85,7 +87,16 @@ def _expected_version(body: dict[str, Any] | None) -> int:
 @bp.post("/events")
 @require("editor")
 def create() -> tuple[Response, int]:
-    """Create an event (a draft, unless an admin says otherwise)."""
+    """Create an event (a draft, unless an admin says otherwise).
+
+    With an ``Idempotency-Key`` header, a retry of the same request answers as the first did
+    instead of creating the event again (see :mod:`timeline.domain.idempotency`).
+    """
+    user = acting_user()
+    key = _idempotency_key()
+    asked = idempotency.fingerprint(request.method, request.path, request.get_data()) if key else ""
+    if key and (replayed := _replay(user, key, asked)) is not None:
+        return replayed
     body = _json_body()
     if problems := _forbidden_fields(body, allow_version=False):
         return _unprocessable(problems)
@@ -93,10 +104,56 @@ def create() -> tuple[Response, int]:
         data = parse_feature(body)
     except FeatureError as exc:
         return _unprocessable(exc.problems)
-    event = editing.create_event(db.session, data, acting_user())
+
+    def remember(event: Event) -> None:
+        if key:
+            answer = idempotency.StoredAnswer(201, json.dumps(event_to_feature(event)), _location(event))
+            keep = float(current_app.config.get("IDEMPOTENCY_HOURS", 24))
+            idempotency.remember(db.session, user, key, asked, answer, keep_hours=keep)
+
+    try:
+        event = editing.create_event(db.session, data, user, also=remember)
+    except IntegrityError:
+        # The same key, sent again while the first request was still writing: it won.
+        if key and (replayed := _replay(user, key, asked)) is not None:
+            return replayed
+        raise
     response, status = _feature_response(event, 201)
-    response.headers["Location"] = url_for("api.show_event", event_id=event.id)
+    response.headers["Location"] = _location(event)
     return response, status
+
+
+def _location(event: Event) -> str:
+    return url_for("api.show_event", event_id=event.id)
+
+
+def _idempotency_key() -> str | None:
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    try:
+        return idempotency.check_key(raw)
+    except ValueError as exc:
+        abort(400, description=str(exc))
+
+
+def _replay(user: User, key: str, asked: str) -> tuple[Response, int] | None:
+    """The first answer to this key, again; 422 when the key came with another request before."""
+    try:
+        stored = idempotency.stored_answer(db.session, user, key, asked)
+    except idempotency.KeyReused:
+        detail = "this Idempotency-Key was sent before with a different request; use a new key"
+        return jsonify({"error": "idempotency key reused", "detail": detail}), 422
+    if stored is None:
+        return None
+    response = Response(stored.body, status=stored.status, mimetype="application/geo+json")
+    response.headers["Idempotent-Replayed"] = "true"
+    if stored.location:
+        response.headers["Location"] = stored.location
+    version = json.loads(stored.body).get("properties", {}).get("version")
+    if version is not None:
+        response.headers["ETag"] = f'"{version}"'
+    return response, stored.status
 
 
 @bp.patch("/events/<event_id>")
