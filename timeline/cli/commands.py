@@ -182,10 +182,7 @@ tokens = AppGroup("tokens", help="Manage personal API tokens.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 def create_user_command(username: str, role: str, password_stdin: bool) -> None:
     """Create an account; there is no default account."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin, "Password")
     try:
         with writing(db.session):
             user = create_user(username, password, role)
@@ -207,10 +204,7 @@ def set_password_command(username: str, password_stdin: bool) -> None:
     if user is None:
         click.echo(f"no user named {username!r}", err=True)
         sys.exit(1)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin, "New password")
     try:
         with writing(db.session):
             ended = set_password(user, password)
@@ -219,6 +213,14 @@ def set_password_command(username: str, password_stdin: bool) -> None:
         click.echo(f"not changed: {exc}", err=True)
         sys.exit(1)
     click.echo(f"password of {username} changed; {ended} open sessions ended")
+
+
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """One line of standard input (scripts), or typed twice at a hidden prompt (people)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    typed: str = click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return typed
 
 
 @users.command("list")
