@@ -41,8 +41,15 @@ def start(seconds: float | None) -> Token[float | None]:
 
 
 def stop(token: Token[float | None]) -> None:
-    """Lift the deadline :func:`start` set."""
-    _DEADLINE.reset(token)
+    """Lift the deadline :func:`start` set.
+
+    A streamed answer ends its request in the context that iterated it, where the token is not
+    known: the deadline is cleared there instead.
+    """
+    try:
+        _DEADLINE.reset(token)
+    except ValueError:
+        _DEADLINE.set(None)
 
 
 @contextmanager
