@@ -8,7 +8,8 @@ findings written by hand go to bench/FINDINGS.md.
 
 Measured: (a) the map's viewport-and-month query through ``filtered_events`` + ``count_events``
 against a full scan and a date-index-only plan of the same filter (``bench.queries``), and (a11)
-the repacked R*Tree against the same entries as inserted; (b) the same through HTTP; (c) the
+the repacked R*Tree against the same entries as inserted; (b) the same through HTTP; (s) text
+search (``q``) through the full-text index against the LIKE it replaced (``bench.search``); (c) the
 streamed GeoJSON export against geopandas; (d) the bytes the page loads, ours against the vendor
 and basemap files; (e) the clustered map and the density strip, the first visit and dragging the
 timeline in Chromium; (f) requests per second under two gunicorn workers beside pygeoapi on the

@@ -29,6 +29,7 @@ from .page import bench_page_weight, drag_rows, first_visit_rows
 from .queries import bench_queries, request_plans
 from .repack import measure as repack_rows
 from .report import gen_text, machine, plan_lines, write_results
+from .search import bench_search
 from .soak import soak
 from .throughput import measure as throughput_rows
 
@@ -69,6 +70,10 @@ def run_backend(args: argparse.Namespace, backend: Backend, n: int) -> None:
             rows += repack_rows(app_session(), backend.path, n, args.reps)
     progress(f"  {tag}(b) HTTP")
     rows += bench_http(app, args.reps, direct, matched)
+    progress(f"  {tag}(s) full-text search beside the LIKE it replaced")
+    search_rows, search_plans = bench_search(app, args.reps)
+    rows += search_rows
+    plans.update(search_plans)
     if backend.path:
         if args.skip_export:
             warn("(c) export left out (--skip-export); see the previous full run")

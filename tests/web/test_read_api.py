@@ -191,7 +191,8 @@ def test_text_search_in_title_description_and_place(client, story, q, expected):
 
 @pytest.mark.parametrize("q", ["суджа", "СУДЖА", "STRASSE", "hauptstraße"])
 def test_text_search_folds_case_beyond_ascii(client, load, q):
-    load(feature("cyrillic", title="Бои в Судже", place="Суджа", description="An der Hauptstraße"))
+    # A word is found from its start: STRASSE finds "Straße" (Hauptstraße only through "haupt").
+    load(feature("cyrillic", title="Бои в Судже", place="Суджа", description="Straße: an der Hauptstraße"))
     assert ids(client.get("/api/events", query_string={"q": q})) == ["cyrillic"]
 
 
@@ -424,3 +425,66 @@ def test_a_bad_page_token_is_a_400(client, query):
     response = client.get(f"/api/events?{query}")
     assert response.status_code == 400
     assert response.get_json()["parameter"] == "after"
+
+
+# ---------------------------------------------------------------------------- ranking: sort=relevance
+
+
+@pytest.fixture
+def ranked(load):
+    """Events holding both words of "sudzha convoy": in the title twice, once, or not at all."""
+    load(
+        feature("body-only", start="2024-01-05", title="Report", description="A convoy near Sudzha"),
+        feature("one-title-word", start="2024-02-05", title="Convoy", description="Seen near Sudzha"),
+        feature("both-title-words", start="2024-03-05", title="Sudzha convoy", description="Trucks"),
+        feature("both-later", start="2024-04-05", title="Convoy to Sudzha", description="Again"),
+        feature("one-word-only", start="2024-05-05", title="Sudzha", description="Quiet day"),
+    )
+
+
+def test_relevance_ranks_events_by_the_query_words_in_their_titles(client, ranked):
+    q = "sudzha convoy"
+    assert ids(client.get("/api/events", query_string={"q": q})) == [
+        "body-only", "one-title-word", "both-title-words", "both-later",
+    ]  # fmt: skip
+    ranked_ids = ids(client.get("/api/events", query_string={"q": q, "sort": "relevance"}))
+    assert ranked_ids == ["both-title-words", "both-later", "one-title-word", "body-only"]
+    summary = client.get("/api/events", query_string={"q": q, "sort": "relevance", "view": "summary"})
+    assert ids(summary) == ranked_ids
+
+
+def test_a_ranking_pages_by_offset_and_its_links_keep_the_order(client, ranked):
+    url = "/api/events?q=sudzha+convoy&sort=relevance&limit=3"
+    seen = []
+    while url:
+        body = client.get(url).get_json()
+        assert body["numberMatched"] == 4
+        seen += [f["id"] for f in body["features"]]
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        assert all("sort=relevance" in link["href"] for link in body["links"])
+        url = nxt[0].replace("http://localhost", "") if nxt else None
+    assert seen == ["both-title-words", "both-later", "one-title-word", "body-only"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("sort=relevance", "sort"),  # nothing to rank by
+        ("q=sudzha&sort=newest", "sort"),
+        ("q=sudzha&sort=relevance&sort=time", "sort"),
+        ("q=sudzha&sort=relevance&after=MjAyNC0wMS0wNXwyMDI0LTAxLTA1fGJvZHktb25seQ", "after"),
+    ],
+)
+def test_bad_sort_parameters_get_400(client, ranked, query, parameter):
+    response = client.get(f"/api/events?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == parameter
+
+
+def test_timeline_order_pages_a_text_search_by_key(client, ranked):
+    first = client.get("/api/events?q=sudzha&limit=2&sort=time").get_json()
+    assert [f["id"] for f in first["features"]] == ["body-only", "one-title-word"]
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    assert "after=" in nxt and "sort=" not in nxt
+    rest = client.get(nxt.replace("http://localhost", "")).get_json()
+    assert [f["id"] for f in rest["features"]] == ["both-title-words", "both-later"]

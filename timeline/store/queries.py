@@ -12,8 +12,9 @@ On PostgreSQL the database does the spatial work: ``events.geom`` (PostGIS, SRID
 from the GeoJSON by migration 0003 and GiST-indexed) is tested with ST_Intersects against the box,
 and a time window is also an overlap test (``&&``) on the GiST-indexed range of the event's days.
 ``geom`` is not in the models (SQLite has no such column): refer to it as :data:`EVENT_GEOM`, and only
-when the dialect is ``postgresql``. Text search calls ``tl_casefold`` on both backends (a Python
-function on SQLite, an SQL function from migration 0003 on PostgreSQL), so it folds case alike.
+when the dialect is ``postgresql``. Text search (``q``) is a lookup in each backend's full-text index
+(:mod:`timeline.store.search`: FTS5 on SQLite, a GIN-indexed tsvector on PostgreSQL), of the same
+words on both.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from sqlalchemy import (
 )
 
 from geodata.geometry import BBox
+from timeline.store import search
 from timeline.store.db import DbSession
 from timeline.store.filters import FILTER_FIELDS, EventFilter
 from timeline.store.models import Category, Event, EventWeekCount, FeatureCache
@@ -74,20 +76,29 @@ SRID = 4326
 # ---------------------------------------------------------------------------- SQL
 
 
-def conditions(f: EventFilter, dialect: str, storage_order: bool = False) -> list[ColumnElement[bool]]:
+def conditions(
+    f: EventFilter, dialect: str, storage_order: bool = False, text_drives: bool | None = None
+) -> list[ColumnElement[bool]]:
     """The WHERE clause for ``f``, for lists, counts and aggregates alike.
 
     ``storage_order``: the statement reads in primary-key order (an export), so on SQLite it should
-    walk the table front to back.
+    walk the table front to back. ``text_drives`` (with ``q``): whether the events the full-text
+    index finds are fetched first (the fastest way to few of them) or another index leads, each
+    event checked against the words (the way to a page of many, or to few events in a viewport);
+    see :func:`filtered_events`. Unless told, SQLite starts from the index's hits and PostgreSQL's
+    planner chooses.
     """
     boxes = _boxes(f.bbox) if f.bbox else []
     use_rtree = dialect == "sqlite" and bool(boxes or f.start or f.end)
     # With the R*Tree in play, the plan must start from its hits and fetch events by rowid. Left to
     # itself, SQLite prefers the (status, first_day) index and walks every event before the window's
     # end (10x slower at a million events), so the other columns are made unindexable (`col || ''`).
-    # Without it, a read in storage order is fastest as a plain scan of the table: through the status
+    # The same holds for the full-text index's hits, which SQLite cannot count in advance. Without
+    # either, a read in storage order is fastest as a plain scan of the table: through the status
     # index SQLite hops through the table and then sorts a million keys (4x slower).
-    col = unindexed if use_rtree or (storage_order and dialect == "sqlite") else _as_is
+    text_first = bool(f.text) and (dialect == "sqlite" if text_drives is None else text_drives)
+    text_plan = text_first if dialect == "sqlite" else text_drives
+    col = unindexed if dialect == "sqlite" and (use_rtree or storage_order or text_first) else _as_is
     conds: list[ColumnElement[bool]] = [Event.deleted_at.is_(None)]
     conds += key_conditions(f, col(Event.status), col(Event.category_slug), col(Event.confidence))
     if use_rtree:
@@ -109,7 +120,7 @@ def conditions(f: EventFilter, dialect: str, storage_order: bool = False) -> lis
     if f.start and not exact_days:
         conds.append(Event.last_day >= f.start)
     if f.text:
-        conds.append(_text_condition(f.text, dialect))
+        conds.append(_text_condition(f.text, dialect, text_plan))
     return conds
 
 
@@ -122,8 +133,17 @@ def unindexed(expr: Any) -> Any:
     return cast(expr, String).concat("")
 
 
-def _text_condition(text: str, dialect: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match in title, description or place; LIKE wildcards are literal."""
+def _text_condition(text: str, dialect: str, drives: bool | None) -> ColumnElement[bool]:
+    """Every word of ``text`` begins a word of the event: a lookup in the backend's full-text index."""
+    if dialect in ("sqlite", "postgresql"):
+        return search.text_condition(text, dialect, drives=drives)
+    return like_text_condition(text, dialect)
+
+
+def like_text_condition(text: str, dialect: str) -> ColumnElement[bool]:
+    """What ``q`` was before the full-text index: a case-folded substring of title, description or
+    place (LIKE wildcards literal), read from every row. The benchmark's baseline and the tests'
+    oracle; no query of the app uses it on SQLite or PostgreSQL."""
     columns = (Event.title, Event.description, Event.place)
     if dialect in ("sqlite", "postgresql"):
         pattern = "%" + _escape_like(text.casefold()) + "%"
@@ -220,17 +240,29 @@ def without_idle_window(session: DbSession, f: EventFilter) -> EventFilter:
 
 
 PAGE_KEY_COLUMNS = (Event.pk, Event.first_day, Event.last_day, Event.id)
+# How a list is ordered: timeline order (first day, last day, id; what keyset paging follows), or,
+# with ``q``, by how many of its words the title holds, ties in timeline order (search.title_hits).
+ORDERS = ("time", "relevance")
+# With q: up to this many hits in the full-text index, a page is read from them (fetched by key and
+# sorted); beyond, along another index (dates, or the place and days of a viewport), each event
+# checked against the words, which then meets a page's worth early. Either costs a few milliseconds
+# at the border, at a million events.
+TEXT_DRIVES_UP_TO = 2_000
 
 
-def counted_page(session: DbSession, f: EventFilter, *, keys_only: bool = False) -> AnySelect:
+def counted_page(
+    session: DbSession, f: EventFilter, *, keys_only: bool = False, order: str = "time"
+) -> AnySelect:
     """The page with ``count(*) OVER ()`` beside each row: the one statement of :func:`page_and_count`."""
-    page: AnySelect = filtered_events(session, f)
+    page: AnySelect = filtered_events(session, f, order=order)
     if keys_only:
         page = page.with_only_columns(*PAGE_KEY_COLUMNS)
     return page.add_columns(func.count().over())
 
 
-def page_and_count(session: DbSession, f: EventFilter, *, keys_only: bool = False) -> tuple[list[Any], int]:
+def page_and_count(
+    session: DbSession, f: EventFilter, *, keys_only: bool = False, order: str = "time"
+) -> tuple[list[Any], int]:
     """A page of events (or, with ``keys_only``, rows of pk, first_day, last_day, id) and how many
     match in all.
 
@@ -241,24 +273,34 @@ def page_and_count(session: DbSession, f: EventFilter, *, keys_only: bool = Fals
     has no row to carry the count, so then it is counted on its own.
     """
     f = without_idle_window(session, f)
-    page: AnySelect = filtered_events(session, f)
+    page: AnySelect = filtered_events(session, f, order=order)
     if keys_only:
         page = page.with_only_columns(*PAGE_KEY_COLUMNS)
     if f.after or not (f.bbox or f.start or f.end):  # a keyset page's rows are not all the matches
         return list(session.execute(page) if keys_only else session.scalars(page)), count_events(session, f)
-    rows = session.execute(counted_page(session, f, keys_only=keys_only)).all()
+    rows = session.execute(page.add_columns(func.count().over())).all()  # counted_page's statement
     if rows:
         return [row[:4] if keys_only else row[0] for row in rows], int(rows[0][-1])
     return [], count_events(session, f) if f.offset else 0
 
 
-def filtered_events(session: DbSession, f: EventFilter) -> Select[Event]:
-    """The statement for the events a filter selects, in timeline order, paged."""
+def filtered_events(session: DbSession, f: EventFilter, *, order: str = "time") -> Select[Event]:
+    """The statement for the events a filter selects, in timeline order (or by ``relevance`` to ``q``,
+    see :data:`ORDERS`), paged.
+
+    With ``q``, the plan is chosen here (:func:`text_plan`), which neither database can do itself.
+    """
+    if order == "relevance" and f.after:
+        raise ValueError("keyset paging (after) follows timeline order; page a ranking by offset")
     f = without_idle_window(session, f)
+    dialect = session.get_bind().dialect.name
+    text_drives = text_plan(session, f, order) if f.text else None
+    timeline_order = (Event.first_day, Event.last_day, Event.id)
+    ranks = (search.title_hits(f.text, dialect).desc(),) if order == "relevance" and f.text else ()
     stmt = (
         select(Event)
-        .where(*conditions(f, session.get_bind().dialect.name))
-        .order_by(Event.first_day, Event.last_day, Event.id)
+        .where(*conditions(f, dialect, text_drives=text_drives))
+        .order_by(*ranks, *timeline_order)
     )
     if f.after:
         key = f.after
@@ -271,6 +313,27 @@ def filtered_events(session: DbSession, f: EventFilter) -> Select[Event]:
     if f.limit is not None:
         stmt = stmt.limit(f.limit)
     return stmt
+
+
+def text_plan(session: DbSession, f: EventFilter, order: str = "time") -> bool:
+    """Whether the full-text index's hits lead the page of ``f`` (a ``q``), or another index leads
+    and each event it gives is checked for the words (``text_drives`` of :func:`conditions`).
+
+    Two capped counts, each about a millisecond, decide. With a viewport or a time window holding
+    at most TEXT_DRIVES_UP_TO events, those are checked (they cost a few microseconds each, whatever
+    the words). Otherwise the hits lead when they are at most as many: walking the date index for a
+    word no event holds reads every event, and fetching a common word's hundreds of thousands of
+    hits to sort them for one page, or to keep the few in a viewport, takes longer still. A ranking
+    reads every hit, unless the view's events are few.
+    """
+    if f.bbox or f.start or f.end:
+        nearby = select(Event.pk).where(*conditions(replace(f, text=None), session.get_bind().dialect.name))
+        capped = nearby.limit(TEXT_DRIVES_UP_TO + 1).subquery()
+        if (session.scalar(select(func.count()).select_from(capped)) or 0) <= TEXT_DRIVES_UP_TO:
+            return False
+    if order == "relevance":
+        return True
+    return search.matches_at_most(session, f.text or "", TEXT_DRIVES_UP_TO)
 
 
 def count_events(session: DbSession, f: EventFilter) -> int:

@@ -19,7 +19,7 @@ from timeline.store.aggregates import MAX_ZOOM
 from timeline.store.db import DbSession
 from timeline.store.filters import DEFAULT_LIMIT, EventFilter, PageKey
 from timeline.store.models import CONFIDENCES
-from timeline.store.queries import unknown_categories
+from timeline.store.queries import ORDERS, unknown_categories
 
 MAX_LIMIT = 10_000
 MAX_TEXT_QUERY = 200
@@ -75,6 +75,22 @@ def parse_filters(args: ArgSource, *, max_limit: int | None = MAX_LIMIT) -> Even
         except ValueError as exc:
             raise BadParameter("after", str(exc)) from None
     return f
+
+
+def parse_sort(args: ArgSource, f: EventFilter) -> str:
+    """The list's order: ``time`` (timeline order, the default, which ``after`` pages through) or
+    ``relevance`` (with ``q``: events whose titles hold more of its words first, then timeline order).
+
+    A ranking is paged by ``offset``: a keyset token names a place in timeline order, not in a ranking.
+    """
+    value = _single(args, "sort") or "time"
+    if value not in ORDERS:
+        raise BadParameter("sort", f"must be one of {', '.join(ORDERS)}, got {value!r}")
+    if value == "relevance" and not f.text:
+        raise BadParameter("sort", "relevance ranks by q: give q, the text to search for")
+    if value == "relevance" and f.after:
+        raise BadParameter("after", "pages in timeline order; page sort=relevance with offset")
+    return value
 
 
 def check_categories(session: DbSession, f: EventFilter) -> None:

@@ -22,7 +22,7 @@ from timeline.store.db import db
 from timeline.store.filters import EventFilter, PageKey
 from timeline.store.models import Category
 from timeline.store.queries import get_event, page_and_count
-from timeline.web.params import check_categories, parse_filters, parse_zoom
+from timeline.web.params import check_categories, parse_filters, parse_sort, parse_zoom
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -36,16 +36,17 @@ def list_events() -> Response:
     """A page of matching events as a FeatureCollection, with counts and paging links."""
     f = parse_filters(request.args)
     f.include_drafts = is_editor()
+    order = parse_sort(request.args, f)
     check_categories(db.session, f)
     view = request.args.get("view", "full")
     if view not in VIEWS:
         raise BadParameter("view", f"must be one of {', '.join(VIEWS)}, got {view!r}")
     if view == "full":
-        rows, matched = page_and_count(db.session, f, keys_only=True)
+        rows, matched = page_and_count(db.session, f, keys_only=True, order=order)
         features = features_by_pks(db.session, [row[0] for row in rows])
         keys = [PageKey(*row[1:]) for row in rows]
     else:
-        events, matched = page_and_count(db.session, f)
+        events, matched = page_and_count(db.session, f, order=order)
         features = [json_bytes(VIEWS[view](e)) for e in events]
         keys = [PageKey(e.first_day, e.last_day, e.id) for e in events]
     returned = len(features)
@@ -53,7 +54,7 @@ def list_events() -> Response:
         "numberMatched": matched,
         "numberReturned": returned,
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _paging_links(f, matched, returned, view, keys[-1] if keys else None),
+        "links": _paging_links(f, matched, returned, view, keys[-1] if keys else None, order),
     }
     # The features are spliced in as the JSON they already are (cached at write time); the
     # envelope around them keeps the key order clients see: type, features, then the counts.
@@ -66,15 +67,18 @@ def json_bytes(value: Any) -> bytes:
 
 
 def _paging_links(
-    f: EventFilter, matched: int, returned: int, view: str, last: PageKey | None
+    f: EventFilter, matched: int, returned: int, view: str, last: PageKey | None, order: str = "time"
 ) -> list[dict[str, str]]:
     """``self``, ``next`` and ``prev``. ``next`` pages by key (after this page's last event), so
     following it through a whole layer costs the same per page however deep it goes; ``prev`` is
     given for offset pages. A keyset page does not know its position, so it offers ``next``
-    whenever it is full (the page after the last full one may be empty)."""
+    whenever it is full (the page after the last full one may be empty). A ranking
+    (``sort=relevance``) has no keys to page by, so its ``next`` is the next offset."""
 
     def link(rel: str, paging: list[tuple[str, str]]) -> dict[str, str]:
         args = [*f.query_args(), ("limit", str(f.limit)), *paging]
+        if order != "time":
+            args.append(("sort", order))
         if view != "full":
             args.append(("view", view))
         href = url_for("api.list_events", _external=True) + "?" + urlencode(args)
@@ -84,7 +88,9 @@ def _paging_links(
     here = [("after", f.after.token())] if f.after else [("offset", str(f.offset))]
     links = [link("self", here)]
     more = returned == f.limit if f.after else f.offset + f.limit < matched
-    if more and last is not None:
+    if more and order != "time":
+        links.append(link("next", [("offset", str(f.offset + f.limit))]))
+    elif more and last is not None:
         links.append(link("next", [("after", last.token())]))
     if f.offset > 0:
         links.append(link("prev", [("offset", str(max(f.offset - f.limit, 0)))]))
