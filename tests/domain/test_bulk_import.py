@@ -345,7 +345,7 @@ def test_a_killed_import_leaves_nothing_behind(app, load, tmp_path, when):
 
 
 @pytest.mark.backends("sqlite")
-def test_a_200000_feature_file_imports_in_under_300_mb(app, tmp_path):
+def test_a_200000_feature_file_imports_in_bounded_memory(app, tmp_path):
     path = write_file(tmp_path / "large.geojson", 200_000)
     code = (
         "import resource, sys\n"
