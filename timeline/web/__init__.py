@@ -15,8 +15,10 @@ from timeline.web import (
     editor,
     language,
     login,
+    ogc,
     page_config,
     pages,
+    places,
     read_api,
     write_api,
 )
@@ -24,7 +26,8 @@ from timeline.web import (
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, the language choice and the pages' shared settings."""
-    for module in (pages, read_api, write_api, change_feed, downloads, login, editor, admin):
+    modules = (pages, read_api, write_api, change_feed, downloads, login, editor, admin, ogc, places)
+    for module in modules:
         app.register_blueprint(module.bp)
     language.init_app(app)
     page_config.init_app(app)
