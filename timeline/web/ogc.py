@@ -67,8 +67,10 @@ def _bad_parameter(exc: BadParameter) -> tuple[Response, int]:
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
-    code = {404: "NotFound", 406: "NotAcceptable"}.get(exc.code or 500, "ServerError")
-    return _exception(exc.code or 500, code, exc.description or "")
+    status = exc.code or 500
+    fallback = "InvalidRequest" if status < 500 else "ServerError"
+    code = {404: "NotFound", 406: "NotAcceptable"}.get(status, fallback)
+    return _exception(status, code, exc.description or "")
 
 
 # ---------------------------------------------------------------------------- helpers
