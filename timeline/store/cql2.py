@@ -1,0 +1,196 @@
+"""CQL2 (OGC API – Features Part 3) filters as SQLAlchemy conditions on events, on both backends.
+
+pygeofilter parses CQL2 text or JSON into an AST; this module walks that AST and builds the WHERE
+condition itself, so only the operators and properties listed here can reach SQL: ``=``, ``<>``,
+``IN``, ``LIKE``, ``AND``/``OR``/``NOT``, ``S_INTERSECTS`` with a ``BBOX``, and ``T_INTERSECTS``
+against the event's own interval of days (its date precision counted: a month-dated event covers
+the month). Anything else is a :class:`Cql2Error`, which the web layer answers as a 400.
+
+Not yet wired into the items request: :class:`~timeline.store.filters.EventFilter` has no place for
+an extra condition (see the module's tests for how it is checked against both databases).
+
+pygeofilter quirks handled here: its CQL2 text grammar takes ``T_INTERSECTS`` in infix form
+(``start T_INTERSECTS INTERVAL('…','…')``), and its CQL2 JSON reader turns ``{"bbox": [a, b, c, d]}``
+into an Envelope with its fields in the wrong order (x1=a, x2=b, y1=c, y2=d).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from pygeofilter import ast, values  # type: ignore[import-untyped]
+from sqlalchemy import Boolean, ColumnElement, and_, func, not_, or_, true
+
+from timeline.store.models import Event
+from timeline.store.queries import EVENT_GEOM, SRID
+
+LANGUAGES = ("cql2-text", "cql2-json")
+# Queryable property -> column (what /queryables lists, and all a filter may name).
+PROPERTIES: dict[str, Any] = {
+    "id": Event.id,
+    "title": Event.title,
+    "description": Event.description,
+    "place": Event.place,
+    "category": Event.category_slug,
+    "confidence": Event.confidence,
+    "lang": Event.lang,
+    "date_precision": Event.date_precision,
+}
+SPATIAL = ("geometry",)
+TEMPORAL = ("start", "end", "interval")
+
+
+class Cql2Error(ValueError):
+    """A filter that does not parse or uses what is not supported; the message says which."""
+
+
+def parse(text: str, lang: str = "cql2-text") -> ast.Node:
+    """The filter's AST; :class:`Cql2Error` when it does not parse."""
+    try:
+        if lang == "cql2-json":
+            from pygeofilter.parsers.cql2_json import parse as parse_json  # type: ignore[import-untyped]
+
+            raw = json.loads(text)
+            return parse_json(_fix_json_bbox(raw))
+        if lang == "cql2-text":
+            from pygeofilter.parsers.cql2_text import parse as parse_text  # type: ignore[import-untyped]
+
+            return parse_text(text)
+    except Cql2Error:
+        raise
+    except Exception as exc:  # lark's and pygeofilter's errors have no common base
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise Cql2Error(f"the filter does not parse as {lang}: {first}") from None
+    raise Cql2Error(f"filter-lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+
+
+def _fix_json_bbox(node: Any) -> Any:
+    """A ``{"bbox": [...]}`` as the BBOX function, which pygeofilter reads in the right order."""
+    if isinstance(node, list):
+        return [_fix_json_bbox(n) for n in node]
+    if isinstance(node, dict):
+        if set(node) == {"bbox"}:
+            box = node["bbox"]
+            if not isinstance(box, list) or len(box) != 4:
+                raise Cql2Error("a bbox must be four numbers: minLon, minLat, maxLon, maxLat")
+            return {"function": {"name": "bbox", "arguments": box}}
+        return {k: _fix_json_bbox(v) for k, v in node.items()}
+    return node
+
+
+def to_condition(node: ast.Node, dialect: str) -> ColumnElement[bool]:
+    """The SQL condition for the AST, on ``sqlite`` or ``postgresql``."""
+    if isinstance(node, ast.And):
+        return and_(to_condition(node.lhs, dialect), to_condition(node.rhs, dialect))
+    if isinstance(node, ast.Or):
+        return or_(to_condition(node.lhs, dialect), to_condition(node.rhs, dialect))
+    if isinstance(node, ast.Not):
+        return not_(to_condition(node.sub_node, dialect))
+    if isinstance(node, ast.Equal):
+        return _column(node.lhs) == _literal(node.rhs)
+    if isinstance(node, ast.NotEqual):
+        return _column(node.lhs) != _literal(node.rhs)
+    if isinstance(node, ast.In):
+        condition = _column(node.lhs).in_([_literal(v) for v in node.sub_nodes])
+        return not_(condition) if node.not_ else condition
+    if isinstance(node, ast.Like):
+        pattern = _sql_pattern(node)
+        column = _column(node.lhs)
+        condition = (column.ilike if node.nocase else column.like)(pattern, escape="\\")
+        return not_(condition) if node.not_ else condition
+    if isinstance(node, ast.GeometryIntersects):
+        return _intersects_box(node, dialect)
+    if isinstance(node, ast.TimeOverlaps):
+        return _overlaps_days(node)
+    raise Cql2Error(f"{type(node).__name__} is not supported; use =, <>, IN, LIKE, AND, OR, NOT, "
+                    "S_INTERSECTS or T_INTERSECTS")  # fmt: skip
+
+
+def _column(node: Any) -> ColumnElement[str]:
+    if not isinstance(node, ast.Attribute):
+        raise Cql2Error("the left side of a comparison must be a property")
+    if node.name not in PROPERTIES:
+        raise Cql2Error(f"unknown property {node.name!r}; queryable: {', '.join(PROPERTIES)}")
+    column: ColumnElement[str] = PROPERTIES[node.name]
+    return column
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise Cql2Error(f"compare a property with a string or number, not {type(value).__name__}")
+    return str(value)
+
+
+def _sql_pattern(node: ast.Like) -> str:
+    """CQL2's pattern is SQL LIKE's: ``%`` any, ``_`` one, ``\\`` escapes (pygeofilter's own
+    single-character wildcard, ``.``, is not CQL2's and is read as a plain dot)."""
+    pattern = str(node.pattern)
+    if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
+        raise Cql2Error("a LIKE pattern cannot end in a lone backslash")
+    return pattern
+
+
+def _box(value: Any) -> tuple[float, float, float, float]:
+    if isinstance(value, ast.Function) and value.name.lower() == "bbox" and len(value.arguments) in (4, 6):
+        args = [float(a) for a in value.arguments]
+        box = (args[0], args[1], args[2], args[3]) if len(args) == 4 else (args[0], args[1], args[3], args[4])
+    else:
+        raise Cql2Error("S_INTERSECTS takes the geometry property and a BBOX(minLon, minLat, maxLon, maxLat)")
+    if not (-180 <= box[0] <= 180 and -180 <= box[2] <= 180 and -90 <= box[1] <= box[3] <= 90):
+        raise Cql2Error("the BBOX is outside WGS 84 (longitudes -180..180, latitudes -90..90, south first)")
+    return box
+
+
+def _intersects_box(node: ast.GeometryIntersects, dialect: str) -> ColumnElement[bool]:
+    """The event's geometry meets the box, exactly (PostGIS, or SQLite's tl_intersects)."""
+    if not (isinstance(node.lhs, ast.Attribute) and node.lhs.name in SPATIAL):
+        raise Cql2Error("S_INTERSECTS applies to the geometry property")
+    min_lon, min_lat, max_lon, max_lat = _box(node.rhs)
+    if min_lon > max_lon:
+        raise Cql2Error("a BBOX crossing the antimeridian is not supported; split it in two")
+    if dialect == "postgresql":
+        envelope = func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID)
+        return func.ST_Intersects(EVENT_GEOM, envelope, type_=Boolean)
+    overlaps = and_(
+        Event.max_lon >= min_lon, Event.min_lon <= max_lon, Event.max_lat >= min_lat, Event.min_lat <= max_lat
+    )
+    inside = and_(
+        Event.min_lon >= min_lon, Event.max_lon <= max_lon, Event.min_lat >= min_lat, Event.max_lat <= max_lat
+    )
+    exact = or_(
+        Event.geometry_type == "Point",
+        inside,
+        func.tl_intersects(Event.geometry, min_lon, min_lat, max_lon, max_lat) == 1,
+    )
+    return and_(overlaps, exact)
+
+
+def _day(value: Any) -> date | None:
+    if value is None or value == "..":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    raise Cql2Error("T_INTERSECTS takes a DATE, TIMESTAMP or INTERVAL")
+
+
+def _overlaps_days(node: ast.TimeOverlaps) -> ColumnElement[bool]:
+    """The event's days [first_day, last_day] meet the instant or interval (open ends allowed)."""
+    if not (isinstance(node.lhs, ast.Attribute) and node.lhs.name in TEMPORAL):
+        raise Cql2Error(f"T_INTERSECTS applies to the event's interval ({', '.join(TEMPORAL)})")
+    rhs = node.rhs
+    if isinstance(rhs, values.Interval):
+        start, end = _day(rhs.start), _day(rhs.end)
+    else:
+        start = end = _day(rhs)
+    if start and end and start > end:
+        raise Cql2Error(f"the interval starts ({start}) after it ends ({end})")
+    conds: list[ColumnElement[bool]] = []
+    if end is not None:
+        conds.append(Event.first_day <= end)
+    if start is not None:
+        conds.append(Event.last_day >= start)
+    return and_(true(), *conds)
