@@ -173,3 +173,11 @@ def test_html_pages_escape_every_text(client, load, path):
     assert "Timeline Map" in html
     for payload in XSS_PAYLOADS:
         assert payload not in html
+
+
+def test_queryables_list_what_a_filter_may_name(client):
+    response = client.get("/ogc/collections/events/queryables")
+    assert response.status_code == 200 and response.mimetype == "application/schema+json"
+    properties = response.get_json()["properties"]
+    assert {"category", "confidence", "place", "geometry", "interval"} <= properties.keys()
+    assert "status" not in properties

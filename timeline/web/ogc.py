@@ -26,6 +26,7 @@ from timeline.domain.exporting import features_by_pks
 from timeline.domain.features import event_to_feature
 from timeline.infra.errors import BadParameter
 from timeline.infra.response_cache import shared
+from timeline.store import cql2
 from timeline.store.db import db
 from timeline.store.extent import published_extent
 from timeline.store.filters import EventFilter, PageKey
@@ -272,6 +273,30 @@ def _collection() -> dict[str, Any]:
     }
 
 
+@bp.get("/collections/<collection_id>/queryables")
+@shared
+def queryables(collection_id: str) -> Response:
+    """The properties a CQL2 filter may name (JSON Schema), from the translator's own table."""
+    _check_collection(collection_id)
+    _format()
+    text = {"type": "string"}
+    properties: dict[str, Any] = {name: {"title": name, **text} for name in cql2.PROPERTIES}
+    properties["geometry"] = {"title": "geometry", "format": "geometry-any"}
+    for name in cql2.TEMPORAL:
+        properties[name] = {"title": name, "type": "string", "format": "date"}
+    body = {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": _url("ogc.queryables", collection_id=COLLECTION),
+        "type": "object",
+        "title": "Events",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    response = jsonify(body)
+    response.mimetype = "application/schema+json"
+    return response
+
+
 @bp.get("/collections/<collection_id>/items")
 @shared
 def items(collection_id: str) -> Response:
@@ -472,6 +497,17 @@ def openapi() -> dict[str, Any]:
                     "200": ok("the features", GEOJSON, {"$ref": "#/components/schemas/featureCollection"}),
                     "400": exception,
                     "404": exception,
+                },
+            ),
+            "/collections/{collectionId}/queryables": get(
+                "getQueryables",
+                "the properties a CQL2 filter may name",
+                [collection_param],
+                {
+                    "200": {
+                        "description": "JSON Schema",
+                        "content": {"application/schema+json": {"schema": {}}},
+                    }
                 },
             ),
             "/collections/{collectionId}/items/{featureId}": get(
