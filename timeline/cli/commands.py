@@ -6,6 +6,7 @@ Every command honours ``DATABASE_URL``.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -25,7 +26,8 @@ from timeline.domain.accounts import PasswordRejected, create_token, create_user
 from timeline.domain.exporting import write_events
 from timeline.domain.features import feature_json
 from timeline.domain.importing import ImportProgress, ImportRejected, import_stream
-from timeline.formats import FORMATS, UnknownFormat, by_extension
+from timeline.formats import FORMATS, UnknownFormat, by_extension, by_name
+from timeline.formats.csv_table import TableRejected
 from timeline.store.db import db, writing
 from timeline.store.filters import EventFilter
 from timeline.store.maintenance import optimize
@@ -34,14 +36,27 @@ from timeline.store.models import ROLES, ApiToken, Category, Event, FeatureCache
 DEMO_PACKAGE = "timeline.demo"
 
 
-def _import_file(path: Path | Traversable, source: str, *, dry_run: bool = False) -> None:
-    """Import one file through the streamed importer, with a progress display on stderr."""
+def _import_file(
+    path: Path | Traversable, source: str, *, dry_run: bool = False, format_name: str = "geojson"
+) -> None:
+    """Import one file through the streamed importer, with a progress display on stderr.
+
+    A table (CSV) is first turned into a FeatureCollection by its reader, so every row goes through
+    the same checks and the same all-or-nothing write as a GeoJSON feature.
+    """
     view = ProgressView(source)
     try:
-        with path.open("rb") as binary:
-            report = import_stream(db.session, binary, dry_run=dry_run, progress=view)
+        if format_name == "geojson":
+            with path.open("rb") as binary:
+                report = import_stream(db.session, binary, dry_run=dry_run, progress=view)
+        else:
+            collection = _read_table(path, source, format_name)
+            encoded = io.BytesIO(json.dumps(collection, ensure_ascii=False).encode())
+            report = import_stream(db.session, encoded, dry_run=dry_run, progress=view)
     except ImportRejected as exc:
         view.close()
+        if format_name != "geojson":
+            click.echo(f"{source}: feature N below is row N + 2 of the table (row 1 is the header)", err=True)
         _report_rejection(exc, source)
     view.close()
     lines = report.lines()
@@ -116,18 +131,52 @@ class ProgressView:
             self.bar = None
 
 
+def _read_table(path: Path | Traversable, source: str, format_name: str) -> Any:
+    """A table file read by its format's reader; its own problems reported row by row."""
+    reader = by_name(format_name).read
+    assert reader is not None
+    try:
+        return reader(path.read_bytes())
+    except TableRejected as exc:
+        click.echo(f"{source}: {exc.summary}", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+
+
+def _readable_format(path: Path, wanted: str | None) -> str:
+    """The format named by ``--format``, else by the file's extension (GeoJSON for .json too)."""
+    if wanted:
+        return wanted
+    ext = path.suffix.lstrip(".").lower()
+    if ext in ("json", ""):
+        return "geojson"
+    try:
+        return by_extension(ext).name
+    except UnknownFormat:
+        readable = sorted(f.name for f in FORMATS.values() if f.read)
+        click.echo(f"unknown format {ext!r}; give --format ({', '.join(readable)})", err=True)
+        sys.exit(2)
+
+
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the file; store nothing.")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(sorted(n for n, f in FORMATS.items() if f.read)),
+    help="The file's format (default: from its extension).",
+)
 @with_appcontext
-def import_command(path: Path, dry_run: bool) -> None:
-    """Import a GeoJSON FeatureCollection: all features or, if any is invalid, none.
+def import_command(path: Path, dry_run: bool, format_name: str | None) -> None:
+    """Import a GeoJSON FeatureCollection or a CSV table: all features or, if any is invalid, none.
 
     The file is read feature by feature (memory stays flat however large it is) and written in
     one transaction, in bulk; on SQLite the spatial index ends packed (no `timeline optimize`
     needed). Progress goes to stderr.
     """
-    _import_file(path, str(path), dry_run=dry_run)
+    _import_file(path, str(path), dry_run=dry_run, format_name=_readable_format(path, format_name))
 
 
 def _report_rejection(exc: ImportRejected, source: str) -> NoReturn:
@@ -142,7 +191,7 @@ def _report_rejection(exc: ImportRejected, source: str) -> NoReturn:
 @click.option("--drafts/--published-only", default=True, help="Include draft events (default: yes).")
 @with_appcontext
 def export_command(path: Path, drafts: bool) -> None:
-    """Export events to a file; the format follows the extension (.geojson)."""
+    """Export events to a file; the format follows the extension (.geojson, .csv)."""
     ext = path.suffix.lstrip(".").lower()
     try:
         fmt = by_extension(ext)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from timeline.formats import geojson
+from timeline.formats import csv_table, geojson
 
 # A writer takes batches of Features, each Feature as its compact UTF-8 JSON (what the feature
 # cache holds), and yields the file's bytes as it goes.
@@ -44,6 +44,13 @@ FORMATS: dict[str, Format] = {
         extensions=("geojson",),
         write=geojson.write_collection,
         read=geojson.load_json,
+    ),
+    "csv": Format(
+        name="csv",
+        media_type="text/csv",
+        extensions=("csv",),
+        write=csv_table.write_table,
+        read=csv_table.read_table,
     ),
 }
 
