@@ -1,0 +1,54 @@
+"""CSV through the command line and the download: imported all or nothing, exported with filters."""
+
+import io
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from timeline.store.db import db
+from timeline.store.models import Event
+
+TABLE = (
+    "title,date,latitude,longitude,category,actors\r\n"
+    "A,2024-01-02,50.5,30.5,battle,X; Y\r\n"
+    "B,2024-03,48,35,other,\r\n"
+)
+
+
+def _count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Event))
+
+
+def test_a_csv_imports_and_exports_through_cli_and_http(app, runner, client, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(TABLE, encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 created" in result.output and _count(app) == 2
+    out = tmp_path / "out.csv"
+    assert runner.invoke(args=["export", str(out)]).exit_code == 0
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert sorted(frame["title"]) == ["A", "B"]
+    response = client.get("/export/events.csv?category=battle")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = pd.read_csv(io.BytesIO(response.data), keep_default_na=False)
+    assert list(rows["title"]) == ["A"] and rows["actors"][0] == "X; Y"
+    assert (rows["lon"][0], rows["lat"][0]) == (30.5, 50.5)
+
+
+def test_a_bad_csv_imports_nothing_and_lists_each_row(app, runner, tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text(TABLE + 'C,2024,"1,5",2\r\nD,not-a-date,1,2\r\n', encoding="utf-8")
+    result = runner.invoke(args=["import", "--format", "csv", str(path)])
+    assert result.exit_code == 1
+    assert "row 4, column latitude" in result.output and "comma" in result.output
+    assert _count(app) == 0
+
+
+def test_a_row_the_event_checks_refuse_imports_nothing(app, runner, tmp_path):
+    path = tmp_path / "dates.csv"
+    path.write_text(TABLE + "D,not-a-date,1,2\r\n", encoding="utf-8")
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 1 and "feature 2" in result.output and "row N + 2" in result.output
+    assert _count(app) == 0
