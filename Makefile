@@ -97,3 +97,8 @@ format: $(VENV)/.test-installed
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/basemap/*.geojson static/basemap/ATTRIBUTION.txt instance
+
+# An admin account for logging in at /login: make admin (asks for the name and the password).
+.PHONY: admin
+admin: install migrate
+	@read -p "Admin name: " name && $(BIN)/timeline users create "$$name" --role admin
