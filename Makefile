@@ -101,4 +101,4 @@ clean:
 # An admin account for logging in at /login: make admin (asks for the name and the password).
 .PHONY: admin
 admin: install migrate
-	@read -p "Admin name: " name && $(BIN)/timeline users create "$$name" --role admin
+	@printf "Admin name: " && read name && $(BIN)/timeline users create "$$name" --role admin
