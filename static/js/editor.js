@@ -79,10 +79,21 @@ try {
   geometryField.value = "";
 }
 
+if (document.documentElement.lang.startsWith("de")) map.pm.setLang("de");
 map.pm.addControls({
   position: "topleft", drawMarker: false, drawCircleMarker: false, drawCircle: false, drawRectangle: false, drawText: false,
   cutPolygon: false, rotateMode: false, drawPolyline: true, drawPolygon: true, editMode: true, dragMode: true, removalMode: true,
 });
+// Geoman names its tool buttons only in the title of the box around them; screen readers read
+// the button itself, so it gets the same (Geoman-translated) name.
+function nameToolButtons() {
+  for (const box of map.getContainer().querySelectorAll(".leaflet-pm-toolbar .button-container[title]")) {
+    const button = box.querySelector(".leaflet-buttons-control-button");
+    if (button) button.setAttribute("aria-label", box.getAttribute("title"));
+  }
+}
+nameToolButtons();
+map.on("pm:langchange", nameToolButtons);
 map.on("pm:create", (e) => setShape(e.layer));
 map.on("pm:remove", () => {
   editing.shape = null;

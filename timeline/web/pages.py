@@ -68,11 +68,17 @@ def _map_page(embed: bool) -> str:
     )
 
 
+# Folium writes its own viewport tag with maximum-scale=1 and user-scalable=no, which stops people
+# who need larger text from zooming the page (WCAG 1.4.4); base.html has the one viewport tag.
+_FOLIUM_VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>", re.IGNORECASE)
+
+
 def _shell_parts(shell: MapShell) -> dict[str, Any]:
     """Template values for a Folium shell. Folium output is our own markup with no user text, so it
     is marked safe here and only here."""
+    header = _FOLIUM_VIEWPORT.sub("", shell.header)
     return {
-        "map_header": Markup(shell.header.replace(NONCE_PLACEHOLDER, csp_nonce())),  # noqa: S704
+        "map_header": Markup(header.replace(NONCE_PLACEHOLDER, csp_nonce())),  # noqa: S704
         "map_body": Markup(shell.body),  # noqa: S704
         "map_script": Markup(shell.script),  # noqa: S704
         "map_name": shell.map_name,

@@ -2,6 +2,10 @@
  * The details panel of the selected event: title, date at its precision, place, category,
  * confidence, actors, description, every source (a link only for http(s) URLs) and a link to the
  * event's own page. Built with DOM nodes and textContent only: event text is user data.
+ *
+ * Keyboard: opened by the visitor, the panel takes focus (its title), so a keyboard or screen-reader
+ * user lands on what they chose; Escape or × closes it and focus goes back to where they were (the
+ * list button or timeline item that opened it), not to the top of the page.
  */
 
 import { el, safeUrl } from "../shared/dom.js";
@@ -9,6 +13,29 @@ import { eventPageUrl } from "../shared/config.js";
 import { categoryOf } from "./store.js";
 
 export function createDetails({ panel, store, ui, config, onClose }) {
+  let returnTo = null; // what had focus when the visitor opened the panel
+  let shownId = null;
+
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !panel.hidden) {
+      e.preventDefault();
+      onClose();
+    }
+  });
+
+  /** Give focus back after closing: to what opened the panel, or this event's row in the list. */
+  function giveFocusBack(id) {
+    // Only a place the keyboard can reach again (a clicked map shape takes focus but is skipped).
+    const reachable = returnTo && returnTo.isConnected && returnTo.tabIndex >= 0 && !panel.contains(returnTo);
+    const target = reachable ? returnTo : null;
+    const row = id ? document.querySelector(`#timeline button[data-id="${CSS.escape(id)}"]`) : null;
+    const next = target || row;
+    returnTo = null;
+    if (next) {
+      next.focus({ preventScroll: true });
+      next.scrollIntoView({ block: "nearest" });
+    }
+  }
   function sourceList(sources) {
     const list = el("ul", { class: "sources" });
     for (const source of sources) {
@@ -20,13 +47,21 @@ export function createDetails({ panel, store, ui, config, onClose }) {
     return list;
   }
 
-  /** Show a whole feature (from /api/events/<id>), or hide the panel for null. */
-  function show(feature) {
+  /** Show a whole feature (from /api/events/<id>), or hide the panel for null. `focus`: the
+   * visitor opened (or closed) it, so focus moves into it (or back out). */
+  function show(feature, { focus = false } = {}) {
     if (!feature) {
+      const hadFocus = panel.contains(document.activeElement);
+      const closedId = shownId;
       panel.hidden = true;
       panel.replaceChildren();
+      shownId = null;
+      if (focus || hadFocus) giveFocusBack(closedId);
       return;
     }
+    const active = document.activeElement;
+    if (focus && active && active !== document.body && !panel.contains(active)) returnTo = active;
+    shownId = feature.id;
     const props = feature.properties;
     const facts = el("dl", { class: "facts" });
     const fact = (label, value) => {
@@ -42,9 +77,10 @@ export function createDetails({ panel, store, ui, config, onClose }) {
     const close = el("button", { type: "button", class: "close", "aria-label": ui.t("close") }, "×");
     close.addEventListener("click", onClose);
     const page = el("a", { href: eventPageUrl(config, feature.id), class: "event-link" }, ui.t("event_page"));
+    const title = el("h2", { lang: props.lang, tabindex: "-1" }, props.title);
     panel.replaceChildren(
       close,
-      el("h2", { lang: props.lang }, props.title),
+      title,
       facts,
       props.description ? el("p", { class: "description", lang: props.lang }, props.description) : null,
       sources.length ? el("h3", null, ui.t("sources")) : null,
@@ -53,6 +89,7 @@ export function createDetails({ panel, store, ui, config, onClose }) {
     );
     panel.hidden = false;
     panel.scrollIntoView({ block: "nearest" });
+    if (focus) title.focus({ preventScroll: true });
   }
 
   return { show };

@@ -12,6 +12,17 @@ import { categoryOf } from "./store.js";
 const MARKER_CLUSTER_FROM = 200; // this many points or more: group overlapping ones on the client
 const CLUSTER_ZOOM_STEP = 3; // a click on a cluster zooms in at most this far
 
+/** Keep a drawn event out of the tab order and the accessibility tree: Leaflet's shapes cannot be
+ * named or operated from the keyboard, and the event list (and timeline) offer the same events as
+ * named buttons, so a keyboard or screen-reader user meets each event once, where it works. */
+function keyboardSkips(layer) {
+  const node = layer.getElement && layer.getElement();
+  if (!node) return;
+  node.setAttribute("tabindex", "-1");
+  node.setAttribute("aria-hidden", "true");
+  node.setAttribute("focusable", "false");
+}
+
 export function createEventLayer({ map, store, ui, maxZoom, onSelect }) {
   const group = L.layerGroup().addTo(map);
   const layers = new Map(); // event id -> its Leaflet layer, for what is drawn now
@@ -52,6 +63,7 @@ export function createEventLayer({ map, store, ui, maxZoom, onSelect }) {
         layers.set(feature.id, layer);
         layer.bindTooltip(el("span", { lang: feature.properties.lang }, feature.properties.title));
         layer.on("click", () => onSelect(feature.id, "map"));
+        layer.on("add", () => keyboardSkips(layer));
         (pointGroup && feature.geometry.type === "Point" ? pointGroup : group).addLayer(layer);
       },
     });

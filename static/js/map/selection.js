@@ -28,7 +28,7 @@ export function createSelection({ store, map, config, address, eventLayer, event
     if (!restoring) address.write(true);
     if (!id) {
       timeline.clearSelection();
-      details.show(null);
+      details.show(null, { focus: from === "details" });
       return;
     }
     const row = eventList.mark(id, true);
@@ -46,7 +46,7 @@ export function createSelection({ store, map, config, address, eventLayer, event
       }
     }
     if (store.view.sel !== id) return; // chosen again meanwhile
-    details.show(feature);
+    details.show(feature, { focus: !restoring });
     const layer = eventLayer.layerOf(id);
     eventLayer.highlight(id, true);
     if (from !== "map" && from !== "restore-view") {
