@@ -348,12 +348,12 @@ def test_a_killed_import_leaves_nothing_behind(app, load, tmp_path, when):
 def test_a_200000_feature_file_imports_in_bounded_memory(app, tmp_path):
     path = write_file(tmp_path / "large.geojson", 200_000)
     code = (
-        "import resource, sys\n"
         "from timeline.cli import main\n"
         "try:\n"
         f"    main(['import', {str(path)!r}], standalone_mode=False)\n"
         "finally:\n"
-        "    print('maxrss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "    peak = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]\n"
+        "    print('peak_kib', peak)\n"
     )
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     done = subprocess.run(
@@ -361,11 +361,11 @@ def test_a_200000_feature_file_imports_in_bounded_memory(app, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "200000 created" in done.stdout
-    peak_mb = int(done.stdout.split("maxrss_kib")[-1]) / 1024
-    # Issue 11's goal is under 300 MB; measured 295-303 MB on a loaded 2-core machine, of which about
-    # 150 MB is the app itself. The bound catches a regression (memory growing with the file)
-    # without failing on that noise; getting reliably under 300 MB is open work (see the findings).
-    assert peak_mb < 320, f"peak RSS {peak_mb:.0f} MB"
+    # VmHWM is this process's own peak. ru_maxrss is not: Linux carries the peak of the process that
+    # forked it across exec, so under a long pytest worker it reported the worker's 435 MB.
+    peak_mb = int(done.stdout.split("peak_kib")[-1]) / 1024
+    # Issue 11's goal is under 300 MB; measured about 140 MB (the app itself is about 110 MB).
+    assert peak_mb < 300, f"peak RSS {peak_mb:.0f} MB"
     assert state_rtree_ok(app)
 
 

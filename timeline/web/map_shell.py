@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import branca.element
-import folium
+if TYPE_CHECKING:
+    import folium
+
+# Folium is imported where a shell is built, not at module import: it pulls in pandas (and with it
+# pyarrow), about 150 MB that the CLI, the importer and API-only workers never use.
 
 # The story's region: Kursk Oblast and the Ukrainian border.
 DEFAULT_CENTRE = (51.4, 35.4)
@@ -43,6 +46,8 @@ NONCE_PLACEHOLDER = "__CSP_NONCE__"
 @lru_cache(maxsize=8)
 def build_map_shell(tile_url: str, tile_attribution: str) -> MapShell:
     """Render the shell once per tile setting; it holds no events, so it is the same for everyone."""
+    import folium
+
     fmap = folium.Map(
         location=DEFAULT_CENTRE,
         zoom_start=DEFAULT_ZOOM,
@@ -62,6 +67,8 @@ def build_map_shell(tile_url: str, tile_attribution: str) -> MapShell:
 
 def geometry_map(geometry: dict[str, Any]) -> MapShell:
     """A small map of one geometry (event pages). Only coordinates go in: no text to escape."""
+    import folium
+
     fmap = folium.Map(tiles=None, control_scale=True)
     layer = folium.GeoJson(
         {"type": "Feature", "geometry": geometry, "properties": {}},
@@ -77,6 +84,8 @@ def geometry_map(geometry: dict[str, Any]) -> MapShell:
 
 def render_shell(fmap: folium.Map) -> MapShell:
     """Folium's pieces with local assets, and a nonce placeholder on its inline scripts."""
+    import branca.element
+
     fmap.default_js = LEAFLET_JS
     fmap.default_css = LEAFLET_CSS
     root = fmap.get_root()
