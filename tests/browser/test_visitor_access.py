@@ -11,6 +11,12 @@ from visitor_fixtures import features, log_in, open_page, story_server  # noqa: 
 
 pytestmark = [pytest.mark.browser, pytest.mark.backends("sqlite")]
 
+
+@pytest.fixture(scope="module")
+def server(story_server):  # noqa: F811  (the shared server, under a short name)
+    return story_server
+
+
 # Where keyboard focus is, as a short description (for assertion messages too).
 FOCUSED = (
     "() => { const a = document.activeElement; return a ? a.tagName + (a.id ? '#' + a.id : '') : null; }"
@@ -22,7 +28,7 @@ FOCUS_IN_VIEW = """() => {
 
 
 @pytest.fixture(scope="module")
-def visitor(browser, story_server):  # noqa: F811
+def visitor(browser, server):
     page, recorder = open_page(browser)
     yield page
     page.context.close()
@@ -30,9 +36,9 @@ def visitor(browser, story_server):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def chief(browser, story_server):  # noqa: F811
+def chief(browser, server):
     page, recorder = open_page(browser)
-    log_in(page, story_server.url)
+    log_in(page, server.url)
     yield page
     page.context.close()
     assert recorder.errors == []
@@ -58,15 +64,15 @@ def assert_skip_link_and_h1(page, path):
     expect(page.locator("main#main"), path).to_have_count(1)
 
 
-def test_every_page_has_a_skip_link_to_its_main_content_and_one_h1(visitor, chief, story_server):  # noqa: F811
-    for path in public_pages(story_server):
-        visitor.goto(story_server.url + path)
+def test_every_page_has_a_skip_link_to_its_main_content_and_one_h1(visitor, chief, server):
+    for path in public_pages(server):
+        visitor.goto(server.url + path)
         assert_skip_link_and_h1(visitor, path)
-    for path in editor_pages(story_server):
-        chief.goto(story_server.url + path)
+    for path in editor_pages(server):
+        chief.goto(server.url + path)
         assert_skip_link_and_h1(chief, path)
     # The skip link is the first stop of the keyboard, and it moves focus past the top bar.
-    visitor.goto(story_server.url + "/")
+    visitor.goto(server.url + "/")
     visitor.keyboard.press("Tab")
     expect(visitor.locator("a.skip-link")).to_be_focused()
     expect(visitor.locator("a.skip-link")).to_be_in_viewport()
@@ -74,17 +80,17 @@ def test_every_page_has_a_skip_link_to_its_main_content_and_one_h1(visitor, chie
     expect(visitor.locator("main#main")).to_be_focused()
 
 
-def test_the_map_pages_let_people_zoom_them(visitor, story_server):  # noqa: F811
-    for path in public_pages(story_server)[:3]:
-        visitor.goto(story_server.url + path)
+def test_the_map_pages_let_people_zoom_them(visitor, server):
+    for path in public_pages(server)[:3]:
+        visitor.goto(server.url + path)
         viewports = visitor.locator("meta[name=viewport]")
         expect(viewports).to_have_count(1)
         content = viewports.get_attribute("content").replace(" ", "")
         assert "user-scalable=no" not in content and "maximum-scale=1" not in content, (path, content)
 
 
-def test_map_shapes_leave_the_keyboard_to_the_event_list(visitor, story_server):  # noqa: F811
-    visitor.goto(story_server.url + "/")
+def test_map_shapes_leave_the_keyboard_to_the_event_list(visitor, server):
+    visitor.goto(server.url + "/")
     shapes = visitor.locator("path.event-feature")
     shapes.first.wait_for(state="attached")
     assert shapes.count() > 1
@@ -95,12 +101,12 @@ def test_map_shapes_leave_the_keyboard_to_the_event_list(visitor, story_server):
     for _ in range(60):
         visitor.keyboard.press("Tab")
         assert visitor.evaluate("() => document.activeElement.tagName") != "path"
-    expect(visitor.locator("#timeline button.item")).to_have_count(len(features(story_server)))
+    expect(visitor.locator("#timeline button.item")).to_have_count(len(features(server)))
 
 
-def test_the_editor_names_its_drawing_tools_and_keeps_the_raw_geometry_hidden(chief, story_server):  # noqa: F811
-    for path in ("/edit/events/new", f"/edit/events/{features(story_server)[0]['id']}"):
-        chief.goto(story_server.url + path)
+def test_the_editor_names_its_drawing_tools_and_keeps_the_raw_geometry_hidden(chief, server):
+    for path in ("/edit/events/new", f"/edit/events/{features(server)[0]['id']}"):
+        chief.goto(server.url + path)
         buttons = chief.locator(".leaflet-buttons-control-button")
         buttons.first.wait_for()
         assert buttons.count() >= 4
@@ -111,9 +117,9 @@ def test_the_editor_names_its_drawing_tools_and_keeps_the_raw_geometry_hidden(ch
         expect(chief.locator("textarea#geometry")).to_be_hidden()
 
 
-def test_details_take_focus_close_with_escape_or_x_and_give_focus_back(visitor, story_server):  # noqa: F811
-    visitor.goto(story_server.url + "/")
-    late = features(story_server)[-1]
+def test_details_take_focus_close_with_escape_or_x_and_give_focus_back(visitor, server):
+    visitor.goto(server.url + "/")
+    late = features(server)[-1]
     button = visitor.locator(f'#timeline button[data-id="{late["id"]}"]')
     details = visitor.locator("#details")
 
@@ -141,8 +147,8 @@ def test_details_take_focus_close_with_escape_or_x_and_give_focus_back(visitor, 
     expect(button).to_be_focused()
 
 
-def test_details_opened_from_the_map_close_with_escape_onto_the_list(visitor, story_server):  # noqa: F811
-    visitor.goto(story_server.url + "/")
+def test_details_opened_from_the_map_close_with_escape_onto_the_list(visitor, server):
+    visitor.goto(server.url + "/")
     shape = visitor.locator("path.event-feature").last
     shape.wait_for(state="attached")
     visitor.evaluate(f"() => {THE_MAP}.invalidateSize()")

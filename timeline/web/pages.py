@@ -52,6 +52,9 @@ def _ui_text() -> dict[str, str]:
         "too_many": gettext(
             "%(total)s events: pick a period on the timeline, or narrow the filters, to list them."
         ),
+        "timeline_help": gettext(
+            "Timeline: arrow keys move between events, Enter opens one, + and − zoom in and out"
+        ),
         "more_items": gettext(
             "The timeline shows the first %(shown)s of %(total)s events; narrow the filters to see all."
         ),

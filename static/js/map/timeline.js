@@ -5,6 +5,11 @@
  * Play) does not count as a choice.
  *
  * Item content is a DOM node built from text. Uses vis-timeline's global `vis` (a classic script).
+ *
+ * Keyboard: the items are one tab stop (a roving tabindex: the selected or last visited item is
+ * reachable with Tab, the others with the arrow keys, in time order); Enter or Space opens an item,
+ * Home and End go to the first and last, + and − zoom the window in and out, which chooses a new
+ * time window as a drag or the mouse wheel does.
  */
 
 import { el, debounce } from "../shared/dom.js";
@@ -12,6 +17,11 @@ import { DAY, afterLastDay, firstDay } from "../shared/dates.js";
 import { categoryOf } from "./store.js";
 
 const RANGE_REDRAW_MS = 30; // while the window moves, what depends on it is redrawn this often at most
+const KEY_ZOOM = 0.5; // + and − zoom by this share of the window
+const NEXT_KEYS = new Set(["ArrowRight", "ArrowDown"]);
+const PREVIOUS_KEYS = new Set(["ArrowLeft", "ArrowUp"]);
+const ZOOM_IN_KEYS = new Set(["+", "="]);
+const ZOOM_OUT_KEYS = new Set(["-", "−", "_"]);
 
 export function createTimeline({ container, store, ui, onSelect, onWindowChosen, onWindowMoving }) {
   const items = new vis.DataSet();
@@ -30,14 +40,31 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     tooltip: { followMouse: false },
   });
   let movedByPage = false; // set while the page itself moves the window
+  container.setAttribute("role", "group");
+  container.setAttribute("aria-label", ui.t("timeline_help"));
+  const nodes = new Map(); // event id -> the item's focusable content node
+  let order = []; // event ids in time order, as the arrow keys walk them
+  let current = null; // the item that is the timeline's one tab stop
+
+  /** Make `id` the item that Tab reaches (the others are reached with the arrow keys). */
+  function setCurrent(id) {
+    current = nodes.has(id) ? id : order[0] || null;
+    for (const [itemId, node] of nodes) node.setAttribute("tabindex", itemId === current ? "0" : "-1");
+  }
 
   function itemOf(feature) {
     const props = feature.properties;
+    const content = el(
+      "span",
+      { lang: props.lang, class: "item-title", role: "button", tabindex: "-1", "data-id": feature.id, "aria-label": `${props.title}, ${ui.when(props)}` },
+      props.title,
+    );
+    nodes.set(feature.id, content);
     const item = {
       id: feature.id,
       // What the item shows: when it is unchanged, a redraw keeps the item (see draw).
       shown: JSON.stringify([props.title, props.lang, props.start, props.end, props.date_precision, props.category]),
-      content: el("span", { lang: props.lang, class: "item-title" }, props.title),
+      content,
       start: firstDay(props.start),
       className: `precision-${props.date_precision} category-${props.category}`,
       style: `border-color: ${categoryOf(store, props.category).colour}`,
@@ -68,10 +95,19 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
    * measures and stacks only new or changed ones (about 1.4 ms each), so a refresh that keeps most
    * events costs little. */
   function draw(features) {
-    const wanted = features.map(itemOf);
-    const ids = new Set(wanted.map((item) => item.id));
+    const ids = new Set(features.map((f) => f.id));
+    for (const id of [...nodes.keys()]) if (!ids.has(id)) nodes.delete(id);
+    const kept = new Map(items.get().map((item) => [item.id, item]));
+    const wanted = features.map((feature) => {
+      const old = kept.get(feature.id);
+      const item = itemOf(feature);
+      if (old && old.shown === item.shown) nodes.set(feature.id, old.content); // vis keeps showing the old node
+      return item;
+    });
     items.remove(items.getIds().filter((id) => !ids.has(id)));
     items.update(wanted.filter((item) => items.get(item.id)?.shown !== item.shown));
+    order = [...wanted].sort((a, b) => a.start - b.start || (a.end || a.start) - (b.end || b.start)).map((item) => item.id);
+    setCurrent(store.view.sel || current);
     const { start, end, sel } = store.view;
     if (!start && !end && features.length) timeline.fit({ animation: false });
     else if (start || end) showViewWindow();
@@ -87,6 +123,56 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
   });
   timeline.on("rangechange", debounce(onWindowMoving, RANGE_REDRAW_MS));
 
+  /** Move keyboard focus to an item, bringing it into the window first when it is outside. */
+  function focusItem(id) {
+    setCurrent(id);
+    let node = nodes.get(id);
+    if (!node.isConnected) {
+      const item = items.get(id);
+      timeline.moveTo(item.start, { animation: false });
+      timeline.redraw();
+      const range = timeline.getWindow();
+      onWindowChosen(range.start, range.end);
+      node = nodes.get(id);
+    }
+    if (node && node.isConnected) node.focus();
+  }
+
+  /** Zoom from the keyboard: a new window the visitor chose, as with the mouse wheel. */
+  function zoom(inwards) {
+    if (inwards) timeline.zoomIn(KEY_ZOOM, { animation: false });
+    else timeline.zoomOut(KEY_ZOOM, { animation: false });
+    const range = timeline.getWindow();
+    onWindowChosen(range.start, range.end);
+    onWindowMoving();
+  }
+
+  container.addEventListener("keydown", (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (ZOOM_IN_KEYS.has(e.key) || ZOOM_OUT_KEYS.has(e.key)) {
+      e.preventDefault();
+      zoom(ZOOM_IN_KEYS.has(e.key));
+      return;
+    }
+    const node = e.target.closest && e.target.closest(".item-title[data-id]");
+    if (!node || !order.length) return;
+    const id = node.dataset.id;
+    const at = order.indexOf(id);
+    let next = null;
+    if (NEXT_KEYS.has(e.key)) next = order[Math.min(at + 1, order.length - 1)];
+    else if (PREVIOUS_KEYS.has(e.key)) next = order[Math.max(at - 1, 0)];
+    else if (e.key === "Home") next = order[0];
+    else if (e.key === "End") next = order[order.length - 1];
+    else if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      setCurrent(id);
+      onSelect(id, "timeline");
+      return;
+    } else return;
+    e.preventDefault();
+    focusItem(next);
+  });
+
   return {
     draw,
     moveWindow,
@@ -94,7 +180,10 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     fit: () => timeline.fit({ animation: false }),
     window: () => timeline.getWindow(),
     has: (id) => Boolean(items.get(id)),
-    select: (id, focus) => timeline.setSelection([id], { focus, animation: false }),
+    select: (id, focus) => {
+      timeline.setSelection([id], { focus, animation: false });
+      setCurrent(id);
+    },
     clearSelection: () => timeline.setSelection([]),
   };
 }
