@@ -92,7 +92,15 @@ def run_migrations_online():
 
     connectable = get_engine()
 
+    # Every migration is one transaction: one that fails or is killed part-way leaves nothing of
+    # itself behind, and the database stays at the last revision that completed (a re-run resumes
+    # there). PostgreSQL has transactional DDL; Alembic assumes SQLite has none because Python's
+    # driver commits before DDL, but timeline.store.db turns that off and starts transactions
+    # itself, so SQLite's DDL (tables, indexes, triggers, virtual tables) is transactional too.
+    conf_args.setdefault("transaction_per_migration", True)
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            conf_args.setdefault("transactional_ddl", True)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -18,8 +18,9 @@ from typing import Any, NoReturn
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import and_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from timeline.domain import audit
 from timeline.domain.accounts import PasswordRejected, create_token, create_user, find_user, set_password
@@ -28,7 +29,7 @@ from timeline.domain.features import feature_json
 from timeline.domain.importing import ImportProgress, ImportRejected, import_stream
 from timeline.formats import FORMATS, UnknownFormat, by_extension, by_name
 from timeline.formats.csv_table import TableRejected
-from timeline.store.db import db, writing
+from timeline.store.db import FULL, READ_ONLY, db, storage_fault, why_not_writable, writing
 from timeline.store.filters import EventFilter
 from timeline.store.maintenance import optimize
 from timeline.store.models import ROLES, ApiToken, Category, Event, FeatureCache, User
@@ -367,10 +368,53 @@ def optimize_command() -> None:
         click.echo(line)
 
 
+class DatabaseCommands(click.Group):
+    """Flask-Migrate's ``timeline db`` commands, with a database failure told in one line, not a traceback.
+
+    ``timeline db upgrade`` on a read-only SQLite file, a full disk or a server that went away ends
+    with ``Error: …`` saying what is wrong and what to do, and exit status 1. Each migration runs
+    in its own transaction (migrations/env.py), so the one that failed left nothing behind and
+    the database stays at the last revision that completed; running the command again resumes.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as error:
+            raise click.ClickException(_database_failure(ctx, error)) from None
+
+
+def _database_failure(ctx: click.Context, error: SQLAlchemyError) -> str:
+    original = getattr(error, "orig", None) or error
+    said = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    fault = storage_fault(error)
+    if fault == READ_ONLY:
+        info = ctx.find_object(ScriptInfo)
+        url = info.load_app().config.get("SQLALCHEMY_DATABASE_URI") if info else None
+        why = (why_not_writable(url) if url else None) or f"the database refused to write ({said})"
+        return f"the database is read-only, nothing was changed: {why}"
+    if fault == FULL:
+        return f"the database has no space left ({said}): free space, then run the command again"
+    return f"the database failed ({type(original).__name__}: {said}); the step that failed was rolled back"
+
+
+def _database_commands(migrate_commands: click.Group) -> DatabaseCommands:
+    """The ``db`` group Flask-Migrate registered, its commands and options unchanged."""
+    return DatabaseCommands(
+        name=migrate_commands.name,
+        commands=migrate_commands.commands,
+        params=migrate_commands.params,
+        callback=migrate_commands.callback,
+        help=migrate_commands.help,
+    )
+
+
 def init_app(app: Flask) -> None:
     commands = (import_command, export_command, demo_command, cache_features_command, optimize_command)
     for command in (*commands, users, tokens):
         app.cli.add_command(command)
+    if isinstance(migrate_commands := app.cli.commands.get("db"), click.Group):
+        app.cli.add_command(_database_commands(migrate_commands))
 
 
 def _create_app() -> Flask:

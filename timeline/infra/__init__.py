@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from timeline.infra import budgets, cache_front, errors, health, rate_limits, response_cache, security
+from timeline.infra import (
+    budgets,
+    cache_front,
+    errors,
+    health,
+    rate_limits,
+    response_cache,
+    security,
+    startup,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -18,4 +27,5 @@ def init_app(app: Flask) -> None:
     response_cache.init_app(app)
     rate_limits.init_app(app)
     health.init_app(app)  # /healthz, and 503 while the database is unreachable
+    startup.init_app(app)  # a server on a database that takes no writes says so in its log
     cache_front.init_app(app)

@@ -24,12 +24,13 @@ from contextlib import suppress
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from markupsafe import escape
 from sqlalchemy import Engine, create_engine, exc
 from sqlalchemy.pool import NullPool
 
 from timeline.infra.errors import BadParameter, error_response, wants_json
 from timeline.store.budget import is_budget_error
-from timeline.store.db import db
+from timeline.store.db import FULL, READ_ONLY, db, storage_fault
 
 bp = Blueprint("serving", __name__)
 
@@ -74,6 +75,8 @@ def _health_engine() -> Engine:
 def _database_unavailable(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
     if is_budget_error(error):
         return _over_budget(error)
+    if fault := storage_fault(error):
+        return _cannot_store(error, fault)
     current_app.logger.error("database unavailable: %s", _first_line(error))
     # Leave nothing of this request's transaction behind for the connection's next user.
     with suppress(exc.SQLAlchemyError):  # the connection is gone: the pool discards it
@@ -82,6 +85,49 @@ def _database_unavailable(error: Exception) -> tuple[Response | str, int, dict[s
     if wants_json():
         return jsonify({"error": "database unavailable", "detail": DETAIL}), 503, headers
     return PAGE, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
+
+
+# What a write meets when the database can take none (see timeline.store.db.storage_fault).
+CANNOT_STORE = {
+    READ_ONLY: (
+        503,
+        "database read-only",
+        "the database is read-only right now: nothing was saved, reading still works; "
+        "try the change again once an administrator has made the database writable",
+    ),
+    FULL: (
+        507,
+        "storage full",
+        "the database has no space left: nothing was saved, reading still works; "
+        "try the change again once an administrator has freed space",
+    ),
+}
+
+
+def _cannot_store(error: Exception, fault: str) -> tuple[Response | str, int, dict[str, str]]:
+    """A write refused because the database is read-only or full: unlike a dropped connection this
+    lasts until an administrator acts, so the answer says which it is (and the log, what to fix)."""
+    status, name, detail = CANNOT_STORE[fault]
+    current_app.logger.error("write refused, the database is %s: %s", fault, _first_line(error))
+    with suppress(exc.SQLAlchemyError):
+        db.session.rollback()
+    headers = {"Cache-Control": "no-store"}
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS * 12)
+    if wants_json():
+        return jsonify({"error": name, "detail": detail}), status, headers
+    page = (
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not saved</title>'
+        f"<h1>Not saved</h1><p>{escape(detail[0].upper() + detail[1:])}.</p></html>"
+    )
+    return page, status, {**headers, "Content-Type": "text/html; charset=utf-8"}
+
+
+def _internal_database_error(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
+    """PostgreSQL reports a write in a read-only transaction as an InternalError; others stay 500s."""
+    if fault := storage_fault(error):
+        return _cannot_store(error, fault)
+    raise error
 
 
 def _over_budget(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
@@ -148,3 +194,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul)
     for error in UNAVAILABLE:
         app.register_error_handler(error, _database_unavailable)
+    app.register_error_handler(exc.InternalError, _internal_database_error)

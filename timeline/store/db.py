@@ -10,18 +10,21 @@ writers take turns (see :func:`writing`), so a stale edit is a clean 409 on both
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.dialects.postgresql.base import ischema_names as postgresql_type_names
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import UserDefinedType
 
 from geodata.geometry import stored_geometry_intersects_box
@@ -149,6 +152,97 @@ def writing(session: DbSession) -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+# What a database error can say about the storage beneath it (see storage_fault).
+READ_ONLY = "read-only"
+FULL = "full"
+# PostgreSQL's SQLSTATEs: a write in a read-only transaction (default_transaction_read_only, a
+# standby), and a file that could not grow (no space left on the device of a tablespace).
+READ_ONLY_SQL_TRANSACTION = "25006"
+DISK_FULL = "53100"
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """:data:`READ_ONLY` or :data:`FULL` when ``error`` means the database cannot take writes at all.
+
+    These are not passing outages like a dropped connection: retrying the same write fails again
+    until someone makes the database writable or frees space, so callers say so instead of "try
+    again" (and on PostgreSQL a read-only transaction is an InternalError, not an OperationalError).
+    Takes SQLAlchemy's wrapped errors and the drivers' own alike.
+    """
+    original = getattr(error, "orig", None) or error
+    if isinstance(original, sqlite3.Error):
+        name = getattr(original, "sqlite_errorname", "") or ""
+        if name.startswith("SQLITE_READONLY"):
+            return READ_ONLY
+        return FULL if name == "SQLITE_FULL" else None
+    code = getattr(original, "sqlstate", None)
+    if code == READ_ONLY_SQL_TRANSACTION:
+        return READ_ONLY
+    return FULL if code == DISK_FULL else None
+
+
+def why_not_writable(url: str | URL) -> str | None:
+    """Why the database at ``url`` will refuse every write, with what to do about it; None if it will not.
+
+    Asked once at start-up, so that a server on a read-only database says so in its log before the
+    first editor finds out. On SQLite this looks at the file system only (the file, its folder,
+    where SQLite keeps the -wal and -shm files beside it, and their permissions for this process),
+    so it never waits for a writer's lock; on PostgreSQL it asks the server whether this session's
+    transactions would be read-only. A database that cannot be reached is /healthz's business.
+    """
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_not_writable(url.database or "")
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            read_only, standby = connection.execute(
+                text("SELECT current_setting('transaction_read_only') = 'on', pg_is_in_recovery()")
+            ).one()
+    except exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    if standby:
+        return (
+            f"the PostgreSQL server of database {url.database!r} is a read-only standby (in recovery): "
+            "point DATABASE_URL at the primary server"
+        )
+    if read_only:
+        return (
+            f"PostgreSQL database {url.database!r} is read-only for user {url.username!r} "
+            f'(default_transaction_read_only is on): run ALTER DATABASE "{url.database}" '
+            "RESET default_transaction_read_only (and ALTER ROLE … RESET it, if set for the role)"
+        )
+    return None
+
+
+def _sqlite_not_writable(database: str) -> str | None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None  # in memory, or a URI whose options (mode=ro, …) are the operator's choice
+    path = Path(database).resolve()
+    folder = path.parent
+    if not path.exists():
+        if not os.access(folder, os.W_OK):
+            return f"the SQLite database {path} does not exist and its folder {folder} is read-only"
+        return None
+    if not os.access(path, os.W_OK):
+        return (
+            f"the SQLite database file {path} is read-only for this process (user id {os.geteuid()}): "
+            "reads work, every change is refused; make it writable (chmod u+w, or chown it to the user "
+            "the server runs as), or mount its file system read-write"
+        )
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.exists() and not os.access(companion, os.W_OK):
+            return f"{companion} beside the SQLite database is read-only: make it writable like the database"
+    if not os.access(folder, os.W_OK):
+        return (
+            f"the folder {folder} of the SQLite database is read-only: SQLite keeps its write-ahead "
+            f"log ({path.name}-wal, -shm) beside the file, so make the folder writable"
+        )
+    return None
 
 
 class PostgisGeometry(UserDefinedType[Any]):
