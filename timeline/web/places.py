@@ -1,10 +1,207 @@
 """Place search and reverse geocoding from the offline gazetteer (``geodata``), kept thin.
 
 Its routes are added to this blueprint; the index and the matching live in ``geodata``.
+``GET /api/places?q=…`` answers an autocomplete box, ``GET /api/places/reverse?lon=…&lat=…``
+names a clicked point. Both answer GeoJSON FeatureCollections of Point features, and a parameter
+that cannot be understood is a 400 naming it (:class:`~timeline.infra.errors.BadParameter`).
+The index file is ``GAZETTEER_PATH`` in the app config, else ``TIMELINE_GAZETTEER_PATH``, else
+``~/.cache/timeline/gazetteer.sqlite``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
+import math
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from geodata.gazetteer import (
+    LANGUAGES,
+    MAX_LIMIT,
+    Gazetteer,
+    GazetteerError,
+    IndexNotReady,
+    Place,
+    default_path,
+    open_gazetteer,
+)
+from geodata.geometry import GeometryError, parse_bbox
+from timeline.infra.errors import BadParameter, error_response
+from timeline.web.language import select_locale
+from timeline.web.params import checked_text, int_param
 
 bp = Blueprint("places", __name__)
+
+MAX_QUERY = 200
+DEFAULT_LIMIT = 10
+# The index never changes while the process runs: browsers may keep an answer for an hour.
+CACHE_CONTROL = "public, max-age=3600"
+
+
+@bp.get("/api/places")
+def search_places() -> Response | tuple[Response | str, int]:
+    """Places matching ``q`` (a whole name or its beginning, in any spelling), best first."""
+    query = _query(request.args.get("q"))
+    near = _near(_single("near"))
+    bbox = _bbox(_single("bbox"))
+    raw_limit = _single("limit")
+    limit = int_param("limit", raw_limit, 1, MAX_LIMIT) if raw_limit is not None else DEFAULT_LIMIT
+    lang = _language()
+    gazetteer = _gazetteer()
+    if not isinstance(gazetteer, Gazetteer):
+        return gazetteer
+    found = gazetteer.search(query, near=near, bbox=bbox, limit=limit, lang=lang)
+    return _collection([_feature(place) for place in found], query=query, lang=lang)
+
+
+@bp.get("/api/places/reverse")
+def reverse_place() -> Response | tuple[Response | str, int]:
+    """The nearest named place to a point, its distance, and the region and country the point is in."""
+    lon = _coordinate("lon", _single("lon"), 180)
+    lat = _coordinate("lat", _single("lat"), 90)
+    lang = _language()
+    gazetteer = _gazetteer()
+    if not isinstance(gazetteer, Gazetteer):
+        return gazetteer
+    result = gazetteer.reverse(lon, lat, lang=lang)
+    # The nearest place (with its own region); the region and country are those of the point,
+    # which near a border may differ from the nearest town's.
+    features = [_feature(result.nearest)] if result.nearest is not None else []
+    return _collection(
+        features, lang=lang, point=[lon, lat], region=_area(result.region), country=_area(result.country)
+    )
+
+
+def _gazetteer() -> Gazetteer | tuple[Response | str, int]:
+    configured = current_app.config.get("GAZETTEER_PATH")
+    path = Path(configured) if configured else default_path()
+    try:
+        return open_gazetteer(path, wait=False)
+    except IndexNotReady as exc:
+        response, status = error_response(503, "place index not ready", f"{exc}; try again in a minute")
+        if isinstance(response, Response):
+            response.headers["Retry-After"] = "60"
+        return response, status
+    except GazetteerError as exc:
+        current_app.logger.error("gazetteer unavailable: %s", exc)
+        return error_response(503, "place index unavailable", "the place index could not be built")
+
+
+def _single(name: str) -> str | None:
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise BadParameter(name, "may be given only once")
+    return checked_text(name, values[0]) if values else None
+
+
+def _query(raw: str | None) -> str:
+    """``q``: required, at most MAX_QUERY characters, no control characters (not even tabs)."""
+    if request.args.getlist("q")[1:]:
+        raise BadParameter("q", "may be given only once")
+    if raw is None or not raw.strip():
+        raise BadParameter("q", "is required: the place name (or its beginning) to search for")
+    if len(raw) > MAX_QUERY:
+        raise BadParameter("q", f"is longer than {MAX_QUERY} characters")
+    checked_text("q", raw)
+    if any(unicodedata.category(char) == "Cc" for char in raw):
+        raise BadParameter("q", "contains a control character; a place name has none")
+    return raw.strip()
+
+
+def _numbers(name: str, raw: str, count: int, shape: str) -> list[float]:
+    try:
+        numbers = [float(part) for part in raw.split(",")]
+    except ValueError:
+        raise BadParameter(name, f"must be {count} numbers: {shape}") from None
+    if len(numbers) != count:
+        raise BadParameter(name, f"must be {count} numbers: {shape}, got {len(numbers)}")
+    if not all(math.isfinite(n) for n in numbers):
+        raise BadParameter(name, "numbers must be finite")
+    return numbers
+
+
+def _near(raw: str | None) -> tuple[float, float] | None:
+    if raw is None or raw == "":
+        return None
+    lon, lat = _numbers("near", raw, 2, "lon,lat")
+    if not -180 <= lon <= 180 or not -90 <= lat <= 90:
+        raise BadParameter("near", f"lon must be -180..180 and lat -90..90, got {lon},{lat}")
+    return lon, lat
+
+
+def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    if raw is None or raw == "":
+        return None
+    numbers = _numbers("bbox", raw, 4, "minLon,minLat,maxLon,maxLat")
+    try:
+        box = parse_bbox(numbers)
+    except GeometryError as exc:
+        raise BadParameter("bbox", str(exc)) from None
+    return box.min_lon, box.min_lat, box.max_lon, box.max_lat
+
+
+def _coordinate(name: str, raw: str | None, bound: float) -> float:
+    if raw is None or raw == "":
+        raise BadParameter(name, "is required")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadParameter(name, f"must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or not -bound <= value <= bound:
+        raise BadParameter(name, f"must be -{bound:g}..{bound:g}, got {raw!r}")
+    return value
+
+
+def _language() -> str:
+    """``lang`` (en, de, ru, uk), else the interface language."""
+    lang = _single("lang")
+    if lang is None or lang == "":
+        return select_locale()
+    if lang not in LANGUAGES:
+        raise BadParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    return lang
+
+
+def _feature(place: Place) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "id": place.ref,
+        "name": place.name,
+        "label": place.label,
+        "kind": place.kind,
+        "country": place.country or None,
+        "country_label": place.country_label,
+        "region": place.region_label,
+        "population": place.population or None,
+        "source": place.source,
+    }
+    if place.precision_km is not None:
+        properties["precision_km"] = place.precision_km
+    if place.distance_km is not None:
+        properties["distance_km"] = round(place.distance_km, 3)
+    return {
+        "type": "Feature",
+        "id": place.ref,
+        "geometry": {"type": "Point", "coordinates": [round(place.lon, 6), round(place.lat, 6)]},
+        "properties": properties,
+    }
+
+
+def _area(place: Place | None) -> dict[str, Any] | None:
+    """A region or a country the point lies in, by id, name and label (its polygon stays on the server)."""
+    if place is None:
+        return None
+    code = place.ref.split(":", 1)[1]
+    return {"id": place.ref, "code": code, "name": place.name, "label": place.label}
+
+
+def _collection(features: list[dict[str, Any]], **extra: Any) -> Response:
+    body = {"type": "FeatureCollection", "features": features, **extra}
+    body["attribution"] = "GeoNames (CC BY 4.0), Natural Earth"
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    if request.args.get("lang") is None:
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
