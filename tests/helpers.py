@@ -20,6 +20,14 @@ def save_screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+def feature_ids(response: Any, mimetype: str | None = None) -> list[str]:
+    """The ids of a 200 FeatureCollection answer, in order (optionally checking its media type)."""
+    assert response.status_code == 200, response.get_json()
+    if mimetype:
+        assert response.mimetype == mimetype
+    return [f["id"] for f in response.get_json()["features"]]
+
+
 def auth(token: str) -> dict[str, str]:
     """Headers for an API request with a personal token."""
     return {"Authorization": f"Bearer {token}"}

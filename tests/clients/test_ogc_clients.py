@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import request
 from helpers import feature, skip_or_fail, square
 from werkzeug.serving import make_server
 
@@ -31,6 +32,8 @@ EVENTS = [
 ]
 PUBLISHED = sorted(e["id"] for e in EVENTS if e["properties"]["status"] == "published")
 BBOX = (33.0, 49.0, 36.0, 52.0)
+# What the live server was asked, so a test can tell a server-side filter from a client-side one.
+REQUESTS: list[str] = []
 
 
 def _tool(name: str) -> str:
@@ -47,6 +50,8 @@ def server(fresh_database: Callable[..., str], load_into: Any) -> Iterator[str]:
     url = fresh_database("clients")
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "clients"})
     load_into(app, *EVENTS)
+    REQUESTS.clear()
+    app.before_request(lambda: REQUESTS.append(request.full_path) and None)
     live = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=live.serve_forever, daemon=True)
     thread.start()
@@ -99,6 +104,20 @@ def test_ogr_spat_returns_the_same_features_as_our_bbox(server, tmp_path: Path):
     assert expected and sorted(frame["id"]) == expected
 
 
+def test_ogr_where_on_a_date_is_answered_by_the_server(server, tmp_path: Path):
+    """GDAL 3.6 turns a date bound into ``datetime=2024-10-01T/..`` (an empty time) and filters
+    the rest itself; later GDALs send CQL2 ``filter``, which OWSLib's test below sends."""
+    import pyogrio
+
+    target = tmp_path / "where.gpkg"
+    where = "start >= '2024-10-01'"
+    _run(_tool("ogr2ogr"), "-f", "GPKG", "-where", where, str(target), f"OAPIF:{server}", "events")
+    frame = pyogrio.read_dataframe(target, layer="events")
+    expected = sorted(e["id"] for e in EVENTS[:-1] if e["properties"]["start"] >= "2024-10-01")
+    assert expected and sorted(frame["id"]) == expected
+    assert any("datetime=2024-10-01" in path for path in REQUESTS), REQUESTS
+
+
 def test_owslib_reads_the_collection_and_items_with_bbox_and_datetime(server):
     from owslib.ogcapi.features import Features
 
@@ -111,6 +130,16 @@ def test_owslib_reads_the_collection_and_items_with_bbox_and_datetime(server):
     assert sorted(f["id"] for f in boxed["features"]) == _our_bbox_ids(server)
     dated = api.collection_items("events", datetime_="2025-01-01/..", limit=1000)
     assert [f["id"] for f in dated["features"]] == ["area"]
+
+
+def test_owslib_sends_a_cql2_text_filter(server):
+    from owslib.ogcapi.features import Features
+
+    api = Features(server)
+    found = api.collection_items("events", filter="start >= DATE('2024-10-01') AND id <> 'area'", limit=1000)
+    expected = sorted(e["id"] for e in EVENTS[:-2] if e["properties"]["start"] >= "2024-10-01")
+    assert expected and sorted(f["id"] for f in found["features"]) == expected
+    assert found["numberMatched"] == len(expected)
 
 
 def test_geopandas_reads_an_items_url(server):

@@ -1,13 +1,11 @@
 """OGC API – Features, Part 1 Core, as a client sees it: documents, items, paging, errors, HTML."""
 
 import pytest
-from helpers import XSS_PAYLOADS, feature, square
+from helpers import XSS_PAYLOADS, feature, feature_ids, square
 
 
 def ids(response):
-    assert response.status_code == 200, response.get_json()
-    assert response.mimetype == "application/geo+json"
-    return [f["id"] for f in response.get_json()["features"]]
+    return feature_ids(response, "application/geo+json")
 
 
 @pytest.fixture
@@ -111,6 +109,13 @@ def test_default_limit_is_ten(client, load):
         "limit=ten",
         "f=xml",
         "colour=red",
+        "filter=category%20%3D",
+        "filter=status%20%3D%20%27draft%27",
+        "filter=category%3D%27a%27&filter-lang=ecql",
+        "filter=category%3D%27a%27&filter-crs=EPSG%3A4326",
+        "filter=category%3D%27a%27&filter=place%3D%27b%27",
+        "filter=%7Bnot%20json&filter-lang=cql2-json",
+        "filter=place%3D%27a%01%27",
     ],
 )
 def test_bad_parameters_are_400_ogc_exceptions(client, query):
@@ -181,3 +186,52 @@ def test_queryables_list_what_a_filter_may_name(client):
     properties = response.get_json()["properties"]
     assert {"category", "confidence", "place", "geometry", "interval"} <= properties.keys()
     assert "status" not in properties
+
+
+def test_conformance_lists_the_filter_and_cql2_classes(client):
+    classes = client.get("/ogc/conformance").get_json()["conformsTo"]
+    for name in ("filter", "features-filter", "queryables"):
+        assert f"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/{name}" in classes
+    for name in ("cql2-text", "cql2-json", "basic-cql2"):
+        assert f"http://www.opengis.net/spec/cql2/1.0/conf/{name}" in classes
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"filter": "place = 'Kursk'"}, ["kursk-month"]),
+        ({"filter": "start >= DATE('2024-08-06') AND place <> 'Kursk'"}, ["sudzha-day", "span", "area"]),
+        ({"filter": "place = 'Kursk'", "bbox": "30,40,31,51"}, []),  # ANDed with the bbox
+        ({"filter": "category = 'offensive'", "datetime": "2024-11-01/.."}, ["span", "area"]),
+        (
+            {
+                "filter": '{"op": "like", "args": [{"property": "place"}, "Kur%"]}',
+                "filter-lang": "cql2-json",
+            },
+            ["kursk-month"],
+        ),
+        ({"filter": "id = 'draft'"}, []),  # a filter never reaches a draft
+    ],
+)
+def test_items_filter_selects_with_cql2(client, story, query, expected):
+    response = client.get("/ogc/collections/events/items", query_string=query)
+    assert ids(response) == expected
+    assert response.get_json()["numberMatched"] == len(expected)
+
+
+def test_next_links_keep_the_filter(client, story):
+    query = {"filter": "place <> 'Kursk'", "limit": "2"}
+    seen, url = [], "/ogc/collections/events/items"
+    while url:
+        body = client.get(url, query_string=query or None).get_json()
+        query = {}  # the next link carries everything
+        assert body["numberMatched"] == 4
+        seen += [f["id"] for f in body["features"]]
+        url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
+    assert seen == ["moscow-2023", "sudzha-day", "span", "area"]
+
+
+def test_unknown_ogc_paths_answer_json(client):
+    response = client.get("/ogc/collections/events/nothing-here")
+    assert response.status_code == 404
+    assert response.is_json and response.get_json()["error"]

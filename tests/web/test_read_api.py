@@ -1,15 +1,14 @@
 """The read API: filters, paging, visibility and errors, as a client sees them."""
 
 import pytest
-from helpers import feature, square
+from helpers import feature, feature_ids, square
 from sqlalchemy import text
 
 from timeline.store.db import db
 
 
 def ids(response):
-    assert response.status_code == 200, response.get_json()
-    return [f["id"] for f in response.get_json()["features"]]
+    return feature_ids(response)
 
 
 @pytest.fixture

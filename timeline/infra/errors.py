@@ -12,7 +12,7 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-JSON_PREFIXES = ("/api/", "/export/")
+JSON_PREFIXES = ("/api/", "/export/", "/ogc/")
 
 
 class BadParameter(ValueError):

@@ -1,13 +1,15 @@
 """CQL2 (OGC API – Features Part 3) filters as SQLAlchemy conditions on events, on both backends.
 
 pygeofilter parses CQL2 text or JSON into an AST; this module walks that AST and builds the WHERE
-condition itself, so only the operators and properties listed here can reach SQL: ``=``, ``<>``,
-``IN``, ``LIKE``, ``AND``/``OR``/``NOT``, ``S_INTERSECTS`` with a ``BBOX``, and ``T_INTERSECTS``
-against the event's own interval of days (its date precision counted: a month-dated event covers
-the month). Anything else is a :class:`Cql2Error`, which the web layer answers as a 400.
+condition itself, so only the operators and properties listed here can reach SQL: the comparisons
+(``=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``), ``IS NULL``, ``IN``, ``LIKE``, ``AND``/``OR``/``NOT``
+(Basic CQL2), ``S_INTERSECTS`` with a ``BBOX``, and ``T_INTERSECTS`` against the event's own
+interval of days (its date precision counted: a month-dated event covers the month). ``start`` and
+``end`` compare with dates as the event's first and last day. Anything else is a
+:class:`Cql2Error`, which the web layer answers as a 400.
 
-Not yet wired into the items request: :class:`~timeline.store.filters.EventFilter` has no place for
-an extra condition (see the module's tests for how it is checked against both databases).
+The condition reaches the store as :attr:`~timeline.store.filters.EventFilter.where`, so it is
+combined with the request's bbox, window and paging in the one query module.
 
 pygeofilter quirks handled here: its CQL2 text grammar takes ``T_INTERSECTS`` in infix form
 (``start T_INTERSECTS INTERVAL('…','…')``), and its CQL2 JSON reader turns ``{"bbox": [a, b, c, d]}``
@@ -40,6 +42,16 @@ PROPERTIES: dict[str, Any] = {
 }
 SPATIAL = ("geometry",)
 TEMPORAL = ("start", "end", "interval")
+# Temporal properties that compare with a date (``start >= DATE('2024-08-06')``): the event's days.
+DAY_COLUMNS: dict[str, Any] = {"start": Event.first_day, "end": Event.last_day}
+_COMPARISONS: dict[type, str] = {
+    ast.Equal: "__eq__",
+    ast.NotEqual: "__ne__",
+    ast.LessThan: "__lt__",
+    ast.LessEqual: "__le__",
+    ast.GreaterThan: "__gt__",
+    ast.GreaterEqual: "__ge__",
+}
 
 
 class Cql2Error(ValueError):
@@ -88,10 +100,13 @@ def to_condition(node: ast.Node, dialect: str) -> ColumnElement[bool]:
         return or_(to_condition(node.lhs, dialect), to_condition(node.rhs, dialect))
     if isinstance(node, ast.Not):
         return not_(to_condition(node.sub_node, dialect))
-    if isinstance(node, ast.Equal):
-        return _column(node.lhs) == _literal(node.rhs)
-    if isinstance(node, ast.NotEqual):
-        return _column(node.lhs) != _literal(node.rhs)
+    if type(node) in _COMPARISONS:
+        return _comparison(node)
+    if isinstance(node, ast.IsNull):
+        column = _column(node.lhs)
+        # The model keeps an absent text as "", which a GeoJSON reader sees as no value.
+        absent = or_(column.is_(None), column == "")
+        return not_(absent) if node.not_ else absent
     if isinstance(node, ast.In):
         condition = _column(node.lhs).in_([_literal(v) for v in node.sub_nodes])
         return not_(condition) if node.not_ else condition
@@ -104,8 +119,22 @@ def to_condition(node: ast.Node, dialect: str) -> ColumnElement[bool]:
         return _intersects_box(node, dialect)
     if isinstance(node, ast.TimeOverlaps):
         return _overlaps_days(node)
-    raise Cql2Error(f"{type(node).__name__} is not supported; use =, <>, IN, LIKE, AND, OR, NOT, "
-                    "S_INTERSECTS or T_INTERSECTS")  # fmt: skip
+    raise Cql2Error(f"{type(node).__name__} is not supported; use comparisons, IS NULL, IN, LIKE, AND, "
+                    "OR, NOT, S_INTERSECTS or T_INTERSECTS")  # fmt: skip
+
+
+def _comparison(node: ast.Comparison) -> ColumnElement[bool]:
+    """A property against a literal: text and numbers as text, ``start``/``end`` against a date."""
+    operator = _COMPARISONS[type(node)]
+    lhs = node.lhs
+    if isinstance(lhs, ast.Attribute) and lhs.name in DAY_COLUMNS:
+        day = _day(node.rhs) if isinstance(node.rhs, date) else None
+        if day is None:
+            raise Cql2Error(f"{lhs.name} compares with a DATE or TIMESTAMP")
+        condition: ColumnElement[bool] = getattr(DAY_COLUMNS[lhs.name], operator)(day)
+        return condition
+    condition = getattr(_column(lhs), operator)(_literal(node.rhs))
+    return condition
 
 
 def _column(node: Any) -> ColumnElement[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import Any
 
 from geodata.geometry import BBox
 
@@ -64,6 +65,10 @@ class EventFilter:
     # Keyset paging: the page starts after this event in timeline order (first day, last day, id).
     after: PageKey | None = None
     include_drafts: bool = False
+    # Extra SQL conditions on events, ANDed with the rest: an OGC API CQL2 ``filter``, translated by
+    # ``timeline.store.cql2``. Opaque here, so they are left out of ``query_args`` (the caller
+    # carries the filter text in its links) and the count tables never answer a filter that has them.
+    where: tuple[Any, ...] = ()
 
     def query_args(self) -> list[tuple[str, str]]:
         """The filter as URL parameters (for ``next`` links); paging is left to the caller."""

@@ -121,6 +121,7 @@ def conditions(
         conds.append(Event.last_day >= f.start)
     if f.text:
         conds.append(_text_condition(f.text, dialect, text_plan))
+    conds += f.where
     return conds
 
 
