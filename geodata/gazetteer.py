@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from typing import Any
 from geodata.place_names import fold
 
 # Bump when the schema or what goes into the index changes: old files are then rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LANGUAGES = ("en", "de", "ru", "uk")
 KINDS = ("city", "region", "country", "custom")
 MAX_LIMIT = 50
@@ -52,6 +53,8 @@ SHORT_PREFIX = 2
 # in SQL first; a short prefix keeps its top _SHORT_TOP from the build.
 _CANDIDATES = 300
 _SHORT_TOP = 100
+# Region polygons a process keeps parsed for reverse lookups (the rest stay in the file).
+_POLYGONS_KEPT = 64
 EARTH_RADIUS_KM = 6371.0088
 
 _HERE = Path(__file__).resolve().parent
@@ -168,7 +171,9 @@ CREATE TABLE short_prefixes (
 ) WITHOUT ROWID;
 CREATE TABLE points (count INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE regions (
-    place_id INTEGER PRIMARY KEY, code TEXT NOT NULL, geonames_code TEXT, geometry BLOB NOT NULL
+    place_id INTEGER PRIMARY KEY, code TEXT NOT NULL, geonames_code TEXT,
+    min_lon REAL NOT NULL, min_lat REAL NOT NULL, max_lon REAL NOT NULL, max_lat REAL NOT NULL,
+    geometry BLOB NOT NULL
 );
 """
 
@@ -229,7 +234,7 @@ def _write_index(connection: sqlite3.Connection, sources: Sources) -> None:
     name_rows.sort()  # in key order, the index is appended to rather than split page by page
     connection.executemany("INSERT OR IGNORE INTO names VALUES (?, ?, ?)", name_rows)
     connection.executemany("INSERT INTO short_prefixes VALUES (?, ?, ?)", _short_prefix_rows(name_rows))
-    connection.executemany("INSERT INTO regions VALUES (?, ?, ?, ?)", region_rows)
+    connection.executemany("INSERT INTO regions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", region_rows)
     points = [(p.id, p.lon, p.lat) for p in places if p.kind in ("city", "custom")]
     connection.execute("INSERT INTO points VALUES (?, ?)", [len(points), _points_blob(points)])
     connection.execute("CREATE UNIQUE INDEX places_ref ON places (ref)")
@@ -305,7 +310,10 @@ def _read_cities(path: Path, regions_by_geonames_code: dict[str, int]) -> Iterat
     del cities
 
 
-def _read_regions(path: Path) -> tuple[list[_Place], list[tuple[int, str, str | None, bytes]]]:
+_RegionRow = tuple[int, str, str | None, float, float, float, float, bytes]
+
+
+def _read_regions(path: Path) -> tuple[list[_Place], list[_RegionRow]]:
     """Natural Earth admin-1 regions: a place at the label point, and the polygon for reverse lookups.
 
     Natural Earth's English name is the bare one ("Kursk"); the type is added as an alias in
@@ -316,7 +324,8 @@ def _read_regions(path: Path) -> tuple[list[_Place], list[tuple[int, str, str | 
 
     with path.open(encoding="utf-8") as file:
         collection = json.load(file)
-    places, rows = [], []
+    places: list[_Place] = []
+    rows: list[_RegionRow] = []
     seen_codes: set[str] = set()
     for number, feature in enumerate(collection["features"]):
         props = feature["properties"]
@@ -355,7 +364,8 @@ def _read_regions(path: Path) -> tuple[list[_Place], list[tuple[int, str, str | 
                 source="Natural Earth admin-1 (public domain)",
             )
         )  # fmt: skip
-        rows.append((place_id, code, props.get("gn_a1_code") or None, shapely.to_wkb(geometry)))
+        bounds = geometry.bounds
+        rows.append((place_id, code, props.get("gn_a1_code") or None, *bounds, shapely.to_wkb(geometry)))
     return places, rows
 
 
@@ -536,7 +546,9 @@ class Gazetteer:
         self._reverse_lock = threading.Lock()
         self._tree: Any = None
         self._tree_ids: Any = None
-        self._regions: Any = None
+        self._region_ids: Any = None
+        self._region_boxes: Any = None
+        self._polygons: OrderedDict[int, Any] = OrderedDict()
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -637,14 +649,40 @@ class Gazetteer:
         return ReverseResult(nearest=nearest, region=region, country=country)
 
     def _region_at(self, lon: float, lat: float) -> int | None:
+        """The region whose polygon covers the point: its box from the STRtree, then the polygon."""
         import shapely
 
-        ids, geometries, tree = self._regions
         point = shapely.Point(lon, lat)
-        for candidate in tree.query(point):
-            if geometries[candidate].covers(point):
-                return int(ids[candidate])
+        for candidate in self._region_boxes.query(point):
+            region_id = int(self._region_ids[candidate])
+            if self._polygon(region_id).covers(point):
+                return region_id
         return None
+
+    def _polygon(self, region_id: int) -> Any:
+        """A region's polygon, read from the index when first needed and kept while often used.
+
+        Holding all 4,600 polygons (1.3 million vertices) would cost a serving process about 55 MB;
+        the ones a newsroom's points fall in are a handful.
+        """
+        import shapely
+
+        with self._reverse_lock:
+            if (polygon := self._polygons.get(region_id)) is not None:
+                self._polygons.move_to_end(region_id)
+                return polygon
+        (wkb,) = (
+            self._connection()
+            .execute("SELECT geometry FROM regions WHERE place_id = ?", [region_id])
+            .fetchone()
+        )
+        polygon = shapely.from_wkb(wkb)
+        shapely.prepare(polygon)
+        with self._reverse_lock:
+            self._polygons[region_id] = polygon
+            while len(self._polygons) > _POLYGONS_KEPT:
+                self._polygons.popitem(last=False)
+        return polygon
 
     def _load_reverse(self) -> None:
         if self._tree is not None:
@@ -659,10 +697,16 @@ class Gazetteer:
             connection = self._connection()
             count, data = connection.execute("SELECT count, data FROM points").fetchone()
             points = np.frombuffer(data, dtype=np.float64).reshape(count, 3)
-            region_rows = connection.execute("SELECT place_id, geometry FROM regions").fetchall()
-            geometries = shapely.from_wkb([row[1] for row in region_rows])
-            shapely.prepare(geometries)
-            self._regions = (np.array([r[0] for r in region_rows]), geometries, shapely.STRtree(geometries))
+            boxes = np.array(
+                connection.execute(
+                    "SELECT place_id, min_lon, min_lat, max_lon, max_lat FROM regions"
+                ).fetchall(),
+                dtype=np.float64,
+            ).reshape(-1, 5)
+            self._region_ids = boxes[:, 0].astype(np.int64)
+            self._region_boxes = shapely.STRtree(
+                shapely.box(boxes[:, 1], boxes[:, 2], boxes[:, 3], boxes[:, 4])
+            )
             self._tree_ids = points[:, 0].astype(np.int64)
             self._tree = cKDTree(_unit_vectors(points[:, 1], points[:, 2]))
 
