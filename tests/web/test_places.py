@@ -178,3 +178,40 @@ def test_bad_reverse_parameters_are_a_400_naming_them(
     assert response.status_code == 400
     body = response.get_json()
     assert set(body) >= {"error", "detail"} and body["parameter"] == parameter
+
+
+def test_without_an_index_the_build_starts_and_requests_get_a_503_until_it_is_done(
+    fresh_database: Callable[..., str],
+    app_factory: Callable[..., Flask],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    import geodata.gazetteer
+
+    release, started = threading.Event(), threading.Event()
+    builds: list[Path] = []
+
+    def slow_build(path: Path, sources: object = None) -> Path:
+        builds.append(path)
+        started.set()
+        release.wait(10)
+        raise geodata.gazetteer.GazetteerError("the sources are missing")
+
+    monkeypatch.setattr(geodata.gazetteer, "ensure_index", slow_build)
+    client = app_factory(fresh_database(), GAZETTEER_PATH=str(tmp_path / "none.sqlite")).test_client()
+    first = client.get("/api/places?q=Kursk")
+    assert first.status_code == 503 and first.headers["Retry-After"] == "60"
+    assert first.get_json()["error"] == "place index not ready"
+    assert started.wait(5)
+    assert client.get("/api/places/reverse?lon=35&lat=51").status_code == 503
+    assert builds == [tmp_path / "none.sqlite"]  # one build, however many requests
+    release.set()
+    for _ in range(100):  # the failed build is remembered and reported, not retried
+        failed = client.get("/api/places?q=Kursk")
+        if failed.get_json()["error"] != "place index not ready":
+            break
+        threading.Event().wait(0.05)
+    assert failed.status_code == 503 and failed.get_json()["error"] == "place index unavailable"
+    assert "sources" not in failed.get_json()["detail"]  # internals stay in the log
