@@ -256,3 +256,17 @@ def test_the_installed_sources_include_the_regions_and_countries() -> None:
     sources = default_sources()
     assert sources.cities.name == "cities500.json" and sources.cities.exists()
     assert sources.admin1 is not None and sources.countries is not None
+
+
+def test_builds_running_at_once_leave_one_whole_index(tmp_path: Path) -> None:
+    """Workers starting together may each build; each writes its own file and renames it into place."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = _sources(tmp_path, [VILLAGE])
+    path = tmp_path / "index.sqlite"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        built = list(pool.map(lambda _: build(path, sources), range(3)))
+    assert built == [path] * 3
+    assert index_version(path) == sources.version()
+    assert [p.label for p in Gazetteer(path).search("Nova Ivanovka")] == ["Nova Ivanovka"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.json", "curated.csv", "index.sqlite"]
