@@ -62,7 +62,7 @@ const timeline = createTimeline({
     drawDensity();
     address.write(false);
     loader.refreshMap();
-    loader.refreshTimeline();
+    loader.windowChanged();
   },
   onWindowMoving: drawDensity,
 });
@@ -97,12 +97,14 @@ const controls = createControls({
       timeline.showViewWindow();
       address.write(true);
       loader.refreshMap();
+      loader.windowChanged();
       drawDensity();
     },
     allTime: () => {
       timeline.fit();
       address.write(true);
       loader.refreshMap();
+      loader.windowChanged();
       drawDensity();
     },
     scopeChanged: () => {
@@ -124,6 +126,7 @@ createPlayer({
     drawDensity();
     address.write(false);
     loader.refreshMap();
+    loader.windowChanged();
   },
 });
 wireSharing({ address, config, ui });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { bboxParam, chosenValues, filterParams, isTicked } from "../../static/js/shared/filters.js";
+import { NOTHING, bboxParam, chosenValues, choosesNothing, filterParams, inTimeWindow, isTicked, showsNothing } from "../../static/js/shared/filters.js";
 import { emptyView } from "../../static/js/shared/url-state.js";
 
 const VIEW = { ...emptyView(), start: "2024-08-01", end: "2024-08-31", categories: ["offensive", "deployment"], confidences: ["claimed"], q: "Sudzha" };
@@ -37,8 +37,33 @@ test("map bounds become a bbox, kept inside the world, to five decimals", () => 
 test("every box ticked is no filter; some ticked choose those; none ticked chooses none", () => {
   assert.deepEqual(chosenValues(["a", "b", "c"], 3), []);
   assert.deepEqual(chosenValues(["a", "c"], 3), ["a", "c"]);
-  assert.deepEqual(chosenValues([], 3), []); // as before: an empty choice shows everything
+  assert.deepEqual(chosenValues([], 3), [NOTHING]); // nothing ticked shows nothing, not everything
   assert.equal(isTicked([], "a"), true);
   assert.equal(isTicked(["b"], "a"), false);
   assert.equal(isTicked(["a", "b"], "a"), true);
+});
+
+test("a filter with no box ticked ticks no box and makes the view show nothing", () => {
+  const none = chosenValues([], 3);
+  assert.equal(isTicked(none, "a"), false);
+  assert.equal(choosesNothing(none), true);
+  assert.equal(choosesNothing([]), false);
+  assert.equal(showsNothing({ ...emptyView(), categories: none }), true);
+  assert.equal(showsNothing({ ...emptyView(), confidences: none }), true);
+  assert.equal(showsNothing({ ...emptyView(), categories: ["a"] }), false);
+  assert.equal(showsNothing(emptyView()), false);
+});
+
+test("an event is in the time window when some day of its period is", () => {
+  const august = { ...emptyView(), start: "2024-08-01", end: "2024-08-31" };
+  const day = (start, end = null) => ({ start, end, date_precision: "day" });
+  assert.equal(inTimeWindow(day("2024-08-01"), august), true);
+  assert.equal(inTimeWindow(day("2024-08-31"), august), true);
+  assert.equal(inTimeWindow(day("2024-07-31"), august), false);
+  assert.equal(inTimeWindow(day("2024-09-01"), august), false);
+  assert.equal(inTimeWindow(day("2024-07-01", "2024-08-01"), august), true);
+  assert.equal(inTimeWindow({ start: "2024", end: null, date_precision: "year" }, august), true);
+  assert.equal(inTimeWindow({ start: "2024-07", end: null, date_precision: "month" }, august), false);
+  assert.equal(inTimeWindow({ start: "2024-09", end: null, date_precision: "month" }, { ...emptyView(), start: "2024-09-30" }), true);
+  assert.equal(inTimeWindow(day("1999-01-01"), emptyView()), true);
 });

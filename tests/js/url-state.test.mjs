@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { NOTHING } from "../../static/js/shared/filters.js";
 import { emptyView, linkTo, readView, viewQuery, withKnownCategories } from "../../static/js/shared/url-state.js";
 
 const RULES = { confidences: ["confirmed", "reported", "claimed"], maxZoom: 18, searchMaxLength: 200 };
@@ -92,4 +93,17 @@ test("categories the story does not have are a problem of the link", () => {
   assert.deepEqual(known.view.categories, ["offensive"]);
   // Categories that could not be loaded check nothing.
   assert.deepEqual(withKnownCategories(read, new Set()).view.categories, ["offensive", "no-such-thing"]);
+});
+
+test("a filter that chose nothing survives the address, and its categories count as known", () => {
+  const view = { ...emptyView(), categories: [NOTHING], confidences: [NOTHING] };
+  const query = viewQuery(view, { z: 7, lat: 51.4, lon: 35.4 });
+  assert.match(query, /cat=-/);
+  assert.match(query, /conf=-/);
+  const read = readView(`?${query}`, RULES);
+  assert.deepEqual(read.problems, []);
+  assert.deepEqual(read.view.categories, [NOTHING]);
+  assert.deepEqual(read.view.confidences, [NOTHING]);
+  assert.deepEqual(withKnownCategories(read, new Set(["offensive"])).problems, []);
+  assert.deepEqual(readView("?cat=offensive,-", RULES).view.categories, [NOTHING]);
 });

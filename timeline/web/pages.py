@@ -52,6 +52,9 @@ def _ui_text() -> dict[str, str]:
         "too_many": gettext(
             "%(total)s events: pick a period on the timeline, or narrow the filters, to list them."
         ),
+        "no_category": gettext("No category is ticked: tick one or more to see their events."),
+        "no_confidence": gettext("No confidence level is ticked: tick one or more to see events."),
+        "no_match": gettext("No events match these filters in this period."),
         "timeline_help": gettext(
             "Timeline: arrow keys move between events, Enter opens one, + and − zoom in and out"
         ),

@@ -17,6 +17,7 @@ export function createControls({ store, on }) {
   const windowStart = byId("window-start");
   const windowEnd = byId("window-end");
   const viewportOnly = byId("viewport-only");
+  const windowError = byId("window-error");
   const categoryBoxes = () => [...categoryList.querySelectorAll("input")];
   const confidenceBoxes = () => [...form.querySelectorAll("input[name=confidence]")];
   const ticked = (boxes) => boxes.filter((b) => b.checked).map((b) => b.value);
@@ -41,12 +42,14 @@ export function createControls({ store, on }) {
     windowStart.value = view.start || "";
     windowEnd.value = view.end || "";
     viewportOnly.checked = view.vp;
+    showWindowError(false);
   }
 
   /** Show a time window in the date fields (one the visitor chose on the timeline). */
   function showWindow() {
     windowStart.value = store.view.start;
     windowEnd.value = store.view.end;
+    showWindowError(false);
   }
 
   form.addEventListener("submit", (e) => e.preventDefault());
@@ -69,10 +72,20 @@ export function createControls({ store, on }) {
       on.filtersChanged();
     }, SEARCH_SETTLE_MS),
   );
+  /** Say that the typed window ends before it starts (the view keeps its last good window). */
+  function showWindowError(wrong) {
+    windowError.hidden = !wrong;
+    for (const [name, value] of [["aria-invalid", "true"], ["aria-describedby", windowError.id]]) {
+      if (wrong) windowEnd.setAttribute(name, value);
+      else windowEnd.removeAttribute(name);
+    }
+  }
+
   for (const field of [windowStart, windowEnd]) {
     field.addEventListener("change", () => {
       const start = windowStart.value || null;
       const end = windowEnd.value || null;
+      showWindowError(Boolean(start && end && start > end));
       if (start && end && start > end) return;
       store.view.start = start;
       store.view.end = end;

@@ -10,8 +10,9 @@ import { categoryOf } from "./store.js";
 export function createEventList({ list, store, ui, onSelect }) {
   const rows = new Map(); // event id -> its <li>
 
-  /** List these events; `total` is how many match (more than listed: a line says so). */
-  function draw(features, total) {
+  /** List these events; `total` is how many match (more than listed: a line says so), and
+   * `emptyMessage` what the list says when nothing matches. */
+  function draw(features, total, emptyMessage) {
     list.replaceChildren();
     rows.clear();
     for (const feature of features) {
@@ -32,6 +33,7 @@ export function createEventList({ list, store, ui, onSelect }) {
       rows.set(feature.id, row);
       list.append(row);
     }
+    if (!total && emptyMessage) list.append(el("li", { class: "empty-state", role: "status" }, emptyMessage));
     if (total > features.length) {
       const message = features.length
         ? ui.t("more_items", { shown: ui.number(features.length), total: ui.number(total) })

@@ -4,6 +4,11 @@
  * slim features and draws them. The timeline lists every matching event while a story is small,
  * and a window's worth of a big one. The density strip counts every matching event per week.
  *
+ * One truth on screen: the list, the timeline's window and the "N of M" count show the same set,
+ * the events of the time window that match the filters (and, when asked, lie in the map view); the
+ * map draws those in its view. A filter with no box ticked shows nothing, and an empty list says
+ * why it is empty.
+ *
  * Answers to requests that a newer one has replaced are dropped. While the map's events are not
  * yet those of its current view, the map pane says aria-busy="true" (assistive technology, and the
  * browser tests, wait for "false").
@@ -11,7 +16,7 @@
 
 import { debounce } from "../shared/dom.js";
 import { firstDay, DAY } from "../shared/dates.js";
-import { filterParams } from "../shared/filters.js";
+import { choosesNothing, filterParams, inTimeWindow, showsNothing } from "../shared/filters.js";
 import { getJSON } from "../shared/http.js";
 
 const MAP_LIMIT = 500; // more than this in view: clusters instead of events
@@ -26,7 +31,11 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
   const urls = config.urls;
   let mapRequest = 0; // the newest map request; older answers are dropped
   let timelineRequest = 0;
+  let densityRequest = 0;
   let moveWaiting = false; // the map has moved and its refresh has not started yet
+  // What the timeline holds: its features, how many match, and whether they are every matching
+  // event of every date (then the list is their share in the time window, found here).
+  let loaded = null;
 
   const bounds = () => {
     const b = map.getBounds();
@@ -41,13 +50,18 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
   async function refreshMap() {
     const mine = ++mapRequest;
     setBusy(true);
+    if (showsNothing(store.view)) {
+      eventLayer.drawFeatures([]);
+      settled(mine);
+      if (store.view.vp) refreshTimeline();
+      return;
+    }
     const params = filterParams(store.view, { bounds: bounds() });
     params.set("zoom", String(map.getZoom()));
     try {
       const cells = await getJSON(`${urls.clusters}?${params}`);
       if (mine !== mapRequest) return;
-      const matched = cells.numberMatched;
-      if (matched > MAP_LIMIT) {
+      if (cells.numberMatched > MAP_LIMIT) {
         eventLayer.drawClusters(cells);
       } else {
         params.delete("zoom");
@@ -57,8 +71,6 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
         if (mine !== mapRequest) return;
         eventLayer.drawFeatures(page.features);
       }
-      if (store.totalEvents === null) store.totalEvents = (await getJSON(`${urls.clusters}?zoom=0`)).numberMatched;
-      status.textContent = ui.t("count", { visible: ui.number(matched), total: ui.number(store.totalEvents) });
       settled(mine);
       if (store.view.vp) refreshTimeline();
     } catch (e) {
@@ -68,9 +80,34 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
     }
   }
 
-  function drawTimeline(features, matched) {
+  /** Why nothing is listed, in the visitor's words. */
+  function emptyReason() {
+    const view = store.view;
+    if (choosesNothing(view.categories)) return ui.t("no_category");
+    if (choosesNothing(view.confidences)) return ui.t("no_confidence");
+    return ui.t("no_match");
+  }
+
+  /** The list and the count for what the timeline holds and the view's time window. */
+  function showList() {
+    if (!loaded) return;
+    const listed = loaded.complete ? loaded.features.filter((f) => inTimeWindow(f.properties, store.view)) : loaded.features;
+    const matched = loaded.complete ? listed.length : loaded.matched;
+    eventList.draw(listed, matched, emptyReason());
+    if (store.totalEvents !== null) status.textContent = ui.t("count", { visible: ui.number(matched), total: ui.number(store.totalEvents) });
+  }
+
+  function drawTimeline(features, matched, complete) {
     timeline.draw(features);
-    eventList.draw(features, matched);
+    loaded = { features, matched, complete };
+    showList();
+  }
+
+  /** The time window changed (and nothing else): the list and count follow it, fetched again
+   * only when the timeline holds a window's worth of a big story. */
+  function windowChanged() {
+    if (loaded && loaded.complete) showList();
+    else refreshTimeline();
   }
 
   /** The timeline's items: every matching event (in the map view if asked), or, when there are too
@@ -78,8 +115,13 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
   async function refreshTimeline() {
     const mine = ++timelineRequest;
     const view = store.view;
-    const params = filterParams(view, { bounds: view.vp ? bounds() : null, timeWindow: false });
     try {
+      if (store.totalEvents === null) store.totalEvents = (await getJSON(`${urls.clusters}?zoom=0`)).numberMatched;
+      if (showsNothing(view)) {
+        if (mine === timelineRequest) drawTimeline([], 0, true);
+        return;
+      }
+      const params = filterParams(view, { bounds: view.vp ? bounds() : null, timeWindow: false });
       params.set("zoom", "0");
       let matched = (await getJSON(`${urls.clusters}?${params}`)).numberMatched;
       params.delete("zoom");
@@ -87,7 +129,8 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
         if (!view.start && !view.end) {
           // Too many for a timeline: show their rhythm (the density strip) over their whole period
           // and let the visitor pick a stretch of it.
-          drawTimeline([], matched);
+          if (mine !== timelineRequest) return;
+          drawTimeline([], matched, false);
           const weeks = store.weeks;
           if (weeks.length) {
             const first = firstDay(weeks[0].start);
@@ -100,24 +143,32 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
         if (view.start) params.set("start", view.start);
         if (view.end) params.set("end", view.end);
       }
-      params.set("limit", String(matched > TIMELINE_LIMIT ? WINDOW_PAGE : TIMELINE_LIMIT));
+      const whole = matched <= TIMELINE_LIMIT;
+      params.set("limit", String(whole ? TIMELINE_LIMIT : WINDOW_PAGE));
       params.set("view", "summary");
       const page = await getJSON(`${urls.events}?${params}`);
       if (mine !== timelineRequest) return;
       matched = page.numberMatched;
-      drawTimeline(page.features, matched);
+      drawTimeline(page.features, matched, whole);
     } catch (e) {
+      status.textContent = ui.t("failed");
       console.error(e);
     }
   }
 
   /** Events per week for the filters (every date), then the strip. */
   async function refreshDensity() {
-    try {
-      store.weeks = (await getJSON(`${urls.density}?${filterParams(store.view, { timeWindow: false })}`)).weeks;
-    } catch (e) {
-      store.weeks = [];
+    const mine = ++densityRequest;
+    let weeks = [];
+    if (!showsNothing(store.view)) {
+      try {
+        weeks = (await getJSON(`${urls.density}?${filterParams(store.view, { timeWindow: false })}`)).weeks;
+      } catch (e) {
+        weeks = [];
+      }
     }
+    if (mine !== densityRequest) return; // the filters changed again meanwhile
+    store.weeks = weeks;
     density.draw();
   }
 
@@ -134,5 +185,5 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
     refreshAfterMove();
   }
 
-  return { refreshMap, refreshTimeline, refreshDensity, mapMoved };
+  return { refreshMap, refreshTimeline, refreshDensity, mapMoved, windowChanged };
 }

@@ -84,11 +84,19 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     movedByPage = false;
   }
 
-  /** Show the view's time window (an open end keeps the window's current end). */
+  /** Show the view's time window. An open edge reaches to the story's first or last event (so
+   * "until October" shows everything up to October), or keeps the window's edge when there is none. */
   function showViewWindow() {
     const range = timeline.getWindow();
     const { start, end } = store.view;
-    moveWindow(start ? firstDay(start) : range.start, end ? new Date(firstDay(end).getTime() + DAY) : range.end);
+    const all = items.get();
+    const earliest = all.length ? new Date(Math.min(...all.map((item) => item.start.getTime()))) : range.start;
+    const latest = all.length ? new Date(Math.max(...all.map((item) => (item.end || item.start).getTime())) + DAY) : range.end;
+    let from = start ? firstDay(start) : earliest;
+    let until = end ? new Date(firstDay(end).getTime() + DAY) : latest;
+    if (!start && from >= until) from = new Date(until.getTime() - 7 * DAY);
+    if (!end && until <= from) until = new Date(from.getTime() + 7 * DAY);
+    moveWindow(from, until);
   }
 
   /** Show these events. Events already drawn as they are now keep their items: vis-timeline

@@ -2,10 +2,12 @@
  * What the API is asked for: the view's filters (time window, categories, confidence, text) and
  * the map's bounds become the query parameters that /api/events, /api/clusters and /api/density
  * share (timeline/web/params.py reads them). Also the rule the filter checkboxes follow: every box
- * ticked means no filter at all.
+ * ticked means no filter at all, no box ticked means no event.
  *
  * Pure: bounds are passed in as numbers; nothing here touches the map or the page.
  */
+
+import { DAY, afterLastDay, firstDay } from "./dates.js";
 
 /**
  * The API parameters for a view. `bounds` ({ west, south, east, north }, degrees) adds a bbox;
@@ -28,8 +30,33 @@ export function bboxParam({ west, south, east, north }) {
   return box.map((v) => v.toFixed(5)).join(",");
 }
 
-/** The values a filter chooses from its ticked boxes: all of them ticked is no filter ([]). */
-export const chosenValues = (ticked, boxCount) => (ticked.length === boxCount ? [] : ticked);
+/** What a filter holds when no box is ticked: it chooses nothing, so nothing is shown (an empty
+ * choice, [], means every value, which is not what a visitor who unticked every box sees). */
+export const NOTHING = "-";
+
+/** The values a filter chooses from its ticked boxes: all of them ticked is no filter ([]), none
+ * ticked is [NOTHING]. */
+export const chosenValues = (ticked, boxCount) => (ticked.length === boxCount ? [] : ticked.length ? ticked : [NOTHING]);
+
+/** Whether a filter's chosen values rule out every event. */
+export const choosesNothing = (chosen) => chosen.includes(NOTHING);
+
+/** Whether a view can show no event at all (a filter with no box ticked), so nothing need be asked. */
+export const showsNothing = (view) => choosesNothing(view.categories) || choosesNothing(view.confidences);
 
 /** Whether a box is ticked for a filter's chosen values ([] ticks every box). */
 export const isTicked = (chosen, value) => !chosen.length || chosen.includes(value);
+
+/**
+ * Whether an event (its properties: start, end, date_precision) falls in the view's time window,
+ * as the API's start and end parameters decide it: some day of the event's period lies between the
+ * window's first and last day. No window (start and end null) holds every event.
+ */
+export function inTimeWindow(props, view) {
+  if (!view.start && !view.end) return true;
+  const from = firstDay(props.start).getTime();
+  const until = afterLastDay(props.end || props.start, props.date_precision).getTime();
+  if (view.start && until <= firstDay(view.start).getTime()) return false;
+  if (view.end && from >= firstDay(view.end).getTime() + DAY) return false;
+  return true;
+}

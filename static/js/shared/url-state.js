@@ -11,6 +11,7 @@
  */
 
 import { isIsoDay } from "./dates.js";
+import { NOTHING } from "./filters.js";
 
 /** The view a page opens with when its address holds nothing. */
 export function emptyView() {
@@ -38,9 +39,11 @@ export function readView(search, rules) {
     problems.push("start > end");
     view.start = view.end = null;
   }
-  view.categories = list(params.get("cat"));
-  const confidences = list(params.get("conf"));
-  if (confidences.some((c) => !rules.confidences.includes(c))) problems.push("conf");
+  // A filter that chose nothing is written as "-" (nothing is shown), whatever else it lists.
+  const chosen = (values) => (values.includes(NOTHING) ? [NOTHING] : values);
+  view.categories = chosen(list(params.get("cat")));
+  const confidences = chosen(list(params.get("conf")));
+  if (confidences.some((c) => c !== NOTHING && !rules.confidences.includes(c))) problems.push("conf");
   else view.confidences = confidences;
   view.q = (params.get("q") || "").slice(0, rules.searchMaxLength);
   view.sel = params.get("sel") || null;
@@ -62,7 +65,7 @@ export function readView(search, rules) {
  * (the categories could not be loaded).
  */
 export function withKnownCategories({ view, mapView, problems }, known) {
-  if (!known.size || view.categories.every((c) => known.has(c))) return { view, mapView, problems };
+  if (!known.size || view.categories.every((c) => c === NOTHING || known.has(c))) return { view, mapView, problems };
   return { view: { ...view, categories: [] }, mapView, problems: [...problems, "cat"] };
 }
 
