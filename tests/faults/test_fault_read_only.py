@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from conftest import editor_token, http, timeline, unprivileged
 from flask_migrate import downgrade
 from helpers import feature
@@ -128,3 +129,36 @@ def test_db_upgrade_on_a_read_only_database_says_so_in_one_line(
         engine.dispose()
     # Writable again, the same command completes.
     assert timeline(url, "db", "upgrade").returncode == 0
+
+
+@pytest.mark.backends("sqlite")
+def test_a_sqlite_database_in_a_read_only_folder_answers_503_and_the_server_says_why(
+    fresh_database, app_factory, load_into, servers, tmp_path
+):
+    """A read-only file system: SQLite in WAL mode cannot even read without creating its -shm file."""
+    url = fresh_database("read_only_folder")
+    app = app_factory(url)
+    load_into(app, feature("kept"))
+    with app.app_context():
+        db.engine.dispose()
+    path = Path(make_url(url).database or "")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    moved = path.rename(folder / path.name)
+    url = f"sqlite:///{moved}"
+    moved.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        server = servers(url, unprivileged())
+        said = server.said()
+        assert f"the folder {folder} of the SQLite database is read-only" in said, said
+        assert "make the folder writable" in said
+
+        status, body, _ = http(server.base, "/api/events")
+        assert status == 503 and body["error"] == "database read-only", body
+        assert "cannot even be read" in body["detail"]
+        assert http(server.base, "/healthz")[0] == 503  # the load balancer should stop sending traffic
+        server.stop()
+        assert "Traceback" not in server.said()
+    finally:
+        folder.chmod(0o755)

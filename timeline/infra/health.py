@@ -92,14 +92,14 @@ CANNOT_STORE = {
     READ_ONLY: (
         503,
         "database read-only",
-        "the database is read-only right now: nothing was saved, reading still works; "
-        "try the change again once an administrator has made the database writable",
+        "the database is read-only right now, so nothing was saved; "
+        "try again once an administrator has made the database writable",
     ),
     FULL: (
         507,
         "storage full",
-        "the database has no space left: nothing was saved, reading still works; "
-        "try the change again once an administrator has freed space",
+        "the database has no space left, so nothing was saved; "
+        "try again once an administrator has freed space",
     ),
 }
 
@@ -108,6 +108,8 @@ def _cannot_store(error: Exception, fault: str) -> tuple[Response | str, int, di
     """A write refused because the database is read-only or full: unlike a dropped connection this
     lasts until an administrator acts, so the answer says which it is (and the log, what to fix)."""
     status, name, detail = CANNOT_STORE[fault]
+    if request.method in ("GET", "HEAD"):  # e.g. SQLite in WAL mode, in a read-only folder
+        detail = f"the database cannot even be read right now ({fault}); try again later"
     current_app.logger.error("write refused, the database is %s: %s", fault, _first_line(error))
     with suppress(exc.SQLAlchemyError):
         db.session.rollback()

@@ -224,23 +224,31 @@ def _sqlite_not_writable(database: str) -> str | None:
         return None  # in memory, or a URI whose options (mode=ro, …) are the operator's choice
     path = Path(database).resolve()
     folder = path.parent
+    folder_writable = os.access(folder, os.W_OK)
     if not path.exists():
-        if not os.access(folder, os.W_OK):
+        if not folder_writable:
             return f"the SQLite database {path} does not exist and its folder {folder} is read-only"
         return None
+    shared_memory = path.with_name(path.name + "-shm")
+    if not folder_writable and not shared_memory.exists():
+        return (
+            f"the folder {folder} of the SQLite database is read-only (or on a read-only file system): "
+            f"in WAL mode SQLite cannot even read the database without creating {shared_memory.name} "
+            "there, so every request fails; make the folder writable, or mount it read-write"
+        )
     if not os.access(path, os.W_OK):
         return (
             f"the SQLite database file {path} is read-only for this process (user id {os.geteuid()}): "
             "reads work, every change is refused; make it writable (chmod u+w, or chown it to the user "
             "the server runs as), or mount its file system read-write"
         )
-    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    for companion in (path.with_name(path.name + "-wal"), shared_memory):
         if companion.exists() and not os.access(companion, os.W_OK):
             return f"{companion} beside the SQLite database is read-only: make it writable like the database"
-    if not os.access(folder, os.W_OK):
+    if not folder_writable:
         return (
             f"the folder {folder} of the SQLite database is read-only: SQLite keeps its write-ahead "
-            f"log ({path.name}-wal, -shm) beside the file, so make the folder writable"
+            f"log ({path.name}-wal) beside the file and cannot start it there; make the folder writable"
         )
     return None
 
