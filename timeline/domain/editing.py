@@ -53,6 +53,17 @@ def _locked(session: DbSession, event_id: str) -> Event | None:
     return session.scalars(select(Event).where(Event.id == event_id)).first()
 
 
+def check_external_id(session: DbSession, data: EventData, event_id: str | None) -> None:
+    """One dataset id names one event: a second holder is the editor's problem to report, not a
+    database error (the unique index would refuse it at flush)."""
+    if not data.external_id:
+        return
+    holder = session.scalars(select(Event.id).where(Event.external_id == data.external_id)).first()
+    if holder is not None and holder != event_id:
+        problem = Problem("external_id", f"{data.external_id!r} is already that of event {holder!r}")
+        raise FeatureError([problem])
+
+
 def create_event(
     session: DbSession, data: EventData, user: User, *, also: Callable[[Event], None] | None = None
 ) -> Event:
@@ -64,6 +75,7 @@ def create_event(
     if not user.is_admin:
         data = replace(data, status="draft")
     with writing(session):
+        check_external_id(session, data, None)
         ensure_categories(session, {data.category})
         event = Event()
         apply_event_data(event, replace(data, id=None))
@@ -94,6 +106,7 @@ def update_event(
         if event is None:
             raise LookupError(event_id)
         _check_version(event, expected_version)
+        check_external_id(session, data, event.id)
         if not user.is_admin:
             data = replace(data, status=event.status)
         before = feature_content(event)

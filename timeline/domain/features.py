@@ -10,6 +10,7 @@ first), and nothing is applied unless the whole feature is good.
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from geodata.geometry import GeometryError, ValidGeometry, parse_geometry
 from timeline.domain import fields
 from timeline.domain.categories import SLUG_PATTERN
 from timeline.domain.fields import (
+    ATTRIBUTE_NAME_LENGTH,
     BY_NAME,
     ID_LENGTH,
     PROPERTY_NAMES,
@@ -87,6 +89,8 @@ class EventData:
     status: str
     sources: list[SourceData]
     unknown_properties: list[str] = field(default_factory=list)
+    external_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- Event -> Feature
@@ -114,6 +118,8 @@ def event_to_feature(event: Event) -> dict[str, Any]:
                 {"url": s.url, "outlet": s.outlet, "title": s.title, "published": s.published}
                 for s in event.sources
             ],
+            **({"external_id": event.external_id} if event.external_id else {}),
+            **({"attributes": dict(event.attributes)} if event.attributes else {}),
             "created_at": _timestamp(event.created_at),
             "updated_at": _timestamp(event.updated_at),
             "version": event.version,
@@ -190,6 +196,8 @@ def parse_feature(raw: object) -> EventData:
     confidence = check("confidence", _read_choice, props.get("confidence"), "confidence")
     status = check("status", _read_choice, props.get("status"), "status")
     sources = _read_sources(props.get("sources"), problems)
+    external_id = check("external_id", _read_text, props.get("external_id"), limit("external_id"), False)
+    attributes = check("attributes", _read_attributes, props.get("attributes"))
     if problems:
         raise FeatureError(problems)
     start, end = dates
@@ -208,6 +216,8 @@ def parse_feature(raw: object) -> EventData:
         status=status,
         sources=sources,
         unknown_properties=sorted(set(props) - set(PROPERTY_NAMES)),
+        external_id=external_id or None,
+        attributes=attributes,
     )
 
 
@@ -231,6 +241,8 @@ def apply_event_data(event: Event, data: EventData) -> None:
     event.actors = data.actors
     event.confidence = data.confidence
     event.status = data.status
+    event.external_id = data.external_id
+    event.attributes = data.attributes
     wanted = [(s.url, s.outlet, s.title, s.published) for s in data.sources]
     if [(s.url, s.outlet, s.title, s.published) for s in event.sources] != wanted:
         event.sources = [
@@ -344,6 +356,28 @@ def _read_actors(value: object) -> list[str]:
         raise ValueError(f"lists {len(value)} actors; at most {max_items('actors')} are allowed")
     actors = [_read_text(a, limit("actors"), False) for a in value]
     return [a for a in actors if a]
+
+
+def _read_attributes(value: object) -> dict[str, Any]:
+    """A flat object of a source dataset's other facts: short names, scalar values."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("must be an object of names and values")
+    if len(value) > max_items("attributes"):
+        raise ValueError(f"has {len(value)} entries; at most {max_items('attributes')} are allowed")
+    checked: dict[str, Any] = {}
+    for name, item in value.items():
+        key = _read_text(name, ATTRIBUTE_NAME_LENGTH, True)
+        if isinstance(item, str):
+            checked[key] = _read_text(item, limit("attributes"), False)
+        elif item is None or isinstance(item, bool | int | float):
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ValueError(f"{key}: must be a finite number")
+            checked[key] = item
+        else:
+            raise ValueError(f"{key}: must be a string, number, true/false or null, not a list or object")
+    return checked
 
 
 def _read_dates(start: object, end: object, precision: object) -> tuple[PartialDate, PartialDate | None]:

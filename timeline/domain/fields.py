@@ -56,6 +56,9 @@ class Field:
 # The free-text limits of columns without a declared size.
 DESCRIPTION_LENGTH = 20_000
 ACTOR_LENGTH = 200
+# Per value of ``attributes`` (and per name: NAME_LENGTH).
+ATTRIBUTE_LENGTH = 1000
+ATTRIBUTE_NAME_LENGTH = 60
 
 FIELDS: tuple[Field, ...] = (
     Field("title", max_length=column_length(Event.title), required=True, summary=True),
@@ -70,6 +73,9 @@ FIELDS: tuple[Field, ...] = (
     Field("confidence", default="reported", choices=CONFIDENCES, summary=True),
     Field("status", default="published", choices=STATUSES, admin_only=True),
     Field("sources", default=(), max_items=50),
+    # Left out of a Feature while empty, so that Features written before they existed stay exact.
+    Field("external_id", max_length=column_length(Event.external_id)),
+    Field("attributes", max_length=ATTRIBUTE_LENGTH, default={}, max_items=50),
     Field("created_at", server_managed=True),
     Field("updated_at", server_managed=True),
     Field("version", server_managed=True),

@@ -346,8 +346,9 @@ class _Import:
         categories = self._check_features(staging)
         staging.index_ids()
         repeated, listed = staging.duplicates(MAX_LISTED)
-        if self.bad or repeated:
-            self._reject(repeated, listed)
+        clashes = [] if self.dry_run or self.bad else staging.external_id_clashes(MAX_LISTED)
+        if self.bad or repeated or clashes:
+            self._reject(repeated, listed, clashes)
         self._tell("writing")
         if self.dry_run:
             staging.close()
@@ -418,13 +419,22 @@ class _Import:
         if len(self.problems) < MAX_LISTED:
             self.problems.append(problem)
 
-    def _reject(self, repeated: int, listed: Sequence[tuple[int, str, int]]) -> None:
+    def _reject(
+        self,
+        repeated: int,
+        listed: Sequence[tuple[int, str, int]],
+        clashes: Sequence[tuple[int, str, str]] = (),
+    ) -> None:
         problems = self.problems + [
             FeatureProblem(index, event_id, [Problem("id", f"{event_id!r} is also the id of feature {at}")])
             for index, event_id, at in listed
         ]
+        problems += [
+            FeatureProblem(index, None, [Problem("external_id", f"{external!r} is already that of {holder}")])
+            for index, external, holder in clashes
+        ]
         problems.sort(key=lambda p: p.index)
-        invalid = self.bad + repeated
+        invalid = self.bad + repeated + len(clashes)
         summary = f"{invalid:,} of {self.report.features:,} features are invalid; nothing was imported"
         if invalid > MAX_LISTED:
             summary += f" (the first {MAX_LISTED:,} are listed)"

@@ -40,10 +40,11 @@ from timeline.store.maintenance import pack_rtree
 EVENT_COLUMNS = (
     "id", "title", "description", "lang", "start_date", "end_date", "date_precision", "first_day",
     "last_day", "geometry", "geometry_type", "min_lon", "min_lat", "max_lon", "max_lat", "place",
-    "category_slug", "actors", "confidence", "status",
+    "category_slug", "actors", "confidence", "status", "external_id", "attributes",
 )  # fmt: skip
 _DATE_COLUMNS = {EVENT_COLUMNS.index("first_day"), EVENT_COLUMNS.index("last_day")}
-_ACTORS = EVENT_COLUMNS.index("actors")
+_JSON = {"actors", "attributes"}
+_JSON_COLUMNS = [EVENT_COLUMNS.index(name) for name in sorted(_JSON)]
 SOURCE_COLUMNS = ("position", "url", "outlet", "title", "published")
 
 # Fewer new events than this are written with the triggers in force: suspending them costs DDL
@@ -54,7 +55,6 @@ _REAL = {"min_lon", "min_lat", "max_lon", "max_lat"}
 # Where each backend keeps a connection's temporary tables; named, so that creating or dropping
 # one can never touch a real table of the same name.
 _TEMP = {"sqlite": "temp", "postgresql": "pg_temp"}
-_JSON = {"actors"}
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,8 @@ class Staging:
         sources = []
         for staged in batch:
             values = list(staged.values)
-            values[_ACTORS] = dumps(values[_ACTORS])
+            for i in _JSON_COLUMNS:
+                values[i] = dumps(values[i])
             if not pg:
                 for i in _DATE_COLUMNS:
                     values[i] = cast(date, values[i]).isoformat()
@@ -223,6 +224,27 @@ class Staging:
             return 0, []
         rows = self._sql(f"SELECT s.idx, s.id, f.first {repeated} ORDER BY s.idx LIMIT {int(limit)}")
         return total, [(int(i), str(event_id), int(first)) for i, event_id, first in rows]
+
+    def external_id_clashes(self, limit: int) -> list[tuple[int, str, str]]:
+        """Staged features whose ``external_id`` an earlier feature of the file, or another event,
+        already has, as (index, external id, who has it), at most ``limit``, in file order.
+
+        One dataset id names one event: a second holder would make a newer file's update ambiguous
+        (and the unique index would refuse it with an error, not a report)."""
+        repeated = (
+            "SELECT s.idx, s.external_id, f.first FROM import_rows s JOIN (SELECT external_id, "
+            "min(idx) AS first FROM import_rows WHERE external_id IS NOT NULL GROUP BY external_id "
+            "HAVING count(*) > 1) f ON f.external_id = s.external_id WHERE s.idx > f.first"
+        )
+        held = (
+            "SELECT s.idx, s.external_id, e.id FROM import_rows s JOIN events e "
+            "ON e.external_id = s.external_id WHERE e.id <> s.id"
+        )
+        in_file = self._sql(f"{repeated} LIMIT {int(limit)}").all()
+        stored = self._sql(f"{held} LIMIT {int(limit)}").all()
+        clashes = [(int(i), str(x), f"feature {int(first)}") for i, x, first in in_file]
+        clashes += [(int(i), str(x), f"event {event_id!r}") for i, x, event_id in stored]
+        return sorted(clashes)[:limit]
 
     def mark_existing(self) -> int:
         """Note which staged ids are already events' (those are updates); how many are."""

@@ -10,6 +10,7 @@ indexes along with the day interval.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -80,6 +81,12 @@ class Event(Model):
     actors: Mapped[list[str]] = mapped_column(JSON, default=list)
     confidence: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10))
+    # The event's id in the dataset it was imported from ("acled:UKR12345"), so a newer file of that
+    # dataset updates it instead of adding a twin; unique among events that have one.
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Facts of the source dataset without a field of their own (ACLED's fatalities, geo_precision,
+    # admin names ...), a flat object of short values, kept so an export can give them back.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -100,7 +107,10 @@ class Event(Model):
 
     # SQLAlchemy bumps ``version`` on every UPDATE and refuses a stale one: the basis of 409s.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
-    __table_args__ = (Index("ix_events_status_first_day", "status", "first_day"),)
+    __table_args__ = (
+        Index("ix_events_status_first_day", "status", "first_day"),
+        Index("ix_events_external_id", "external_id", unique=True),
+    )
 
 
 class Source(Model):

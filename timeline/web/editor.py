@@ -79,9 +79,9 @@ def new_event() -> ResponseReturnValue:
         if problems:
             raise FeatureError(problems)
         data = parse_feature(feature)
+        event = editing.create_event(db.session, data, user)
     except FeatureError as exc:
         return _render_form(FormState(values=values, errors=errors_by_field(exc.problems)), None, 422)
-    event = editing.create_event(db.session, data, user)
     flash(f"Saved “{event.title}” as {'a draft' if event.status == 'draft' else 'published'}.")
     _flag_reordering(event.title)
     return redirect(url_for("editor.edit_event", event_id=event.id))
@@ -102,7 +102,9 @@ def edit_event(event_id: str) -> ResponseReturnValue:
     try:
         if problems:
             raise FeatureError(problems)
-        data = parse_feature({**feature, "id": event.id})
+        # The form has no fields for a dataset's id and facts: they stay as they are.
+        kept = {"external_id": event.external_id, "attributes": dict(event.attributes or {})}
+        data = parse_feature({**feature, "id": event.id, "properties": {**feature["properties"], **kept}})
         editing.update_event(db.session, event.id, data, loaded, user)
     except FeatureError as exc:
         state = FormState(values=values, errors=errors_by_field(exc.problems), version=loaded)

@@ -113,6 +113,8 @@ def create() -> tuple[Response, int]:
 
     try:
         event = editing.create_event(db.session, data, user, also=remember)
+    except FeatureError as exc:  # found only against the stored events (an external id in use)
+        return _unprocessable(exc.problems)
     except IntegrityError:
         # The same key, sent again while the first request was still writing: it won.
         if key and (replayed := _replay(user, key, asked)) is not None:
