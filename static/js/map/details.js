@@ -8,7 +8,7 @@
  * list button or timeline item that opened it), not to the top of the page.
  */
 
-import { el, safeUrl } from "../shared/dom.js";
+import { el, onScreen, revealInside, safeUrl } from "../shared/dom.js";
 import { eventPageUrl } from "../shared/config.js";
 import { categoryOf } from "./store.js";
 
@@ -28,13 +28,16 @@ export function createDetails({ panel, store, ui, config, onClose }) {
     // Only a place the keyboard can reach again (a clicked map shape takes focus but is skipped).
     const reachable = returnTo && returnTo.isConnected && returnTo.tabIndex >= 0 && !panel.contains(returnTo);
     const target = reachable ? returnTo : null;
-    const row = id ? document.querySelector(`#timeline button[data-id="${CSS.escape(id)}"]`) : null;
+    let row = id ? document.querySelector(`#timeline button[data-id="${CSS.escape(id)}"]`) : null;
+    if (row) revealInside(row);
+    // A row the page would have to scroll to (a phone, where the list is far below the map) is no
+    // place to leave focus: the map, in view, is then where the visitor was.
+    if (row && !onScreen(row)) row = document.querySelector(".map-pane .leaflet-container");
     const next = target || row;
     returnTo = null;
-    if (next) {
-      next.focus({ preventScroll: true });
-      next.scrollIntoView({ block: "nearest" });
-    }
+    if (!next) return;
+    next.focus({ preventScroll: true });
+    revealInside(next);
   }
   function sourceList(sources) {
     const list = el("ul", { class: "sources" });
@@ -88,9 +91,11 @@ export function createDetails({ panel, store, ui, config, onClose }) {
       el("p", null, page),
     );
     panel.hidden = false;
-    panel.scrollIntoView({ block: "nearest" });
+    // It opens at its top, on the title, wherever the last event's details were scrolled to; the
+    // page itself does not scroll (the drawer and the sheet sit over the map, not below it).
+    panel.scrollTop = 0;
     if (focus) title.focus({ preventScroll: true });
   }
 
-  return { show };
+  return { show, element: panel };
 }

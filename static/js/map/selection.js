@@ -9,6 +9,7 @@
  */
 
 import { eventUrl } from "../shared/config.js";
+import { revealInside } from "../shared/dom.js";
 import { getJSON } from "../shared/http.js";
 
 const POINT_ZOOM = 7; // a selected point out of view is shown at least this close
@@ -32,7 +33,7 @@ export function createSelection({ store, map, config, address, eventLayer, event
       return;
     }
     const row = eventList.mark(id, true);
-    if (row && from !== "list" && !restoring) row.scrollIntoView({ block: "nearest" });
+    if (row && from !== "list" && !restoring) revealInside(row);
     if (timeline.has(id)) timeline.select(id, from !== "timeline");
     let feature = whole.get(id);
     if (!feature) {
@@ -49,13 +50,44 @@ export function createSelection({ store, map, config, address, eventLayer, event
     details.show(feature, { focus: !restoring });
     const layer = eventLayer.layerOf(id);
     eventLayer.highlight(id, true);
-    if (from !== "map" && from !== "restore-view") {
-      const bounds = layer && layer.getBounds ? layer.getBounds() : L.geoJSON(feature).getBounds();
-      if (!map.getBounds().contains(bounds)) {
-        if (bounds.getNorthEast().equals(bounds.getSouthWest())) map.setView(bounds.getCenter(), Math.max(map.getZoom(), POINT_ZOOM));
-        else map.fitBounds(bounds, { maxZoom: AREA_MAX_ZOOM, padding: [20, 20] });
-      }
+    if (from === "restore-view") return; // the link's map view stays as it was
+    const bounds = layer && layer.getBounds ? layer.getBounds() : L.geoJSON(feature).getBounds();
+    const padding = uncoveredPadding();
+    const visible = visibleArea(padding);
+    if (from !== "map" && !visible.intersects(bounds)) {
+      if (bounds.getNorthEast().equals(bounds.getSouthWest())) {
+        map.setView(bounds.getCenter(), Math.max(map.getZoom(), POINT_ZOOM), { animate: false });
+        map.panInside(bounds.getCenter(), { ...padding, animate: false });
+      } else map.fitBounds(bounds, { maxZoom: AREA_MAX_ZOOM, ...padding });
+    } else if (from !== "map" && !visible.contains(bounds)) {
+      map.fitBounds(bounds, { maxZoom: map.getZoom(), ...padding }); // in part out of sight: pan (or zoom out), never in
+    } else if (!visible.contains(bounds.getCenter())) {
+      map.panInside(bounds.getCenter(), padding); // what was clicked slid under the details: bring it out
     }
+  }
+
+  /** Map padding (pixels) that leaves out what the details panel covers: a drawer over the map's
+   * right side on wide screens, a sheet over its bottom on phones. */
+  function uncoveredPadding() {
+    const margin = 20;
+    const panel = details.element;
+    const box = map.getContainer().getBoundingClientRect();
+    const sheet = panel.getBoundingClientRect();
+    let right = 0;
+    let bottom = 0;
+    if (!panel.hidden && sheet.width && sheet.height) {
+      if (sheet.top > box.top + box.height / 3) bottom = Math.max(0, Math.min(box.bottom, window.innerHeight) - sheet.top);
+      else if (sheet.left > box.left + box.width / 3) right = Math.max(0, box.right - sheet.left);
+    }
+    return { paddingTopLeft: [margin, margin], paddingBottomRight: [margin + right, margin + bottom] };
+  }
+
+  /** The part of the map a visitor can see, inside the padding. */
+  function visibleArea({ paddingTopLeft, paddingBottomRight }) {
+    const size = map.getSize();
+    const topLeft = map.containerPointToLatLng(paddingTopLeft);
+    const bottomRight = map.containerPointToLatLng([size.x - paddingBottomRight[0], size.y - paddingBottomRight[1]]);
+    return L.latLngBounds(topLeft, bottomRight);
   }
 
   return { select };

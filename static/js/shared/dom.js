@@ -64,3 +64,27 @@ export function jsonData(node, name) {
     return null;
   }
 }
+
+/**
+ * Scroll `node` into view inside its nearest scrolling box, without ever scrolling the page: on a
+ * phone the list lies far below the map, and a choice on the map must not jump the page down to it.
+ */
+export function revealInside(node) {
+  let box = node.parentElement;
+  while (box && box !== document.body) {
+    const overflow = getComputedStyle(box).overflowY;
+    if ((overflow === "auto" || overflow === "scroll") && box.scrollHeight > box.clientHeight) break;
+    box = box.parentElement;
+  }
+  if (!box || box === document.body) return;
+  const inner = node.getBoundingClientRect();
+  const outer = box.getBoundingClientRect();
+  if (inner.top < outer.top) box.scrollTop -= outer.top - inner.top;
+  else if (inner.bottom > outer.bottom) box.scrollTop += Math.min(inner.bottom - outer.bottom, inner.top - outer.top);
+}
+
+/** Whether any of `node` is inside the window. */
+export function onScreen(node) {
+  const r = node.getBoundingClientRect();
+  return r.height > 0 && r.bottom > 0 && r.top < window.innerHeight;
+}
