@@ -20,14 +20,15 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import and_, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from timeline.domain import audit
 from timeline.domain.accounts import PasswordRejected, create_token, create_user, find_user, set_password
+from timeline.domain.datasets import missing_from_file
 from timeline.domain.exporting import write_events
 from timeline.domain.features import feature_json
 from timeline.domain.importing import ImportProgress, ImportRejected, import_stream
-from timeline.formats import FORMATS, UnknownFormat, by_extension, by_name
+from timeline.formats import FORMATS, UnknownFormat, acled, by_file_name, by_name, sniffed
 from timeline.formats.csv_table import TableRejected
 from timeline.store.db import FULL, READ_ONLY, db, storage_fault, why_not_writable, writing
 from timeline.store.filters import EventFilter
@@ -46,6 +47,7 @@ def _import_file(
     the same checks and the same all-or-nothing write as a GeoJSON feature.
     """
     view = ProgressView(source)
+    collection: Any = None
     try:
         if format_name == "geojson":
             with path.open("rb") as binary:
@@ -65,6 +67,21 @@ def _import_file(
         lines[0] = f"{source}: {lines[0]}"
     for line in lines:
         click.echo(line)
+    if format_name == "acled":
+        _report_missing_acled(collection["features"])
+
+
+def _report_missing_acled(features: list[dict[str, Any]]) -> None:
+    """Events an earlier ACLED file brought for this file's countries that this file lacks."""
+    countries = {f["properties"]["attributes"].get("country") for f in features} - {None}
+    present = [f["properties"]["external_id"] for f in features]
+    missing = missing_from_file(db.session, acled.EXTERNAL_PREFIX, countries, present)
+    if missing.count:
+        shown = ", ".join(missing.ids) + (" …" if missing.count > len(missing.ids) else "")
+        click.echo(
+            f"{missing.count} events from earlier ACLED files for {', '.join(sorted(countries))} are not in "
+            f"this file (ACLED removed or merged them); they were kept: {shown}"
+        )
 
 
 class ProgressView:
@@ -146,15 +163,18 @@ def _read_table(path: Path | Traversable, source: str, format_name: str) -> Any:
 
 
 def _readable_format(path: Path, wanted: str | None) -> str:
-    """The format named by ``--format``, else by the file's extension (GeoJSON for .json too)."""
+    """The format named by ``--format``, else by the file's name (GeoJSON for .json too; a .csv
+    with ACLED's header is ACLED)."""
     if wanted:
         return wanted
-    ext = path.suffix.lstrip(".").lower()
-    if ext in ("json", ""):
+    if not path.suffix:
         return "geojson"
     try:
-        return by_extension(ext).name
+        fmt = by_file_name(path.name)
+        with path.open("rb") as head:
+            return sniffed(fmt, head.read(4096)).name
     except UnknownFormat:
+        ext = path.suffix.lstrip(".").lower()
         readable = sorted(f.name for f in FORMATS.values() if f.read)
         click.echo(f"unknown format {ext!r}; give --format ({', '.join(readable)})", err=True)
         sys.exit(2)
@@ -192,11 +212,11 @@ def _report_rejection(exc: ImportRejected, source: str) -> NoReturn:
 @click.option("--drafts/--published-only", default=True, help="Include draft events (default: yes).")
 @with_appcontext
 def export_command(path: Path, drafts: bool) -> None:
-    """Export events to a file; the format follows the extension (.geojson, .csv)."""
-    ext = path.suffix.lstrip(".").lower()
+    """Export events to a file; the format follows the extension (.geojson, .csv, .acled.csv)."""
     try:
-        fmt = by_extension(ext)
-    except UnknownFormat:
+        fmt = by_file_name(path.name)
+    except UnknownFormat as exc:
+        ext = exc.args[0]
         writable = sorted(f.extension for f in FORMATS.values() if f.write)
         click.echo(f"unknown format {ext!r}; available: {', '.join(writable)}", err=True)
         sys.exit(2)
@@ -385,17 +405,24 @@ class DatabaseCommands(click.Group):
 
 
 def _database_failure(ctx: click.Context, error: SQLAlchemyError) -> str:
+    """One line for a database error in a command: what went wrong and what to do about it."""
     original = getattr(error, "orig", None) or error
     said = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    info = ctx.find_object(ScriptInfo)
+    url = str(info.load_app().config.get("SQLALCHEMY_DATABASE_URI") or "") if info else ""
     fault = storage_fault(error)
     if fault == READ_ONLY:
-        info = ctx.find_object(ScriptInfo)
-        url = info.load_app().config.get("SQLALCHEMY_DATABASE_URI") if info else None
         why = (why_not_writable(url) if url else None) or f"the database refused to write ({said})"
         return f"the database is read-only, nothing was changed: {why}"
     if fault == FULL:
         return f"the database has no space left ({said}): free space, then run the command again"
-    return f"the database failed ({type(original).__name__}: {said}); the step that failed was rolled back"
+    if isinstance(error, DBAPIError) and error.statement is None:  # failed before any statement ran
+        where = "that its folder exists" if url.startswith("sqlite") else "that its server is running"
+        return f"cannot open the database ({said}): check DATABASE_URL and {where}"
+    return (
+        f"the database refused a migration ({type(original).__name__}: {said}); that migration was "
+        "rolled back, and `timeline db current` shows the last one that completed"
+    )
 
 
 def _database_commands(migrate_commands: click.Group) -> DatabaseCommands:

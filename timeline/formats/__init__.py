@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from timeline.formats import csv_table, geojson
+from timeline.formats import acled, csv_table, geojson
 
 # A writer takes batches of Features, each Feature as its compact UTF-8 JSON (what the feature
 # cache holds), and yields the file's bytes as it goes.
@@ -52,6 +52,15 @@ FORMATS: dict[str, Format] = {
         write=csv_table.write_table,
         read=csv_table.read_table,
     ),
+    # ACLED's own export is a .csv too: `timeline import` tells it by its header, `--format acled`
+    # names it, and exports are written as events.acled.csv.
+    "acled": Format(
+        name="acled",
+        media_type="text/csv; profile=acled",
+        extensions=("acled.csv",),
+        write=acled.write_acled,
+        read=acled.read_acled,
+    ),
 }
 
 
@@ -76,10 +85,37 @@ def by_extension(extension: str) -> Format:
     raise UnknownFormat(extension)
 
 
+def by_file_name(name: str) -> Format:
+    """The format of a file by its name: the longest registered extension it ends with wins, so
+    ``events.acled.csv`` is ACLED and ``events.csv`` plain CSV (``.json`` counts as GeoJSON)."""
+    lowered = name.lower()
+    if lowered.endswith(".json"):
+        return FORMATS["geojson"]
+    endings = [(e, fmt) for fmt in FORMATS.values() for e in fmt.extensions if lowered.endswith("." + e)]
+    if not endings:
+        raise UnknownFormat(name.rsplit(".", 1)[-1] if "." in name else name)
+    return max(endings, key=lambda ending: len(ending[0]))[1]
+
+
+def sniffed(fmt: Format, head: bytes) -> Format:
+    """A plain CSV whose header is an ACLED export's is read as ACLED (what researchers download
+    from acleddata.com is named ``*.csv``)."""
+    if fmt.name != "csv":
+        return fmt
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace")
+    return FORMATS["acled"] if acled.detect(first.strip().split(",")) else fmt
+
+
 def by_media_type(media_type: str) -> Format:
-    """The format served as ``media_type`` (parameters such as ``; charset=utf-8`` are ignored)."""
-    wanted = media_type.split(";", 1)[0].strip().lower()
+    """The format served as ``media_type``: ``charset`` is ignored, a ``profile`` (ACLED's CSV is
+    ``text/csv; profile=acled``) chooses among formats of one type."""
+    wanted = _essence(media_type)
     for fmt in FORMATS.values():
-        if fmt.media_type == wanted:
+        if _essence(fmt.media_type) == wanted:
             return fmt
     raise UnknownFormat(media_type)
+
+
+def _essence(media_type: str) -> str:
+    kind, *params = (part.strip().lower() for part in media_type.split(";"))
+    return ";".join([kind, *sorted(p.replace(" ", "") for p in params if p and not p.startswith("charset"))])
