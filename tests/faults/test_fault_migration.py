@@ -58,7 +58,8 @@ def test_an_upgrade_that_fails_part_way_stays_at_the_last_completed_revision_and
     result = timeline(url, "db", "upgrade")
 
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("Error: the database failed"), result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: the database refused a migration"), result.stderr
     revision, tables, _ = schema(url)
     assert revision == "0009"  # 0009 completed and stays; 0010 left nothing of itself behind
     assert "user_sessions" not in tables
@@ -180,3 +181,18 @@ def wait_for_the_killed_session_to_end(migrated_template, url: str) -> None:
                 return
             time.sleep(0.05)
     raise AssertionError("the killed migration's session is still running")
+
+
+def test_db_upgrade_on_a_database_it_cannot_open_says_so_in_one_line(fresh_database, backend, tmp_path):
+    if backend == "sqlite":
+        url, where = f"sqlite:///{tmp_path / 'no such folder' / 'timeline.sqlite'}", "that its folder exists"
+    else:  # the test server's address, on a port nothing listens on
+        url = make_url(fresh_database("unused")).set(port=1).render_as_string(hide_password=False)
+        where = "that its server is running"
+
+    result = timeline(url, "db", "upgrade")
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: cannot open the database (")
+    assert last.endswith(f"check DATABASE_URL and {where}"), last
