@@ -135,8 +135,14 @@ COMBINATIONS = [
 ]
 
 
+# A link with a selection shows the same period as without one (the timeline does not jump to it).
+WITH_SELECTION = ({"sel": "kursk-2024-ukrainian-held-area"}, {})
+
+
 @pytest.mark.parametrize(
-    "address, query", COMBINATIONS, ids=["all", "window", "categories", "confidence", "search"]
+    "address, query",
+    [*COMBINATIONS, WITH_SELECTION],
+    ids=["all", "window", "categories", "confidence", "search", "selection"],
 )
 def test_list_timeline_and_count_show_the_same_events(visitor, server, address, query):
     total = len(features(server))
@@ -145,6 +151,8 @@ def test_list_timeline_and_count_show_the_same_events(visitor, server, address, 
     settle(visitor)
     expect(visitor.locator("#status")).to_have_text(f"{wanted} of {total} events")
     expect(visitor.locator(LIST_ITEMS)).to_have_count(wanted)
+    if "sel" in address:
+        expect(visitor.locator("#details h2")).to_be_visible()
     assert visitor.evaluate(TIMELINE_ITEMS_IN_WINDOW) == wanted
     if query.get("start") or query.get("end"):
         # The typed window shows in From and To, and the timeline's window is that window.

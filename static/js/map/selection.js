@@ -34,7 +34,9 @@ export function createSelection({ store, map, config, address, eventLayer, event
     }
     const row = eventList.mark(id, true);
     if (row && from !== "list" && !restoring) revealInside(row);
-    if (timeline.has(id)) timeline.select(id, from !== "timeline");
+    // The timeline marks it without moving its window: the window is the view's time filter, and
+    // moving it for a selection would show another period than the list and the count.
+    if (timeline.has(id)) timeline.select(id, false);
     let feature = whole.get(id);
     if (!feature) {
       try {
