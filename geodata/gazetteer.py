@@ -801,14 +801,22 @@ def _build_in_background(path: Path, sources: Sources) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m geodata.gazetteer build [--output PATH]``: build the index (install step)."""
+    """``python -m geodata.gazetteer build|ensure [--output PATH]``: build the index, or only when
+    it is missing or older than its sources (the install step ``make run`` takes)."""
     parser = argparse.ArgumentParser(prog="python -m geodata.gazetteer")
     sub = parser.add_subparsers(dest="command", required=True)
     build_parser = sub.add_parser("build", help="build the index file (atomically) and print its path")
     build_parser.add_argument("--output", type=Path, default=None)
+    ensure_parser = sub.add_parser("ensure", help="build the index only if it is missing or stale")
+    ensure_parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    path = build(args.output or default_path())
+    target = args.output or default_path()
+    if args.command == "ensure" and index_version(target) == default_sources().version():
+        print(f"{target} is up to date", file=sys.stderr)
+        print(target)
+        return 0
+    path = build(target)
     print(f"{path} built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     print(path)
     return 0

@@ -13,7 +13,8 @@ import pytest
 @pytest.mark.parametrize(
     "modules, forbidden",
     [
-        (["geodata.dates", "geodata.geometry", "geodata.place_names"], ["flask", "sqlalchemy", "timeline"]),
+        (["geodata.dates", "geodata.geometry", "geodata.place_names", "geodata.gazetteer"],
+         ["flask", "sqlalchemy", "timeline"]),
         (
             ["timeline.formats", "timeline.formats.geojson"],
             ["flask", "sqlalchemy", "timeline.store", "timeline.web"],
