@@ -44,6 +44,9 @@ const ui = { locale, t: translator(readJsonBlock("ui-text")), number: (n) => num
 const store = createStore();
 
 basemapPane(map);
+// Leaflet's container takes focus (arrow keys pan, + and − zoom) but has no name of its own.
+map.getContainer().setAttribute("role", "group");
+map.getContainer().setAttribute("aria-label", ui.t("map_help"));
 const address = createAddress({ store, map, config });
 // The parts below call each other through these (each is made further down).
 const select = (id, from) => selection.select(id, from);

@@ -4,6 +4,8 @@ takes focus, closes with Escape or ×, and gives focus back."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import THE_MAP
 from playwright.sync_api import expect
@@ -161,3 +163,26 @@ def test_details_opened_from_the_map_close_with_escape_onto_the_list(visitor, se
     # Focus is not lost to the top of the page: it is on that event in the list.
     assert visitor.evaluate(FOCUSED) == "BUTTON", visitor.evaluate(FOCUSED)
     assert visitor.evaluate("() => document.activeElement.closest('#timeline') !== null")
+
+
+def test_escape_closes_the_details_from_anywhere_but_a_search_field(visitor, server):
+    visitor.goto(server.url + "/")
+    first = features(server)[0]
+    visitor.locator(f'#timeline button[data-id="{first["id"]}"]').click()
+    details = visitor.locator("#details")
+    expect(details).to_be_visible()
+    # Typing in the search field, Escape is the field's (it clears it), not the panel's.
+    visitor.locator("#search").focus()
+    visitor.keyboard.press("Escape")
+    expect(details).to_be_visible()
+    # Anywhere else on the page, Escape closes the details.
+    visitor.locator("#all-time").focus()
+    visitor.keyboard.press("Escape")
+    expect(details).to_be_hidden()
+
+
+def test_the_map_says_what_it_is_when_it_takes_focus(visitor, server):
+    visitor.goto(server.url + "/")
+    container = visitor.locator(".map-pane .leaflet-container")
+    expect(container).to_have_attribute("aria-label", re.compile("Map"))
+    assert container.get_attribute("tabindex") == "0"

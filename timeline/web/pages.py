@@ -55,6 +55,7 @@ def _ui_text() -> dict[str, str]:
         "no_category": gettext("No category is ticked: tick one or more to see their events."),
         "no_confidence": gettext("No confidence level is ticked: tick one or more to see events."),
         "no_match": gettext("No events match these filters in this period."),
+        "map_help": gettext("Map: arrow keys move it, + and − zoom; the events are also listed beside it"),
         "timeline_help": gettext(
             "Timeline: arrow keys move between events, Enter opens one, + and − zoom in and out"
         ),

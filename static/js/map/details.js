@@ -16,11 +16,14 @@ export function createDetails({ panel, store, ui, config, onClose }) {
   let returnTo = null; // what had focus when the visitor opened the panel
   let shownId = null;
 
-  panel.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && !panel.hidden) {
-      e.preventDefault();
-      onClose();
-    }
+  // Escape closes the panel from wherever focus is, except while typing in a field (where Escape
+  // has its own meaning, such as clearing a search), unless that field is in the panel.
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || panel.hidden || e.defaultPrevented) return;
+    const typing = e.target.closest && e.target.closest("input, textarea, select");
+    if (typing && !panel.contains(typing)) return;
+    e.preventDefault();
+    onClose();
   });
 
   /** Give focus back after closing: to what opened the panel, or this event's row in the list. */
