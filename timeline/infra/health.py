@@ -12,6 +12,12 @@ one transaction (:func:`timeline.db.writing`), which the database rolls back whe
 dies before COMMIT. The app recovers by itself: a connection that failed is discarded from the
 pool, and ``pool_pre_ping`` (see create_app) replaces stale ones before they are handed out.
 
+A database that takes no writes at all is told apart, since retrying soon will not help: a
+read-only one (a SQLite file or folder without write permission, PostgreSQL's
+``default_transaction_read_only`` or a standby) answers writes with 503 "database read-only",
+a full disk with 507 "storage full"; reads go on where the database can still be read, and the
+server says at start-up what is wrong (:mod:`timeline.infra.startup`).
+
 Text holding a NUL character (U+0000) is refused with 400 before any query runs: PostgreSQL can
 neither store nor even compare such text (the driver raises), where SQLite would quietly accept it.
 The write API's validator already refuses it in event fields (422); this covers paths, query
@@ -108,9 +114,13 @@ def _cannot_store(error: Exception, fault: str) -> tuple[Response | str, int, di
     """A write refused because the database is read-only or full: unlike a dropped connection this
     lasts until an administrator acts, so the answer says which it is (and the log, what to fix)."""
     status, name, detail = CANNOT_STORE[fault]
+    title = "Not saved"
     if request.method in ("GET", "HEAD"):  # e.g. SQLite in WAL mode, in a read-only folder
-        detail = f"the database cannot even be read right now ({fault}); try again later"
-    current_app.logger.error("write refused, the database is %s: %s", fault, _first_line(error))
+        title, detail = (
+            "Temporarily unavailable",
+            f"the database cannot even be read right now ({fault}); try again later",
+        )
+    current_app.logger.error("request refused, the database is %s: %s", fault, _first_line(error))
     with suppress(exc.SQLAlchemyError):
         db.session.rollback()
     headers = {"Cache-Control": "no-store"}
@@ -119,8 +129,8 @@ def _cannot_store(error: Exception, fault: str) -> tuple[Response | str, int, di
     if wants_json():
         return jsonify({"error": name, "detail": detail}), status, headers
     page = (
-        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not saved</title>'
-        f"<h1>Not saved</h1><p>{escape(detail[0].upper() + detail[1:])}.</p></html>"
+        f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
+        f"<h1>{title}</h1><p>{escape(detail[0].upper() + detail[1:])}.</p></html>"
     )
     return page, status, {**headers, "Content-Type": "text/html; charset=utf-8"}
 
