@@ -21,11 +21,9 @@ EXAMPLES_PER_OPERATION = 25
 # a datetime interval: their syntax is more than a JSON Schema says, and a malformed one is the
 # client's mistake, answered with a 400 OGC exception.
 NOT_EXPRESSIBLE = [schemathesis.checks.positive_data_acceptance]
-# The document does not list yet every status the service rightly answers: 400 for a malformed
-# query on every operation but /api (an unknown ``f``, a NUL or control character in a parameter
-# or an id) and 404 for the queryables of an unknown collection. Until timeline/web/ogc.py's
-# openapi() lists them, the check of documented statuses is left out; everything else is checked.
-DOCUMENT_GAPS = [schemathesis.checks.status_code_conformance]
+# Every status the service answers is in the document (400 for a malformed query on every
+# operation, 404 for an unknown collection's queryables): nothing is left out of the checks.
+DOCUMENT_GAPS: list = []
 
 
 def test_the_ogc_api_answers_as_its_openapi_document_says(app, load):

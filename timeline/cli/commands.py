@@ -197,7 +197,13 @@ def import_command(path: Path, dry_run: bool, format_name: str | None) -> None:
     one transaction, in bulk; on SQLite the spatial index ends packed (no `timeline optimize`
     needed). Progress goes to stderr.
     """
-    _import_file(path, str(path), dry_run=dry_run, format_name=_readable_format(path, format_name))
+    try:
+        _import_file(path, str(path), dry_run=dry_run, format_name=_readable_format(path, format_name))
+    except SQLAlchemyError as error:
+        if storage_fault(error) is None:
+            raise
+        # A full or read-only database: one line that says so (the transaction stored nothing).
+        raise click.ClickException(_database_failure(click.get_current_context(), error)) from None
 
 
 def _report_rejection(exc: ImportRejected, source: str) -> NoReturn:

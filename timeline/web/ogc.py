@@ -471,7 +471,9 @@ def openapi() -> dict[str, Any]:
                 "summary": summary,
                 "tags": ["OGC API – Features"],
                 "parameters": params,
-                "responses": responses,
+                # Any operation refuses a malformed query (an unknown f, a NUL or control character
+                # in a parameter or an id) with an OGC exception; /api takes no parameters.
+                "responses": responses if op_id == "getApi" else {"400": exception, **responses},
             }
         }
 
@@ -558,7 +560,8 @@ def openapi() -> dict[str, Any]:
                     "200": {
                         "description": "JSON Schema",
                         "content": {"application/schema+json": {"schema": {}}},
-                    }
+                    },
+                    "404": exception,
                 },
             ),
             "/collections/{collectionId}/items/{featureId}": get(
