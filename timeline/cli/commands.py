@@ -58,7 +58,7 @@ def _import_file(
             report = import_stream(db.session, encoded, dry_run=dry_run, progress=view)
     except ImportRejected as exc:
         view.close()
-        if format_name != "geojson":
+        if format_name in ("csv", "acled"):
             click.echo(f"{source}: feature N below is row N + 2 of the table (row 1 is the header)", err=True)
         _report_rejection(exc, source)
     view.close()
@@ -67,6 +67,8 @@ def _import_file(
         lines[0] = f"{source}: {lines[0]}"
     for line in lines:
         click.echo(line)
+    for note in (collection or {}).get("notes", []):
+        click.echo(f"{source}: {note}")
     if format_name == "acled":
         _report_missing_acled(collection["features"])
 

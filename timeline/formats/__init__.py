@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from timeline.formats import acled, csv_table, geojson
+from timeline.formats import acled, csv_table, geojson, gis
 
 # A writer takes batches of Features, each Feature as its compact UTF-8 JSON (what the feature
 # cache holds), and yields the file's bytes as it goes.
@@ -60,6 +60,41 @@ FORMATS: dict[str, Format] = {
         extensions=("acled.csv",),
         write=acled.write_acled,
         read=acled.read_acled,
+    ),
+    # GIS files, through GDAL (pyogrio) and geopandas: one layer "events" with the CSV's columns.
+    "gpkg": Format(
+        name="gpkg",
+        media_type="application/geopackage+sqlite3",
+        extensions=("gpkg",),
+        write=gis.write_gpkg,
+        read=gis.reader("gpkg"),
+    ),
+    "fgb": Format(
+        name="fgb",
+        media_type="application/flatgeobuf",
+        extensions=("fgb",),
+        write=gis.write_fgb,
+        read=gis.reader("fgb"),
+    ),
+    "kml": Format(
+        name="kml",
+        media_type="application/vnd.google-earth.kml+xml",
+        extensions=("kml",),
+        write=gis.write_kml,
+        read=gis.reader("kml"),
+    ),
+    "geoparquet": Format(
+        name="geoparquet",
+        media_type="application/vnd.apache.parquet",
+        extensions=("parquet", "geoparquet"),
+        write=gis.write_parquet,
+        read=gis.reader("parquet"),
+    ),
+    "shapefile": Format(
+        name="shapefile",
+        media_type="application/zip",
+        extensions=("shp.zip", "zip"),
+        read=gis.reader("shapefile"),
     ),
 }
 
