@@ -11,6 +11,9 @@ Two ways to count, with the same answer:
   question is one those counts can answer exactly: no time window or text search, zoom at most
   8, and a viewport that holds every matching event anyway (the whole-extent view). Events larger
   than a cell are not in the cell counts; they are counted from the rows (few, and indexed).
+- with a time window (any: a month, a year, open at one end), from the counts per pair of first
+  and last week (migration 0012), only the events of the weeks the window cuts read from the rows
+  (:func:`timeline.store.queries.split_window`). A window that cuts no week reads no row at all.
 """
 
 from __future__ import annotations
@@ -19,19 +22,24 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, func, select, text
+from sqlalchemy import ColumnElement, Integer, and_, cast, func, select, text
 
 from geodata.geometry import BBox
 from timeline.store.db import DbSession
 from timeline.store.filters import EventFilter
-from timeline.store.models import Event, EventCellCount, EventWeekCount
+from timeline.store.models import Event, EventCellCount, EventCellSpanCount, EventSpanCount, EventWeekCount
 from timeline.store.queries import (
     EPOCH,
+    WindowSplit,
     answerable_from_counts,
+    answerable_from_span_counts,
     conditions,
     count_key_conditions,
+    cut_week_conditions,
     key_conditions,
+    split_window,
     unindexed,
+    week_start,
     without_idle_window,
 )
 
@@ -39,6 +47,8 @@ CELLS_PER_TILE = 4
 MAX_ZOOM = 22
 BASE_ZOOM = 8
 BASE_CELL = 360.0 / (2**BASE_ZOOM * CELLS_PER_TILE)  # must equal CELL in migration 0004
+# The events the cell counts hold: smaller than a cell (migrations 0004 and 0012).
+SMALL = and_((Event.max_lon - Event.min_lon) < BASE_CELL, (Event.max_lat - Event.min_lat) < BASE_CELL)
 # The partial index ix_events_large (migration 0004) answers exactly this condition.
 LARGE = text(
     "deleted_at IS NULL AND NOT "
@@ -113,6 +123,8 @@ def clusters(session: DbSession, f: EventFilter, zoom: int) -> list[Cluster]:
     f = without_idle_viewport(session, without_idle_window(session, f))
     if zoom <= BASE_ZOOM and answerable_from_counts(f):
         return _clusters_from_counts(session, f, zoom)
+    if zoom <= BASE_ZOOM and answerable_from_span_counts(f):
+        return _clusters_from_span_counts(session, f, zoom)
     return _clusters_from_rows(session, conditions(f, _dialect(session)), zoom)
 
 
@@ -218,9 +230,72 @@ def _clusters_from_counts(session: DbSession, f: EventFilter, zoom: int) -> list
     return list(cells.values())
 
 
+def _window_days(f: EventFilter) -> list[Any]:
+    """The window's overlap test in plain comparisons (for the few rows of large events)."""
+    conds = []
+    if f.end is not None:
+        conds.append(Event.first_day <= f.end)
+    if f.start is not None:
+        conds.append(Event.last_day >= f.start)
+    return conds
+
+
+def _clusters_from_span_counts(session: DbSession, f: EventFilter, zoom: int) -> list[Cluster]:
+    """Clusters of a time window: the whole pairs of the cell span counts, then from the rows the
+    small events of the weeks the window cuts and the large events (not in the cell counts)."""
+    split = split_window(f.start, f.end)
+    c = EventCellSpanCount
+    shift = BASE_ZOOM - zoom
+    cx, cy = c.cx.op(">>")(shift), c.cy.op(">>")(shift)
+    stmt = (
+        select(cx, cy, func.sum(c.n), func.sum(c.sum_lon), func.sum(c.sum_lat))
+        .where(*count_key_conditions(c, f), *split.pair_conditions(c))
+        .group_by(cx, cy)
+    )
+    size = cell_size(zoom)
+    cells: dict[tuple[int, int], Cluster] = {}
+    half = BASE_CELL / 2
+    for x, y, n, sum_lon, sum_lat in session.execute(stmt):
+        if not n:
+            continue
+        west, south = x * size - 180, y * size - 90
+        bbox = (west - half, south - half, west + size + half, south + size + half)
+        cells[(x, y)] = Cluster(int(n), sum_lon / n, sum_lat / n, bbox)
+    from_rows = _clusters_from_rows(session, [*_large_rows(f), *_window_days(f)], zoom)
+    if split.rows is not None:
+        from_rows += _clusters_from_rows(session, [*cut_week_conditions(f, split), SMALL], zoom)
+    for extra in from_rows:
+        key = (int((extra.lon + 180) // size), int((extra.lat + 90) // size))
+        if key in cells:
+            cells[key].merge(extra)
+        else:
+            cells[key] = extra
+    return list(cells.values())
+
+
+def _weekly_from_span_counts(session: DbSession, f: EventFilter, split: WindowSplit) -> dict[int, int]:
+    """Events of a time window by the week they start in: whole pairs, then the cut weeks' rows."""
+    s = EventSpanCount
+    stmt = (
+        select(s.first_week, func.sum(s.n))
+        .where(*count_key_conditions(s, f), *split.pair_conditions(s))
+        .group_by(s.first_week)
+    )
+    weeks: dict[int, int] = {int(w): int(n) for w, n in session.execute(stmt)}
+    if split.rows is not None:
+        week = _week_expression(_dialect(session))
+        cut = select(week, func.count()).where(*cut_week_conditions(f, split)).group_by(week)
+        for w, n in session.execute(cut):
+            weeks[int(w)] = weeks.get(int(w), 0) + int(n)
+    return weeks
+
+
 def weekly_counts(session: DbSession, f: EventFilter) -> list[tuple[date, int]]:
     """Matching events per week (Monday-based) by the week their interval starts in, oldest first."""
     f = without_idle_window(session, f)
+    if answerable_from_span_counts(f):
+        weeks = _weekly_from_span_counts(session, f, split_window(f.start, f.end))
+        return [(week_start(w), n) for w, n in sorted(weeks.items()) if n]
     if answerable_from_counts(f):
         w = EventWeekCount
         keys = count_key_conditions(w, f)

@@ -286,6 +286,52 @@ class EventCellCount(Model):
     sum_lat: Mapped[float] = mapped_column(Float)
 
 
+class EventSpanCount(Model):
+    """Live events per (first week, last week) of their interval, by category, confidence, status.
+
+    Kept by database triggers (migration 0012), never written by the app: a time window's count is
+    read from these (see timeline/store/aggregates.py), only the window's cut weeks from the rows.
+    """
+
+    __tablename__ = "event_span_counts"
+
+    first_week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    confidence: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class EventCellSpanCount(Model):
+    """Live events smaller than a cell per grid cell and (first week, last week) (migration 0012)."""
+
+    __tablename__ = "event_cell_span_counts"
+
+    first_week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cy: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    confidence: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    sum_lon: Mapped[float] = mapped_column(Float)
+    sum_lat: Mapped[float] = mapped_column(Float)
+
+
+# The last days of live events, in order (migration 0012): the events a time window's first week
+# holds of those that end in it are found here, as those that start in its last week are found
+# through migration 0004's ix_events_live.
+ix_events_live_ends = Index(
+    "ix_events_live_ends",
+    Event.status,
+    Event.last_day,
+    sqlite_where=Event.deleted_at.is_(None),
+    postgresql_where=Event.deleted_at.is_(None),
+)
+
+
 class FeatureCache(Model):
     """Each event's Feature as JSON text, written with every revision (timeline/domain/revisions.py).
 
