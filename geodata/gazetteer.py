@@ -85,6 +85,25 @@ _UKRAINIAN_LETTERS = set("іїєґ")
 _OTHER_CYRILLIC_LETTERS = set("ўјљњћђѕџ")
 
 
+# Map labels (:meth:`Gazetteer.labels`): at most this many per viewport; region names between
+# these zooms, country names up to this one.
+LABEL_LIMIT = 300
+REGION_LABEL_ZOOMS = (5, 9)
+COUNTRY_LABEL_MAX_ZOOM = 5
+# The smallest town labelled at each zoom, from the zoom where only capitals and regional centres
+# show to the one where every village does.
+_LABEL_MIN_POPULATION = {3: 2_000_000, 4: 1_000_000, 5: 400_000, 6: 150_000, 7: 50_000,
+                         8: 15_000, 9: 5_000, 10: 1_500, 11: 500}  # fmt: skip
+_LABEL_TOWN, _LABEL_REGION, _LABEL_COUNTRY = 0, 1, 2
+
+
+def label_min_population(zoom: int) -> int:
+    """The population a town needs to be labelled at ``zoom`` (villages of any size from 12)."""
+    if zoom > max(_LABEL_MIN_POPULATION):
+        return 0
+    return _LABEL_MIN_POPULATION.get(zoom, _LABEL_MIN_POPULATION[min(_LABEL_MIN_POPULATION)])
+
+
 class GazetteerError(RuntimeError):
     """The index cannot be built or opened (e.g. a source package is missing)."""
 
@@ -549,6 +568,12 @@ class Gazetteer:
         self._region_ids: Any = None
         self._region_boxes: Any = None
         self._polygons: OrderedDict[int, Any] = OrderedDict()
+        self._label_ids: Any = None
+        self._label_kinds: Any = None
+        self._label_lons: Any = None
+        self._label_lats: Any = None
+        self._label_population: Any = None
+        self._label_rank: Any = None
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -617,6 +642,73 @@ class Gazetteer:
             ranked.append((score, row, folded, distance))
         ranked.sort(key=lambda item: (-item[0], item[1][3]))
         return [_place(row, lang, score=s, matched=f, distance=d) for s, row, f, d in ranked[:limit]]
+
+    def labels(
+        self, bbox: Sequence[float], zoom: int, lang: str = "en", limit: int = LABEL_LIMIT
+    ) -> list[Place]:
+        """The place names a map at ``zoom`` showing ``bbox`` (w, s, e, n) should label, most
+        important first: the order a map keeps them in when two would overlap.
+
+        Which towns qualify depends on the zoom (:func:`label_min_population`): capitals and
+        regional centres when zoomed out, towns and then villages as one zooms in. Regions are
+        named from zoom 5 to 9 and countries up to zoom 5, at their label points. The points of all
+        places are held as arrays after the first call (a few MB), so a viewport costs a mask and a
+        sort, not a scan of the SQLite table.
+        """
+        self._load_label_points()
+        import numpy as np
+
+        west, south, east, north = bbox
+        lons, lats = self._label_lons, self._label_lats
+        in_lon = (lons >= west) & (lons <= east) if west <= east else (lons >= west) | (lons <= east)
+        mask = in_lon & (lats >= south) & (lats <= north)
+        towns = self._label_kinds == _LABEL_TOWN
+        wanted = towns & (self._label_population >= label_min_population(zoom))
+        if REGION_LABEL_ZOOMS[0] <= zoom <= REGION_LABEL_ZOOMS[1]:
+            wanted |= self._label_kinds == _LABEL_REGION
+        if zoom <= COUNTRY_LABEL_MAX_ZOOM:
+            wanted |= self._label_kinds == _LABEL_COUNTRY
+        chosen = np.flatnonzero(mask & wanted)
+        # Towns by population; a region ranks as a town of its weight, a country above every town.
+        order = chosen[np.argsort(-self._label_rank[chosen], kind="stable")][: max(1, limit)]
+        ids = [int(i) for i in self._label_ids[order]]
+        if not ids:
+            return []
+        rows = (
+            self._connection()
+            .execute(f"{_SELECT} WHERE p.id IN ({', '.join('?' * len(ids))})", ids)
+            .fetchall()
+        )
+        by_id = {row[0]: row for row in rows}
+        return [
+            _place(by_id[i], lang, score=float(rank))
+            for i, rank in zip(ids, self._label_rank[order], strict=True)
+            if i in by_id
+        ]
+
+    def _load_label_points(self) -> None:
+        if self._label_ids is not None:
+            return
+        with self._reverse_lock:
+            if self._label_ids is not None:
+                return
+            import numpy as np
+
+            rows = self._connection().execute("SELECT id, kind, lon, lat, population FROM places").fetchall()
+            kinds = {
+                "city": _LABEL_TOWN,
+                "custom": _LABEL_TOWN,
+                "region": _LABEL_REGION,
+                "country": _LABEL_COUNTRY,
+            }
+            self._label_kinds = np.array([kinds.get(row[1], -1) for row in rows], dtype=np.int8)
+            self._label_lons = np.array([row[2] for row in rows], dtype=np.float64)
+            self._label_lats = np.array([row[3] for row in rows], dtype=np.float64)
+            self._label_population = np.array([row[4] for row in rows], dtype=np.int64)
+            rank = self._label_population.astype(np.float64)
+            rank[self._label_kinds == _LABEL_COUNTRY] += 1e10
+            self._label_rank = rank
+            self._label_ids = np.array([row[0] for row in rows], dtype=np.int64)
 
     def get(self, ref: str, lang: str = "en") -> Place | None:
         row = self._connection().execute(f"{_SELECT} WHERE p.ref = ?", [ref]).fetchone()

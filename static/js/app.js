@@ -15,6 +15,7 @@ import { readPageConfig } from "./shared/config.js";
 import { dateFormat, isoDay } from "./shared/dates.js";
 import { byId, readJsonBlock } from "./shared/dom.js";
 import { getJSON } from "./shared/http.js";
+import { addPlaceLabels } from "./shared/place-labels.js";
 import { translator } from "./shared/ui-text.js";
 import { createAddress } from "./map/address.js";
 import { createControls } from "./map/controls.js";
@@ -44,6 +45,7 @@ const ui = { locale, t: translator(readJsonBlock("ui-text")), number: (n) => num
 const store = createStore();
 
 basemapPane(map);
+addPlaceLabels(map, config.urls.placeLabels);
 // Leaflet's container takes focus (arrow keys pan, + and − zoom) but has no name of its own.
 map.getContainer().setAttribute("role", "group");
 map.getContainer().setAttribute("aria-label", ui.t("map_help"));

@@ -10,6 +10,7 @@
 import { addBasemap } from "./shared/basemap.js";
 import { readPageConfig } from "./shared/config.js";
 import { byId } from "./shared/dom.js";
+import { addPlaceLabels } from "./shared/place-labels.js";
 
 const BOUNDARY_STYLE = { color: "#6b7280", weight: 1, fill: false };
 const POINT_ZOOM = 9; // an existing point is shown this close
@@ -24,6 +25,7 @@ const latField = byId("lat");
 
 const map = L.map("editor-map", { worldCopyJump: true }).setView(config.defaultView.centre, config.defaultView.zoom);
 addBasemap(map, config.urls.basemap, () => BOUNDARY_STYLE);
+addPlaceLabels(map, config.urls.placeLabels);
 
 // The editing state of the form: the one geometry of this event, as a Leaflet layer (or none).
 const editing = { shape: null };

@@ -21,6 +21,9 @@ const GOOD = {
     embed: "/embed",
     home: "/",
     basemap: "/static/basemap/",
+    places: "/api/places",
+    placeLabels: "/api/places/labels",
+    placeReverse: "/api/places/reverse",
   },
   page: { mapVariable: "map_abc" },
 };

@@ -215,3 +215,74 @@ def test_without_an_index_the_build_starts_and_requests_get_a_503_until_it_is_do
         threading.Event().wait(0.05)
     assert failed.status_code == 503 and failed.get_json()["error"] == "place index unavailable"
     assert "sources" not in failed.get_json()["detail"]  # internals stay in the log
+
+
+# The main map's default view around Kursk (zoom 7 at 1280 px).
+KURSK_VIEW = "28.4,48.6,42.4,54.1"
+
+
+def _labels(client: FlaskClient, **params: Any) -> list[dict[str, Any]]:
+    response = client.get("/api/places/labels", query_string=params)
+    assert response.status_code == 200, response.get_json()
+    assert response.mimetype == "application/geo+json"
+    features: list[dict[str, Any]] = response.get_json()["features"]
+    return features
+
+
+def test_labels_name_regional_centres_zoomed_out_and_villages_zoomed_in(client: FlaskClient) -> None:
+    wide = _labels(client, bbox=KURSK_VIEW, zoom=7, lang="en")
+    wide_names = [f["properties"]["label"] for f in wide]
+    assert {"Kursk", "Belgorod", "Sumy", "Kharkiv"} <= set(wide_names)
+    assert "Sudzha" not in wide_names  # a small town waits until the map is closer
+    assert [f["properties"]["rank"] for f in wide] == list(range(len(wide)))  # most important first
+    assert wide_names.index("Kharkiv") < wide_names.index("Sumy")
+    # Region names show at regional zooms, and every label lies in the view.
+    assert "Kursk Oblast" in wide_names
+    for feature in wide:
+        lon, lat = feature["geometry"]["coordinates"]
+        assert 28.4 <= lon <= 42.4 and 48.6 <= lat <= 54.1
+    closer = _labels(client, bbox="34.9,51.0,35.6,51.4", zoom=11, lang="en")
+    close = [f["properties"]["label"] for f in closer]
+    assert "Sudzha" in close and "Kursk" not in close
+
+
+def test_labels_are_in_the_interface_language_else_the_local_name(client: FlaskClient) -> None:
+    german = [f["properties"]["label"] for f in _labels(client, bbox=KURSK_VIEW, zoom=7, lang="de")]
+    assert "Oblast Kursk" in german and "Kursk" in german  # Natural Earth's German; GeoNames' name
+    russian = [f["properties"]["label"] for f in _labels(client, bbox=KURSK_VIEW, zoom=7, lang="ru")]
+    assert "Курск" in russian
+    client.set_cookie("lang", "de")
+    assert "Oblast Kursk" in [f["properties"]["label"] for f in _labels(client, bbox=KURSK_VIEW, zoom=7)]
+
+
+def test_labels_are_gzipped_and_revalidated_by_etag(client: FlaskClient) -> None:
+    import gzip
+    import json
+
+    url = f"/api/places/labels?bbox={KURSK_VIEW}&zoom=7&lang=en"
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "max-age" in zipped.headers["Cache-Control"]
+    assert json.loads(gzip.decompress(zipped.data))["features"][0]["properties"]["label"]
+    again = client.get(url, headers={"If-None-Match": zipped.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain.headers and plain.get_json()["attribution"].startswith("GeoNames")
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("zoom=7", "bbox"),
+        (f"bbox={KURSK_VIEW}", "zoom"),
+        (f"bbox={KURSK_VIEW}&zoom=seven", "zoom"),
+        (f"bbox={KURSK_VIEW}&zoom=99", "zoom"),
+        ("bbox=1,2,3&zoom=7", "bbox"),
+        ("bbox=0,95,10,96&zoom=7", "bbox"),
+        (f"bbox={KURSK_VIEW}&zoom=7&lang=fr", "lang"),
+    ],
+)
+def test_bad_label_parameters_are_a_400_naming_them(client: FlaskClient, query: str, parameter: str) -> None:
+    response = client.get("/api/places/labels?" + query)
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == parameter

@@ -1,8 +1,8 @@
 """Settings every page's JavaScript needs, given by the server once.
 
 The default view, the zoom range, the confidence levels, the longest text search, whether map tiles
-are configured, and where the API, the base map and the event pages live are kept here and reach
-the browser as one JSON block (``page_config`` in every template that needs it, read by
+are configured, and where the API, the base map, the place names and the event pages live are
+kept here and reach the browser as one JSON block (``page_config`` in every template that needs it, read by
 ``static/js/shared/config.js``), so the map page, the editor and the history pages never keep their
 own copies of them.
 """
@@ -44,6 +44,9 @@ def page_config(**page: Any) -> dict[str, Any]:
             "embed": url_for("pages.embed"),
             "home": url_for("pages.index"),
             "basemap": url_for("pages.static", filename="basemap/"),
+            "places": url_for("places.search_places"),
+            "placeLabels": url_for("places.place_labels"),
+            "placeReverse": url_for("places.reverse_place"),
         },
         "page": page,
     }

@@ -2,7 +2,8 @@
 
 Its routes are added to this blueprint; the index and the matching live in ``geodata``.
 ``GET /api/places?q=…`` answers an autocomplete box, ``GET /api/places/reverse?lon=…&lat=…``
-names a clicked point. Both answer GeoJSON FeatureCollections of Point features, and a parameter
+names a clicked point, and ``GET /api/places/labels?bbox=…&zoom=…`` gives the names a map draws.
+All answer GeoJSON FeatureCollections of Point features, and a parameter
 that cannot be understood is a 400 naming it (:class:`~timeline.infra.errors.BadParameter`).
 The index file is ``GAZETTEER_PATH`` in the app config, else ``TIMELINE_GAZETTEER_PATH``, else
 ``~/.cache/timeline/gazetteer.sqlite``.
@@ -10,6 +11,9 @@ The index file is ``GAZETTEER_PATH`` in the app config, else ``TIMELINE_GAZETTEE
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import math
 import unicodedata
 from pathlib import Path
@@ -18,6 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from geodata.gazetteer import (
+    LABEL_LIMIT,
     LANGUAGES,
     MAX_LIMIT,
     Gazetteer,
@@ -38,6 +43,10 @@ MAX_QUERY = 200
 DEFAULT_LIMIT = 10
 # The index never changes while the process runs: browsers may keep an answer for an hour.
 CACHE_CONTROL = "public, max-age=3600"
+# Labels change only with the index: a day in the browser, revalidated by ETag after that.
+LABELS_CACHE_CONTROL = "public, max-age=86400"
+MAX_LABEL_ZOOM = 22
+ATTRIBUTION = "GeoNames (CC BY 4.0), Natural Earth"
 
 
 @bp.get("/api/places")
@@ -72,6 +81,50 @@ def reverse_place() -> Response | tuple[Response | str, int]:
     return _collection(
         features, lang=lang, point=[lon, lat], region=_area(result.region), country=_area(result.country)
     )
+
+
+@bp.get("/api/places/labels")
+def place_labels() -> Response | tuple[Response | str, int]:
+    """The place names a map showing ``bbox`` at ``zoom`` draws, most important first.
+
+    A compact FeatureCollection (each label's text, kind and rank, and its point to 4 decimals,
+    about 10 m), gzipped when the browser accepts it and cacheable: the index never changes while
+    the process runs, so the answer has an ETag and a day's Cache-Control.
+    """
+    raw_bbox = _single("bbox")
+    if raw_bbox is None or raw_bbox == "":
+        raise BadParameter("bbox", "is required: minLon,minLat,maxLon,maxLat of the map view")
+    bbox = _bbox(raw_bbox)
+    assert bbox is not None
+    raw_zoom = _single("zoom")
+    if raw_zoom is None or raw_zoom == "":
+        raise BadParameter("zoom", "is required: the map's zoom level")
+    zoom = int_param("zoom", raw_zoom, 0, MAX_LABEL_ZOOM)
+    lang = _language()
+    gazetteer = _gazetteer()
+    if not isinstance(gazetteer, Gazetteer):
+        return gazetteer
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(place.lon, 4), round(place.lat, 4)]},
+            "properties": {"label": place.label, "kind": place.kind, "rank": rank},
+        }
+        for rank, place in enumerate(gazetteer.labels(bbox, zoom, lang=lang, limit=LABEL_LIMIT))
+    ]
+    body = {"type": "FeatureCollection", "features": features, "lang": lang, "attribution": ATTRIBUTION}
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = Response(text, mimetype="application/geo+json")
+    response.headers["Cache-Control"] = LABELS_CACHE_CONTROL
+    response.set_etag(hashlib.sha256(text).hexdigest()[:32])
+    response.vary.add("Accept-Encoding")
+    if request.args.get("lang") is None:
+        response.vary.update(("Accept-Language", "Cookie"))
+    response.make_conditional(request)
+    if response.status_code == 200 and request.accept_encodings.best_match(["gzip"]):
+        response.set_data(gzip.compress(text, compresslevel=6, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 def _gazetteer() -> Gazetteer | tuple[Response | str, int]:
@@ -198,7 +251,7 @@ def _area(place: Place | None) -> dict[str, Any] | None:
 
 def _collection(features: list[dict[str, Any]], **extra: Any) -> Response:
     body = {"type": "FeatureCollection", "features": features, **extra}
-    body["attribution"] = "GeoNames (CC BY 4.0), Natural Earth"
+    body["attribution"] = ATTRIBUTION
     response = jsonify(body)
     response.mimetype = "application/geo+json"
     response.headers["Cache-Control"] = CACHE_CONTROL

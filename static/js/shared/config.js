@@ -8,7 +8,10 @@
  * once, with a message naming what is wrong, rather than later in some unrelated place.
  */
 
-export const URL_NAMES = ["events", "clusters", "density", "categories", "eventPage", "embed", "home", "basemap"];
+export const URL_NAMES = [
+  "events", "clusters", "density", "categories", "eventPage", "embed", "home", "basemap",
+  "places", "placeLabels", "placeReverse",
+];
 
 function fail(what) {
   throw new Error(`page config: ${what}`);
