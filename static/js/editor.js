@@ -26,6 +26,7 @@ const latField = byId("lat");
 const map = L.map("editor-map", { worldCopyJump: true }).setView(config.defaultView.centre, config.defaultView.zoom);
 addBasemap(map, config.urls.basemap, () => BOUNDARY_STYLE);
 addPlaceLabels(map, config.urls.placeLabels);
+L.control.scale({ imperial: false }).addTo(map); // kilometres only, as on every map
 
 // The editing state of the form: the one geometry of this event, as a Leaflet layer (or none).
 const editing = { shape: null };

@@ -105,3 +105,19 @@ def test_the_editor_and_history_maps_name_places_and_credit_them(browser, server
     expect(history_map.locator(LABELS).first).to_be_visible()
     assert_credited(page, ".diff-map")
     assert not recorder.errors
+
+
+def test_scale_bars_are_metric_only(browser, server):
+    page, recorder = open_page(browser, 1280, 800)
+    for path in ("/", "/embed", f"/events/{features(server)[0]['id']}"):
+        page.goto(server.url + path)
+        scale = page.locator(".leaflet-control-scale")
+        expect(scale.locator(".leaflet-control-scale-line")).to_have_count(1)
+        expect(scale).to_contain_text("km")
+        assert "mi" not in scale.inner_text() and "ft" not in scale.inner_text(), path
+    log_in(page, server.url)
+    page.goto(server.url + "/edit/events/new")
+    scale = page.locator("#editor-map .leaflet-control-scale")
+    expect(scale).to_contain_text("km")
+    expect(scale.locator(".leaflet-control-scale-line")).to_have_count(1)
+    assert not recorder.errors

@@ -52,12 +52,13 @@ def build_map_shell(tile_url: str, tile_attribution: str) -> MapShell:
         location=DEFAULT_CENTRE,
         zoom_start=DEFAULT_ZOOM,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # Folium's scale shows miles too: add_metric_scale draws ours
         prefer_canvas=False,  # SVG: each event is a DOM node that tests and assistive tech can reach
         min_zoom=MIN_ZOOM,
         max_zoom=MAX_ZOOM,
         world_copy_jump=True,
     )
+    add_metric_scale(fmap)
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=tile_attribution, name="Map tiles", max_zoom=MAX_ZOOM).add_to(
             fmap
@@ -69,7 +70,8 @@ def geometry_map(geometry: dict[str, Any]) -> MapShell:
     """A small map of one geometry (event pages). Only coordinates go in: no text to escape."""
     import folium
 
-    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap = folium.Map(tiles=None, control_scale=False)
+    add_metric_scale(fmap)
     layer = folium.GeoJson(
         {"type": "Feature", "geometry": geometry, "properties": {}},
         style_function=lambda _: {"color": "#b91c1c", "weight": 3, "fillOpacity": 0.25},
@@ -80,6 +82,22 @@ def geometry_map(geometry: dict[str, Any]) -> MapShell:
     assert all(len(corner) == 2 for corner in corners)
     fmap.fit_bounds(corners, max_zoom=9, padding=(30, 30))
     return render_shell(fmap)
+
+
+def add_metric_scale(fmap: folium.Map) -> None:
+    """A scale bar in kilometres only: the story's readers and sources measure in km, and Folium's
+    ``control_scale`` always adds miles beside them."""
+    import branca.element
+    import jinja2
+
+    scale = branca.element.MacroElement()
+    scale._name = "MetricScale"
+    scale._template = jinja2.Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+    fmap.add_child(scale)
 
 
 def render_shell(fmap: folium.Map) -> MapShell:
