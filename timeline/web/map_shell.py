@@ -90,7 +90,7 @@ def add_metric_scale(fmap: folium.Map) -> None:
     import branca.element
     import jinja2
 
-    scale = branca.element.MacroElement()
+    scale = branca.element.MacroElement()  # type: ignore[no-untyped-call]  # branca has no annotations
     scale._name = "MetricScale"
     scale._template = jinja2.Template(
         "{% macro script(this, kwargs) %}"
