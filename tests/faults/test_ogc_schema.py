@@ -10,13 +10,10 @@ suite stays fast and repeatable, on both databases.
 
 from __future__ import annotations
 
-import itertools
-
 import schemathesis
 from helpers import feature, square
-from hypothesis import HealthCheck, given, settings
+from openapi_checks import failures_against_document, operations_of
 
-EXAMPLES_PER_OPERATION = 25
 # "Any string the schema allows must be accepted" cannot hold for a paging token, a CQL2 filter or
 # a datetime interval: their syntax is more than a JSON Schema says, and a malformed one is the
 # client's mistake, answered with a 400 OGC exception.
@@ -32,32 +29,10 @@ def test_the_ogc_api_answers_as_its_openapi_document_says(app, load):
         feature("area-1", geometry=square(35.0, 51.2), start="2024-08-10", end="2024-09-30"),
         feature("draft-1", title="Not yet checked", status="draft"),
     )
-    schema = schemathesis.openapi.from_wsgi("/ogc/api", app)
-    # Not schemathesis.pytest's lazy fixture: it does not work with pytest 9 (it reads a node
-    # attribute pytest no longer has). Each operation gets its own bounded Hypothesis run instead.
-    operations = [result.ok() for result in schema.get_all_operations()]
+    schema, operations = operations_of(app, "/ogc/api")
     paths = schema.raw_schema["paths"]
     documented = {f"{method.upper()} {path}" for path, item in paths.items() for method in item}
     # Every operation is exercised, but the document's own path, which schemathesis leaves out.
     assert {op.label for op in operations} == documented - {"GET /api"} and len(operations) >= 7
-    failures = []
-    for operation, mode in itertools.product(operations, schemathesis.GenerationMode):
-
-        @given(case=operation.as_strategy(mode))
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            derandomize=True,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def answers_as_documented(case: schemathesis.Case) -> None:
-            case.call_and_validate(excluded_checks=NOT_EXPRESSIBLE + DOCUMENT_GAPS)
-
-        try:
-            answers_as_documented()
-        except (Exception, BaseExceptionGroup) as error:  # one operation's must not hide another's
-            found = error.exceptions if isinstance(error, BaseExceptionGroup) else [error]
-            details = "\n".join(map(str, found))
-            failures.append(f"{operation.label} ({mode.value} examples): {error}\n{details}")
+    failures = failures_against_document(operations, excluded_checks=NOT_EXPRESSIBLE + DOCUMENT_GAPS)
     assert not failures, "\n\n".join(failures)

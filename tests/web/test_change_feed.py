@@ -56,6 +56,9 @@ def test_change_feed_pages(client, users):
             break
     assert len(seen) == 5 and pages == 3
     assert client.get("/api/changes?since=abc").status_code == 400
+    # Beyond a 32-bit revision id: a 400 on both backends (PostgreSQL would refuse the query).
+    too_far = client.get("/api/changes?since=2147483648")
+    assert too_far.status_code == 400 and too_far.get_json()["error"]
     assert client.get("/api/changes?limit=5000").status_code == 400
 
 

@@ -10,12 +10,14 @@ from flask import Flask
 
 from timeline.web import (
     admin,
+    articles,
     change_feed,
     downloads,
     editor,
     language,
     login,
     ogc,
+    openapi,
     page_config,
     pages,
     places,
@@ -26,8 +28,9 @@ from timeline.web import (
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, the language choice and the pages' shared settings."""
-    modules = (pages, read_api, write_api, change_feed, downloads, login, editor, admin, ogc, places)
+    modules = (pages, read_api, write_api, change_feed, downloads, login, editor, admin, ogc, places, openapi)
     for module in modules:
         app.register_blueprint(module.bp)
+    app.register_blueprint(articles.bp)
     language.init_app(app)
     page_config.init_app(app)

@@ -14,6 +14,8 @@ from timeline.web.params import int_param
 bp = Blueprint("changes", __name__, url_prefix="/api")
 
 MAX_CHANGES_PAGE = 1000
+# Revision ids are 32-bit integers on PostgreSQL: a larger cursor is a 400, not a query it refuses.
+MAX_CURSOR = 2**31 - 1
 
 
 @bp.get("/changes")
@@ -23,7 +25,7 @@ def changes() -> Response:
     Anonymous readers see changes to published events only: an event that stops being public
     (unpublished or deleted) appears as ``deleted``; drafts that were never public never appear.
     """
-    since = _int_arg("since", 0, lowest=0, highest=None)
+    since = _int_arg("since", 0, lowest=0, highest=MAX_CURSOR)
     limit = _int_arg("limit", 100, lowest=1, highest=MAX_CHANGES_PAGE)
     editor = current_user() is not None
     page, more = changes_since(db.session, since, limit, include_drafts=editor)
