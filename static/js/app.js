@@ -15,7 +15,8 @@ import { readPageConfig } from "./shared/config.js";
 import { dateFormat, isoDay } from "./shared/dates.js";
 import { byId, readJsonBlock } from "./shared/dom.js";
 import { getJSON } from "./shared/http.js";
-import { addPlaceLabels } from "./shared/place-labels.js";
+import { addPlaceLabels, labelLanguage } from "./shared/place-labels.js";
+import { createPlaceSearch, placeZoom } from "./shared/place-search.js";
 import { translator } from "./shared/ui-text.js";
 import { createAddress } from "./map/address.js";
 import { createControls } from "./map/controls.js";
@@ -135,6 +136,23 @@ createPlayer({
   },
 });
 wireSharing({ address, config, ui });
+
+// "Find a place": the map flies there (the events in the new view follow from its moveend).
+byId("place-search-form").addEventListener("submit", (e) => e.preventDefault());
+createPlaceSearch({
+  input: byId("place-search"),
+  url: config.urls.places,
+  lang: labelLanguage(),
+  noMatchText: ui.t("no_place"),
+  context: () => {
+    const centre = map.getCenter().wrap();
+    return { near: [centre.lng, centre.lat] };
+  },
+  onChoose: (place) => {
+    const [lon, lat] = place.geometry.coordinates;
+    map.flyTo([lat, lon], placeZoom(place.properties), { duration: 0.8 });
+  },
+});
 
 const restorer = createRestorer({ store, map, ui, address, controls, loader, timeline, density, selection, notice: byId("notice") });
 map.on("moveend", loader.mapMoved);

@@ -5,12 +5,17 @@
  * still works without this script (coordinates typed by hand).
  *
  * The map opens on the server's default view (shared/config.js) over the shared boundary base map.
+ *
+ * The place name box autocompletes from the offline gazetteer: choosing a place sets the point
+ * there, names it, and flies the map to it. A point placed by clicking (or dragging) asks the
+ * gazetteer for the nearest place and proposes its name, filling an empty box at once.
  */
 
 import { addBasemap } from "./shared/basemap.js";
 import { readPageConfig } from "./shared/config.js";
 import { byId } from "./shared/dom.js";
-import { addPlaceLabels } from "./shared/place-labels.js";
+import { addPlaceLabels, labelLanguage } from "./shared/place-labels.js";
+import { createPlaceSearch, placeZoom } from "./shared/place-search.js";
 
 const BOUNDARY_STYLE = { color: "#6b7280", weight: 1, fill: false };
 const POINT_ZOOM = 9; // an existing point is shown this close
@@ -22,6 +27,9 @@ const form = byId("event-form");
 const geometryField = byId("geometry");
 const lonField = byId("lon");
 const latField = byId("lat");
+const placeField = byId("place");
+const proposal = byId("place-proposal");
+const lang = labelLanguage();
 
 const map = L.map("editor-map", { worldCopyJump: true }).setView(config.defaultView.centre, config.defaultView.zoom);
 addBasemap(map, config.urls.basemap, () => BOUNDARY_STYLE);
@@ -56,7 +64,56 @@ function setShape(layer) {
 
 function placePoint(latlng) {
   setShape(L.marker(latlng, { draggable: true }).addTo(map));
-  editing.shape.on("dragend", write);
+  editing.shape.on("dragend", () => {
+    write();
+    proposeName(editing.shape.getLatLng());
+  });
+}
+
+// The name last put in the box by the gazetteer (not typed): a new proposal may replace it.
+let proposedName = null;
+let proposing = 0;
+
+/** Ask for the nearest named place to a point the editor placed, and offer its name. */
+async function proposeName(latlng) {
+  const mine = ++proposing;
+  const point = latlng.wrap();
+  const params = new URLSearchParams({ lon: point.lng.toFixed(5), lat: point.lat.toFixed(5), lang });
+  let body;
+  try {
+    const response = await fetch(`${config.urls.placeReverse}?${params}`, { headers: { Accept: "application/geo+json" } });
+    if (!response.ok) return;
+    body = await response.json();
+  } catch (e) {
+    console.warn("reverse geocoding failed", e);
+    return;
+  }
+  if (mine !== proposing) return;
+  const nearest = body.features && body.features[0];
+  proposal.replaceChildren();
+  if (!nearest) return;
+  const region = body.region && body.region.label;
+  const name = [nearest.properties.label, region].filter(Boolean).join(", ");
+  const km = nearest.properties.distance_km;
+  const text = document.createElement("span");
+  text.textContent = `Nearest place: ${name} (${km < 1 ? "under 1" : Math.round(km)} km)`;
+  proposal.append(text);
+  if (!placeField.value.trim() || placeField.value === proposedName) {
+    placeField.value = name;
+    proposedName = name;
+    return;
+  }
+  if (placeField.value === name) return;
+  const use = document.createElement("button");
+  use.type = "button";
+  use.textContent = "Use this name";
+  use.addEventListener("click", () => {
+    placeField.value = name;
+    proposedName = name;
+    proposal.replaceChildren(text);
+    placeField.focus();
+  });
+  proposal.append(use);
 }
 
 function clearShape() {
@@ -105,6 +162,27 @@ map.on("pm:remove", () => {
 map.on("click", (e) => {
   if (map.pm.globalDrawModeEnabled() || map.pm.globalEditModeEnabled() || map.pm.globalRemovalModeEnabled()) return;
   placePoint(e.latlng);
+  proposeName(e.latlng);
+});
+
+// The place box: a chosen place sets the point and the name, and the map flies there.
+createPlaceSearch({
+  input: placeField,
+  url: config.urls.places,
+  lang,
+  noMatchText: "No place of that name is known",
+  context: () => {
+    const centre = map.getCenter().wrap();
+    return { near: [centre.lng, centre.lat] };
+  },
+  onChoose: (place) => {
+    const [lon, lat] = place.geometry.coordinates;
+    const latlng = L.latLng(lat, lon);
+    placePoint(latlng);
+    proposedName = null;
+    proposal.replaceChildren();
+    map.flyTo(latlng, Math.max(placeZoom(place.properties), TYPED_POINT_ZOOM), { duration: 0.8 });
+  },
 });
 
 // Typed coordinates: a point there (the hidden field is cleared so the typed values win).

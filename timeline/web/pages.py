@@ -59,6 +59,7 @@ def _ui_text() -> dict[str, str]:
         "timeline_help": gettext(
             "Timeline: arrow keys move between events, Enter opens one, + and − zoom in and out"
         ),
+        "no_place": gettext("No place of that name is known"),
         "more_items": gettext(
             "The timeline shows the first %(shown)s of %(total)s events; narrow the filters to see all."
         ),
