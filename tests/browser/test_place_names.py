@@ -73,8 +73,9 @@ def test_the_main_map_names_kursk_at_the_default_view(browser, server, lang, reg
     )
     assert page.locator(f"{LABELS}[tabindex], {LABELS} a, {LABELS} button").count() == 0
     assert_credited(page)
-    expect(page.locator("footer.attribution")).to_contain_text({"en": "Place names:", "de": "Ortsnamen:"}[lang])
-    expect(page.get_by_role("combobox", name={"en": "Find a place", "de": "Ort suchen"}[lang])).to_be_visible()
+    credit, find = {"en": ("Place names:", "Find a place"), "de": ("Ortsnamen:", "Ort suchen")}[lang]
+    expect(page.locator("footer.attribution")).to_contain_text(credit)
+    expect(page.get_by_role("combobox", name=find)).to_be_visible()
     # Zoomed in, the small towns of the story are named too.
     page.evaluate(f"() => {THE_MAP}.setView([51.2, 35.27], 11)")
     expect(page.locator(LABELS, has_text="Sudzha")).to_be_visible()
