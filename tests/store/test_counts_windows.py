@@ -7,6 +7,9 @@ end, Mondays and Sundays, open at one end), and the counts are checked again aft
 re-datings, moves, deletes and restores, which the triggers must follow.
 """
 
+import io
+import json
+import math
 import random
 from dataclasses import replace
 from datetime import date, timedelta
@@ -17,10 +20,11 @@ from sqlalchemy import func, select
 
 from timeline.domain import editing
 from timeline.domain.features import parse_feature
+from timeline.domain.importing import import_stream
 from timeline.store import aggregates, queries
 from timeline.store.db import db
 from timeline.store.filters import EventFilter, PageKey
-from timeline.store.models import Event, User
+from timeline.store.models import Event, EventCellSpanCount, EventSpanCount, User
 
 N = 140
 FIRST = date(2023, 11, 1)
@@ -188,3 +192,60 @@ def test_window_counts_equal_row_scans_after_inserts_edits_deletes_and_restores(
     assert assert_windows_agree(app, seed + 100) > 0
     edit_randomly(app, users, seed + 1)  # restores some of the deleted, deletes others
     assert assert_windows_agree(app, seed + 200) > 0
+
+
+def recount() -> tuple[dict[tuple, int], dict[tuple, tuple[int, float, float]]]:
+    """The span counts the tables should hold, worked out in Python from the live events."""
+    spans: dict[tuple, int] = {}
+    cells: dict[tuple, tuple[int, float, float]] = {}
+    for e in db.session.scalars(select(Event).where(Event.deleted_at.is_(None))):
+        key = (
+            queries.week_of(e.first_day),
+            queries.week_of(e.last_day),
+            e.category_slug,
+            e.confidence,
+            e.status,
+        )
+        spans[key] = spans.get(key, 0) + 1
+        size = aggregates.BASE_CELL
+        if e.max_lon - e.min_lon < size and e.max_lat - e.min_lat < size:
+            lon, lat = (e.min_lon + e.max_lon) / 2, (e.min_lat + e.max_lat) / 2
+            cell = (*key[:2], math.floor((lon + 180) / size), math.floor((lat + 90) / size), *key[2:])
+            n, x, y = cells.get(cell, (0, 0.0, 0.0))
+            cells[cell] = (n + 1, x + lon, y + lat)
+    return spans, {k: (n, round(x, 6), round(y, 6)) for k, (n, x, y) in cells.items()}
+
+
+def stored_counts() -> tuple[dict[tuple, int], dict[tuple, tuple[int, float, float]]]:
+    spans = {
+        (r.first_week, r.last_week, r.category_slug, r.confidence, r.status): r.n
+        for r in db.session.scalars(select(EventSpanCount).where(EventSpanCount.n > 0))
+    }
+    cells = {
+        (r.first_week, r.last_week, r.cx, r.cy, r.category_slug, r.confidence, r.status): (
+            r.n, round(r.sum_lon, 6), round(r.sum_lat, 6)
+        )
+        for r in db.session.scalars(select(EventCellSpanCount).where(EventCellSpanCount.n > 0))
+    }  # fmt: skip
+    return spans, cells
+
+
+def test_the_span_counts_hold_every_live_event_once_through_triggers_edits_and_a_bulk_import(
+    app, load, users
+):
+    """The tables themselves, beside their answers: after the row-by-row import and edits (the
+    triggers), and after a bulk import (600 events: the triggers suspended, the counts filled
+    set-based), each holds one count per live event, in its pair of weeks and cell."""
+    load(*story(21))
+    edit_randomly(app, users, 21)
+    with app.app_context():
+        assert stored_counts() == recount()
+    many = [dict(f, id=f"bulk{i}") for i, f in enumerate(story(22) * 5)]
+    document = json.dumps({"type": "FeatureCollection", "features": many}).encode()
+    with app.app_context():
+        assert import_stream(db.session, io.BytesIO(document)).created == len(many)
+        db.session.remove()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == N + len(many)
+        assert stored_counts() == recount()
+    assert assert_windows_agree(app, 23) > 0

@@ -292,6 +292,8 @@ class Staging:
         last = first + count - 1
         if "events_counts" in suspended or "events_counts_insert" in suspended:
             fill_counts(self.connection, first, last)
+        if "events_span_counts" in suspended or "events_span_counts_insert" in suspended:
+            fill_span_counts(self.connection, first, last)
         if "events_rtree_insert" in suspended:
             pack_rtree(self.session, first_new=first)
         if {"events_data_version_insert", "sources_data_version_insert"} & suspended.keys():
@@ -357,15 +359,18 @@ class Staging:
     def _suspend_triggers(self) -> dict[str, str]:
         """Take the known per-row triggers out for the inserts; name -> how to put each back."""
         if self.dialect == "postgresql":
-            owner = self._sql(
-                "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "
-                "JOIN pg_trigger t ON t.tgrelid = c.oid WHERE c.oid = 'events'::regclass "
-                "AND t.tgname = 'events_counts' AND t.tgenabled <> 'D'"
-            ).scalar()
-            if not owner:  # no such trigger, or not ours to disable: it stays in force
-                return {}
-            self._sql("ALTER TABLE events DISABLE TRIGGER events_counts")
-            return {"events_counts": "ALTER TABLE events ENABLE TRIGGER events_counts"}
+            suspended: dict[str, str] = {}
+            for name in PG_SUSPENDED:
+                owner = self._sql(
+                    "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "  # noqa: S608
+                    "JOIN pg_trigger t ON t.tgrelid = c.oid WHERE c.oid = 'events'::regclass "
+                    f"AND t.tgname = '{name}' AND t.tgenabled <> 'D'"
+                ).scalar()
+                if not owner:  # no such trigger, or not ours to disable: it stays in force
+                    continue
+                self._sql(f"ALTER TABLE events DISABLE TRIGGER {name}")
+                suspended[name] = f"ALTER TABLE events ENABLE TRIGGER {name}"
+            return suspended
         names = ", ".join(f"'{name}'" for name in SQLITE_SUSPENDED)
         saved = {
             str(name): str(sql)
@@ -386,9 +391,12 @@ class Staging:
 SQLITE_SUSPENDED = (
     "events_rtree_insert",
     "events_counts_insert",
+    "events_span_counts_insert",
     "events_data_version_insert",
     "sources_data_version_insert",
 )
+# PostgreSQL's count triggers (migrations 0004 and 0012), disabled for a bulk load.
+PG_SUSPENDED = ("events_counts", "events_span_counts")
 # Migration 0006's statement: one bump for the whole import instead of one per row.
 BUMP_DATA_VERSION = (
     "INSERT INTO data_version (id, version) VALUES (1, 1) "
@@ -436,4 +444,32 @@ def fill_counts(connection: Connection, first: int, last: int) -> None:
         f"ON CONFLICT (cx, cy, {_KEY}) DO UPDATE SET n = event_cell_counts.n + excluded.n, "
         "sum_lon = event_cell_counts.sum_lon + excluded.sum_lon, "
         "sum_lat = event_cell_counts.sum_lat + excluded.sum_lat"
+    )
+
+
+# Migration 0012's last week: the week expression over last_day.
+_LAST_WEEK = {dialect: week.replace("first_day", "last_day") for dialect, week in _WEEK.items()}
+
+
+def fill_span_counts(connection: Connection, first: int, last: int) -> None:
+    """Add the live events with keys ``first``..``last`` to the span counts (migration 0012), as
+    its insert triggers would have one by one (the sums may differ in the last bits, as above)."""
+    dialect = connection.dialect.name
+    rows = f"FROM events WHERE pk BETWEEN {int(first)} AND {int(last)} AND deleted_at IS NULL"
+    weeks = f"{_WEEK[dialect]} AS first_week, {_LAST_WEEK[dialect]} AS last_week"
+    connection.exec_driver_sql(
+        f"INSERT INTO event_span_counts (first_week, last_week, {_KEY}, n) SELECT * FROM ("  # noqa: S608
+        f"SELECT {weeks}, {_KEY}, count(*) AS n {rows} GROUP BY 1, 2, {_KEY}) AS added WHERE true "
+        f"ON CONFLICT (first_week, last_week, {_KEY}) DO UPDATE SET n = event_span_counts.n + excluded.n"
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO event_cell_span_counts "  # noqa: S608
+        f"(first_week, last_week, cx, cy, {_KEY}, n, sum_lon, sum_lat) SELECT * FROM ("
+        f"SELECT {weeks}, {_CX[dialect]} AS cx, {_CY[dialect]} AS cy, {_KEY}, count(*) AS n, "
+        f"sum((min_lon + max_lon) / 2) AS sum_lon, sum((min_lat + max_lat) / 2) AS sum_lat "
+        f"{rows} AND {_SMALL} GROUP BY 1, 2, 3, 4, {_KEY}) AS added WHERE true "
+        f"ON CONFLICT (first_week, last_week, cx, cy, {_KEY}) DO UPDATE SET "
+        "n = event_cell_span_counts.n + excluded.n, "
+        "sum_lon = event_cell_span_counts.sum_lon + excluded.sum_lon, "
+        "sum_lat = event_cell_span_counts.sum_lat + excluded.sum_lat"
     )
