@@ -6,7 +6,6 @@ Every command honours ``DATABASE_URL``.
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 import time
@@ -14,7 +13,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from flask import Flask
@@ -24,12 +23,11 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from timeline.domain import audit
 from timeline.domain.accounts import PasswordRejected, create_token, create_user, find_user, set_password
-from timeline.domain.datasets import missing_from_file
 from timeline.domain.exporting import write_events
 from timeline.domain.features import feature_json
-from timeline.domain.importing import ImportProgress, ImportRejected, import_stream
-from timeline.formats import FORMATS, UnknownFormat, acled, by_file_name, by_name, sniffed
-from timeline.formats.csv_table import TableRejected
+from timeline.domain.file_imports import FileRejected, import_file
+from timeline.domain.importing import ImportProgress
+from timeline.formats import FORMATS, UnknownFormat, by_file_name, by_name, sniffed
 from timeline.store.db import FULL, READ_ONLY, db, storage_fault, why_not_writable, writing
 from timeline.store.filters import EventFilter
 from timeline.store.maintenance import optimize
@@ -41,49 +39,23 @@ DEMO_PACKAGE = "timeline.demo"
 def _import_file(
     path: Path | Traversable, source: str, *, dry_run: bool = False, format_name: str = "geojson"
 ) -> None:
-    """Import one file through the streamed importer, with a progress display on stderr.
-
-    A table (CSV) is first turned into a FeatureCollection by its reader, so every row goes through
-    the same checks and the same all-or-nothing write as a GeoJSON feature.
-    """
+    """Import one file through the shared file importer, with a progress display on stderr."""
     view = ProgressView(source)
-    collection: Any = None
     try:
-        if format_name == "geojson":
-            with path.open("rb") as binary:
-                report = import_stream(db.session, binary, dry_run=dry_run, progress=view)
-        else:
-            collection = _read_table(path, source, format_name)
-            encoded = io.BytesIO(json.dumps(collection, ensure_ascii=False).encode())
-            report = import_stream(db.session, encoded, dry_run=dry_run, progress=view)
-    except ImportRejected as exc:
+        with path.open("rb") as binary:
+            done = import_file(db.session, binary, by_name(format_name), dry_run=dry_run, progress=view)
+    except FileRejected as exc:
         view.close()
-        if format_name in ("csv", "acled"):
-            click.echo(f"{source}: feature N below is row N + 2 of the table (row 1 is the header)", err=True)
-        _report_rejection(exc, source)
+        click.echo(f"{source}: {exc.summary}", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
     view.close()
-    lines = report.lines()
+    lines = done.lines()
     if dry_run:
         lines[0] = f"{source}: {lines[0]}"
     for line in lines:
         click.echo(line)
-    for note in (collection or {}).get("notes", []):
-        click.echo(f"{source}: {note}")
-    if format_name == "acled":
-        _report_missing_acled(collection["features"])
-
-
-def _report_missing_acled(features: list[dict[str, Any]]) -> None:
-    """Events an earlier ACLED file brought for this file's countries that this file lacks."""
-    countries = {f["properties"]["attributes"].get("country") for f in features} - {None}
-    present = [f["properties"]["external_id"] for f in features]
-    missing = missing_from_file(db.session, acled.EXTERNAL_PREFIX, countries, present)
-    if missing.count:
-        shown = ", ".join(missing.ids) + (" …" if missing.count > len(missing.ids) else "")
-        click.echo(
-            f"{missing.count} events from earlier ACLED files for {', '.join(sorted(countries))} are not in "
-            f"this file (ACLED removed or merged them); they were kept: {shown}"
-        )
 
 
 class ProgressView:
@@ -151,19 +123,6 @@ class ProgressView:
             self.bar = None
 
 
-def _read_table(path: Path | Traversable, source: str, format_name: str) -> Any:
-    """A table file read by its format's reader; its own problems reported row by row."""
-    reader = by_name(format_name).read
-    assert reader is not None
-    try:
-        return reader(path.read_bytes())
-    except TableRejected as exc:
-        click.echo(f"{source}: {exc.summary}", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
-
-
 def _readable_format(path: Path, wanted: str | None) -> str:
     """The format named by ``--format``, else by the file's name (GeoJSON for .json too; a .csv
     with ACLED's header is ACLED)."""
@@ -206,13 +165,6 @@ def import_command(path: Path, dry_run: bool, format_name: str | None) -> None:
             raise
         # A full or read-only database: one line that says so (the transaction stored nothing).
         raise click.ClickException(_database_failure(click.get_current_context(), error)) from None
-
-
-def _report_rejection(exc: ImportRejected, source: str) -> NoReturn:
-    click.echo(f"{source}: {exc.summary}", err=True)
-    for problem in exc.problems:
-        click.echo(f"  {problem}", err=True)
-    sys.exit(1)
 
 
 @click.command("export")

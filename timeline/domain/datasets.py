@@ -23,6 +23,7 @@ class Missing:
 
     count: int = 0
     ids: list[str] = field(default_factory=list)  # the first few, in id order
+    countries: list[str] = field(default_factory=list)  # the file's, which were compared
 
 
 def missing_from_file(
@@ -31,7 +32,7 @@ def missing_from_file(
     """Events whose external id starts with ``prefix`` and whose ``country`` attribute is one of
     ``countries``, and whose external id is not in ``present``."""
     wanted, seen = set(countries), set(present)
-    missing = Missing()
+    missing = Missing(countries=sorted(wanted))
     if not wanted:
         return missing
     rows = session.execute(

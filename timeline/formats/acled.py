@@ -185,7 +185,13 @@ def _row_feature(row: dict[str, str], number: int) -> tuple[dict[str, Any], list
     props["lang"] = "en"
     props["external_id"] = EXTERNAL_PREFIX + acled_id
     props["attributes"] = attributes
-    feature = {"type": "Feature", "id": ID_PREFIX + acled_id, "geometry": geometry, "properties": props}
+    feature = {
+        "type": "Feature",
+        "id": ID_PREFIX + acled_id,
+        "geometry": geometry,
+        "properties": props,
+        "row": number,
+    }
     return feature, problems
 
 

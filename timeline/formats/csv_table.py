@@ -263,7 +263,9 @@ def _row_feature(
         props["actors"] = [a.strip() for a in _plain(actors).split(";") if a.strip()]
     if sources := row.get("sources", "").strip():
         props["sources"] = _sources(sources, number, problems)
-    feature: dict[str, Any] = {"type": "Feature", "geometry": geometry, "properties": props}
+    # "row" (a foreign member, which GeoJSON allows and the importer ignores) lets a problem the
+    # event checks find later be reported by its row of the table.
+    feature: dict[str, Any] = {"type": "Feature", "geometry": geometry, "properties": props, "row": number}
     if ident := row.get("id", "").strip():
         feature["id"] = ident
     return feature, problems

@@ -14,6 +14,7 @@ from timeline.web import (
     change_feed,
     downloads,
     editor,
+    imports,
     language,
     login,
     ogc,
@@ -28,7 +29,20 @@ from timeline.web import (
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, the language choice and the pages' shared settings."""
-    modules = (pages, read_api, write_api, change_feed, downloads, login, editor, admin, ogc, places, openapi)
+    modules = (
+        pages,
+        read_api,
+        write_api,
+        change_feed,
+        downloads,
+        login,
+        editor,
+        admin,
+        ogc,
+        places,
+        openapi,
+        imports,
+    )
     for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(articles.bp)

@@ -371,6 +371,38 @@ def openapi(title: str) -> dict[str, Any]:
                 },
             )
         },
+        "/api/imports": {
+            "post": write(
+                "import a file (any readable format) all or nothing; dry_run=true only checks it",
+                {
+                    "200": _answer("what was created, updated and unchanged", {"type": "object"}),
+                    **_errors(400, 413, 415, 422),
+                },
+                parameters=[
+                    _query(
+                        "format",
+                        {"type": "string", "enum": sorted(n for n, f in FORMATS.items() if f.read)},
+                        "the file's format (default: from filename or Content-Type)",
+                    ),
+                    _query(
+                        "filename", {"type": "string"}, "the file's name, whose extension names its format"
+                    ),
+                    _query("dry_run", {"type": "boolean", "default": False}, "only check; store nothing"),
+                ],
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                            }
+                        },
+                    },
+                },
+            )
+        },
         "/api/categories": read(
             "the categories with their colours", [], _answer("categories", {"type": "object"})
         ),
