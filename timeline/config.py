@@ -38,6 +38,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "TILE_URL": os.environ.get("TILE_URL", ""),
         "TILE_ATTRIBUTION": os.environ.get("TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        # Files imported over the web (POST /api/imports, /admin/import) may be larger than requests.
+        "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))),
         "STATIC_DIR": os.environ.get("STATIC_DIR", str(PROJECT_ROOT / "static")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
