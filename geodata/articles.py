@@ -54,6 +54,9 @@ RECENT_DAYS = 7
 UNQUALIFIED_POPULATION = 100_000
 # ... unless it lies this close to a place the article names for sure.
 WEAK_PLACE_KM = 250.0
+# Distinct gazetteer lookups per article (about half a millisecond each): a real 50,000-character
+# article needs a few thousand; a wall of capitalised gibberish is cut off here, not left to run.
+MAX_PLACE_LOOKUPS = 6000
 
 DateBasis = Literal["text", "published"]
 PlaceBasis = Literal["sentence", "actor", "paragraph"]
@@ -606,6 +609,7 @@ class _PlaceMatcher:
         self.gazetteer = gazetteer
         self.lang = lang
         self.cache: dict[str, list[Place]] = {}
+        self.exhausted = False
 
     def lookup(self, phrase: str) -> list[Place]:
         """Places whose whole name (not a prefix) is ``phrase``, best first."""
@@ -615,6 +619,9 @@ class _PlaceMatcher:
         if len(key) < 3:  # "BBC" folds to "bc": two letters name too many places
             return []
         if key not in self.cache:
+            if len(self.cache) >= MAX_PLACE_LOOKUPS:
+                self.exhausted = True
+                return []
             found = self.gazetteer.search(phrase, limit=10, lang=self.lang) if key else []
             self.cache[key] = [p for p in found if p.matched == key]
         return self.cache[key]
@@ -752,6 +759,7 @@ class Extraction:
 
 
 NOTICE_UNKNOWN_LANGUAGE = "unknown language"
+NOTICE_PLACES_LIMITED = "place lookups limited"
 
 
 @dataclass
@@ -788,7 +796,8 @@ class ArticleExtractor:
             proposal = self._proposal(item, lang, source, matcher, paragraph_places)
             if proposal is not None:
                 proposals.append(proposal)
-        return Extraction(lang=lang, proposals=proposals)
+        notice = NOTICE_PLACES_LIMITED if matcher.exhausted else None
+        return Extraction(lang=lang, proposals=proposals, notice=notice)
 
     def _read(self, sentence: Sentence, lang: str, published: date, matcher: _PlaceMatcher) -> _Found:
         dates = find_dates(sentence.text, lang, published)

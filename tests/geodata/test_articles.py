@@ -322,3 +322,16 @@ def test_the_shipped_actor_list_knows_the_story() -> None:
     } <= names
     zelensky = next(a for a in load_actors() if a.name == "Volodymyr Zelensky")
     assert {"Selenskyj", "Zelensky", "Зеленский", "Зеленський"} <= set(zelensky.aliases)
+
+
+def test_a_wall_of_capitalised_words_stops_looking_places_up_and_says_so(
+    gazetteer: Gazetteer, seed_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geodata.articles
+
+    monkeypatch.setattr(geodata.articles, "MAX_PLACE_LOOKUPS", 5)
+    extraction = ArticleExtractor(gazetteer).propose(seed_text, SOURCE)
+    assert extraction.notice == geodata.articles.NOTICE_PLACES_LIMITED
+    # the dates are still read; only the places of the later sentences are missing
+    assert _proposal(extraction.proposals, "der vergangene Oktober")["properties"]["start"] == "2024-10"
+    assert any(p["geometry"] is None for p in extraction.proposals)

@@ -22,7 +22,14 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from geodata.articles import LANGUAGES, NOTICE_UNKNOWN_LANGUAGE, ArticleSource, Extraction, shared_extractor
+from geodata.articles import (
+    LANGUAGES,
+    NOTICE_PLACES_LIMITED,
+    NOTICE_UNKNOWN_LANGUAGE,
+    ArticleSource,
+    Extraction,
+    shared_extractor,
+)
 from geodata.dates import DateError, parse_partial_date
 from geodata.gazetteer import Gazetteer, GazetteerError, default_path, open_gazetteer
 from timeline.domain import editing
@@ -131,6 +138,13 @@ def _notice_text(code: str | None) -> str | None:
             _(
                 "The text is in a language the extractor does not read (it reads German and English),"
                 " so there are no proposals. Add events by hand."
+            )
+        )
+    if code == NOTICE_PLACES_LIMITED:
+        return str(
+            _(
+                "The article names too many capitalised words to look them all up:"
+                " places were looked up for its first part only."
             )
         )
     if code == NOTICE_NO_PLACES:
