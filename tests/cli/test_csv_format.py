@@ -53,3 +53,37 @@ def test_a_row_the_event_checks_refuse_imports_nothing(app, runner, tmp_path):
     result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 1 and "row 5" in result.output and "start" in result.output
     assert _count(app) == 0
+
+
+NEWSROOM = "Headline,When,Y,X,Desk\r\nTroops enter Sudzha,2024-08-06,51.19,35.27,Kyiv\r\n"
+
+
+def test_a_table_with_its_own_headers_imports_through_a_mapping(app, runner, tmp_path):
+    path = tmp_path / "newsroom.csv"
+    path.write_text(NEWSROOM, encoding="utf-8")
+    refused = runner.invoke(args=["import", str(path)])
+    assert refused.exit_code == 1 and "missing required columns" in refused.output
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"title": "Headline", "start": "When", "lat": "Y"}', encoding="utf-8")
+    result = runner.invoke(args=["import", str(path), "--mapping", str(mapping), "--column", "lon=X"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        event = db.session.scalars(select(Event)).one()
+        assert (event.title, event.start, event.min_lon, event.min_lat) == (
+            "Troops enter Sudzha",
+            "2024-08-06",
+            35.27,
+            51.19,
+        )
+
+
+def test_a_mapping_that_names_a_missing_column_or_field_is_refused(app, runner, tmp_path):
+    path = tmp_path / "newsroom.csv"
+    path.write_text(NEWSROOM, encoding="utf-8")
+    result = runner.invoke(args=["import", str(path), "--column", "title=Headlne"])
+    assert result.exit_code == 1 and "'Headlne'" in result.output and "headline" in result.output
+    result = runner.invoke(args=["import", str(path), "--column", "colour=Desk"])
+    assert result.exit_code == 1 and "the mapping names colour" in result.output
+    result = runner.invoke(args=["import", str(path), "--column", "title"])
+    assert result.exit_code == 2 and "FIELD=HEADER" in result.output
+    assert _count(app) == 0

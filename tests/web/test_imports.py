@@ -123,3 +123,15 @@ def test_the_admin_upload_page_imports_and_shows_the_report(app, client, users):
     )
     assert bad.status_code == 422 and "feature 0" in bad.get_data(as_text=True)
     assert _count(app) == 2
+
+
+def test_a_column_mapping_reads_a_table_with_its_own_headers(app, client, users):
+    table = b"Headline,When,Y,X\r\nTroops enter Sudzha,2024-08-06,51.19,35.27\r\n"
+    query = "format=csv&column=title=Headline&column=start=When&column=lat=Y&column=lon=X"
+    response = client.post(f"/api/imports?{query}", data=table, headers=auth(users["admin"]["token"]))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["created"] == 1
+    bad = client.post(
+        "/api/imports?format=csv&column=title", data=table, headers=auth(users["admin"]["token"])
+    )
+    assert bad.status_code == 400 and "FIELD=HEADER" in bad.get_json()["detail"]

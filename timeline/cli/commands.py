@@ -37,13 +37,19 @@ DEMO_PACKAGE = "timeline.demo"
 
 
 def _import_file(
-    path: Path | Traversable, source: str, *, dry_run: bool = False, format_name: str = "geojson"
+    path: Path | Traversable,
+    source: str,
+    *,
+    dry_run: bool = False,
+    format_name: str = "geojson",
+    mapping: dict[str, str] | None = None,
 ) -> None:
     """Import one file through the shared file importer, with a progress display on stderr."""
     view = ProgressView(source)
     try:
         with path.open("rb") as binary:
-            done = import_file(db.session, binary, by_name(format_name), dry_run=dry_run, progress=view)
+            fmt = by_name(format_name)
+            done = import_file(db.session, binary, fmt, dry_run=dry_run, progress=view, mapping=mapping)
     except FileRejected as exc:
         view.close()
         click.echo(f"{source}: {exc.summary}", err=True)
@@ -141,6 +147,25 @@ def _readable_format(path: Path, wanted: str | None) -> str:
         sys.exit(2)
 
 
+def _column_mapping(columns: tuple[str, ...], mapping_file: Path | None) -> dict[str, str] | None:
+    """``--mapping`` and ``--column`` pairs as one mapping (a ``--column`` wins); None if neither."""
+    mapping: dict[str, str] = {}
+    if mapping_file is not None:
+        try:
+            loaded = json.loads(mapping_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"{mapping_file} is not JSON: {exc}", param_hint="--mapping") from None
+        if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+            raise click.BadParameter("must be a JSON object of FIELD: HEADER strings", param_hint="--mapping")
+        mapping.update(loaded)
+    for pair in columns:
+        field, sep, header = pair.partition("=")
+        if not sep or not field.strip() or not header.strip():
+            raise click.BadParameter(f"{pair!r} is not FIELD=HEADER", param_hint="--column")
+        mapping[field.strip()] = header.strip()
+    return mapping or None
+
+
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the file; store nothing.")
@@ -150,16 +175,33 @@ def _readable_format(path: Path, wanted: str | None) -> str:
     type=click.Choice(sorted(n for n, f in FORMATS.items() if f.read)),
     help="The file's format (default: from its extension).",
 )
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help="CSV: take FIELD (title, start, lat, lon, wkt, ...) from the column HEADER; repeatable.",
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='CSV: a JSON file of FIELD: HEADER pairs, e.g. {"title": "Headline", "start": "Date"}.',
+)
 @with_appcontext
-def import_command(path: Path, dry_run: bool, format_name: str | None) -> None:
+def import_command(
+    path: Path, dry_run: bool, format_name: str | None, columns: tuple[str, ...], mapping_file: Path | None
+) -> None:
     """Import a GeoJSON FeatureCollection or a CSV table: all features or, if any is invalid, none.
 
     The file is read feature by feature (memory stays flat however large it is) and written in
     one transaction, in bulk; on SQLite the spatial index ends packed (no `timeline optimize`
     needed). Progress goes to stderr.
     """
+    mapping = _column_mapping(columns, mapping_file)
+    fmt = _readable_format(path, format_name if format_name or not mapping else "csv")
     try:
-        _import_file(path, str(path), dry_run=dry_run, format_name=_readable_format(path, format_name))
+        _import_file(path, str(path), dry_run=dry_run, format_name=fmt, mapping=mapping)
     except SQLAlchemyError as error:
         if storage_fault(error) is None:
             raise

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from timeline.domain.datasets import Missing, missing_from_file
 from timeline.domain.importing import ImportRejected, ImportReport, ProgressCallback, import_stream
-from timeline.formats import FORMATS, Format, UnknownFormat, by_file_name, by_media_type, sniffed
+from timeline.formats import FORMATS, Format, UnknownFormat, by_file_name, by_media_type, csv_table, sniffed
 from timeline.formats import acled as acled_format
 from timeline.formats.csv_table import TableRejected
 from timeline.store.db import DbSession
@@ -100,15 +100,21 @@ def import_file(
     *,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> FileImport:
-    """Import ``source`` read as ``fmt``, all or nothing; :class:`FileRejected` if any of it is bad."""
+    """Import ``source`` read as ``fmt``, all or nothing; :class:`FileRejected` if any of it is bad.
+
+    ``mapping`` (CSV only) names the table's column for each event column it holds."""
+    if mapping and fmt.name != "csv":
+        raise FileRejected(f"a column mapping applies to CSV tables, not to {fmt.name}", [])
     collection: dict[str, Any] | None = None
     try:
         if fmt.name == "geojson":
             report = import_stream(session, source, user, dry_run=dry_run, progress=progress)
         else:
             assert fmt.read is not None
-            collection = fmt.read(source.read())
+            data = source.read()
+            collection = csv_table.read_table(data, mapping) if mapping else fmt.read(data)
             encoded = io.BytesIO(json.dumps(collection, ensure_ascii=False).encode())
             report = import_stream(session, encoded, user, dry_run=dry_run, progress=progress)
     except TableRejected as exc:

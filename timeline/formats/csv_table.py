@@ -202,9 +202,18 @@ def parse_wkt(value: str) -> dict[str, Any]:
     return result
 
 
-def read_table(data: bytes) -> dict[str, Any]:
-    """A CSV table as a FeatureCollection, each row a Feature (rows are checked again on import)."""
+# What a column mapping may name: the event's columns and the geometry's (lon, lat, wkt).
+MAPPABLE = frozenset(COLUMNS)
+
+
+def read_table(data: bytes, mapping: dict[str, str] | None = None) -> dict[str, Any]:
+    """A CSV table as a FeatureCollection, each row a Feature (rows are checked again on import).
+
+    ``mapping`` names the table's column for an event column (``{"title": "Headline", "lat": "Y"}``),
+    for tables whose headers no default name matches."""
     header, records = read_rows(data)
+    if mapping:
+        header, records = _mapped(header, records, mapping)
     lat, lon, wkt = _first(header, LAT_NAMES), _first(header, LON_NAMES), _first(header, WKT_NAMES)
     title, date = _first(header, TITLE_NAMES), _first(header, DATE_NAMES)
     missing = []
@@ -233,6 +242,28 @@ def read_table(data: bytes) -> dict[str, Any]:
             problems[:MAX_LISTED],
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def _mapped(
+    header: list[str], records: list[dict[str, str]], mapping: dict[str, str]
+) -> tuple[list[str], list[dict[str, str]]]:
+    """The table with its mapped columns renamed to the event columns they hold."""
+    unknown = sorted(set(mapping) - MAPPABLE)
+    if unknown:
+        choices = ", ".join(sorted(MAPPABLE))
+        raise TableRejected(f"the mapping names {', '.join(unknown)}; it can map {choices}")
+    renames: dict[str, str] = {}
+    for ours, theirs in mapping.items():
+        source = theirs.strip().lower()
+        if source not in header:
+            raise TableRejected(
+                f"the mapping takes {ours} from column {theirs!r}; the header has {', '.join(header)}"
+            )
+        renames[source] = ours
+    taken = set(renames.values())
+    renamed = [renames.get(name, "" if name in taken else name) for name in header]
+    rows = [{renames.get(k, "" if k in taken else k): v for k, v in row.items()} for row in records]
+    return renamed, rows
 
 
 def _row_feature(

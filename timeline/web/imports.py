@@ -60,6 +60,19 @@ def _upload() -> tuple[IO[bytes], str | None]:
     return io.BytesIO(data), request.args.get("filename")
 
 
+def _mapping(pairs: list[str]) -> dict[str, str] | None:
+    """``column=FIELD=HEADER`` pairs (CSV): the table's column for each event column."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, header = pair.partition("=")
+        if not sep or not field.strip() or not header.strip():
+            raise UploadProblem(
+                400, "bad parameter", f"column: {pair!r} is not FIELD=HEADER (e.g. title=Headline)"
+            )
+        mapping[field.strip()] = header.strip()
+    return mapping or None
+
+
 def _run(source: IO[bytes], filename: str | None, wanted: str | None, dry_run: bool) -> FileImport:
     head = source.read(4096)
     source.seek(0)
@@ -72,7 +85,8 @@ def _run(source: IO[bytes], filename: str | None, wanted: str | None, dry_run: b
             f"no reader for {wanted or filename or request.mimetype or 'this file'!r}; give format= one of "
             f"{', '.join(READABLE)}, or a file name with its extension",
         ) from None
-    return import_file(db.session, source, fmt, acting_user(), dry_run=dry_run)
+    mapping = _mapping(request.args.getlist("column") + request.form.getlist("column"))
+    return import_file(db.session, source, fmt, acting_user(), dry_run=dry_run, mapping=mapping)
 
 
 def _flag(name: str) -> bool:

@@ -388,6 +388,13 @@ def openapi(title: str) -> dict[str, Any]:
                         "filename", {"type": "string"}, "the file's name, whose extension names its format"
                     ),
                     _query("dry_run", {"type": "boolean", "default": False}, "only check; store nothing"),
+                    _query(
+                        "column",
+                        {"type": "array", "items": {"type": "string"}},
+                        "CSV: FIELD=HEADER, the table's column for an event column (repeatable)",
+                        style="form",
+                        explode=True,
+                    ),
                 ],
                 requestBody={
                     "required": True,
