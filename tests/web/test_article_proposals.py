@@ -304,3 +304,23 @@ def test_the_page_is_in_german(app: Flask, users: dict[str, Any]) -> None:
     client.post("/language", data={"lang": "de", "csrf_token": csrf_token(client, "/edit/articles")})
     html = client.get("/edit/articles", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert "Ereignisse aus einem Artikel" in html
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        '{"type": "Feature", "properties": ["x"], "geometry": "here", "proposal": 3}',
+        '{"type": "Feature", "properties": {"title": 5, "status": "published"},'
+        ' "geometry": {"coordinates": 1}}',
+        "[1, 2]",
+        "not json",
+    ],
+)
+def test_a_tampered_proposal_is_refused_and_saves_nothing(
+    app: Flask, users: dict[str, Any], tampered: str
+) -> None:
+    client = _logged_in(app, users)
+    fields = {"proposals": "1", "p0_feature": tampered, "accept": "0"}
+    response = client.post("/edit/articles", data={**_form(client), **fields})
+    assert response.status_code in (400, 422)
+    assert _counts(app) == (0, 0)

@@ -200,13 +200,19 @@ class ProposalCard:
 
     @property
     def proposal(self) -> dict[str, Any]:
-        meta: dict[str, Any] = self.feature.get("proposal") or {}
-        return meta
+        return _object(self.feature.get("proposal"))
+
+
+def _object(value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (a page's hidden field may be tampered with)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _card(index: int, feature: dict[str, Any]) -> ProposalCard:
-    props = feature.get("properties") or {}
-    coordinates = (feature.get("geometry") or {}).get("coordinates") or ["", ""]
+    props = _object(feature.get("properties"))
+    coordinates = _object(feature.get("geometry")).get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) != 2:
+        coordinates = ["", ""]
     values = {
         "title": str(props.get("title") or ""),
         "start": str(props.get("start") or ""),
@@ -242,7 +248,7 @@ def _posted_cards() -> list[ProposalCard]:
 
 def _accepted_feature(card: ProposalCard) -> dict[str, Any]:
     """The draft's Feature: the proposal, with the editor's corrections, always a draft."""
-    props = dict(card.feature.get("properties") or {})
+    props = dict(_object(card.feature.get("properties")))
     values = card.values
     props.update(
         title=values["title"],
