@@ -1,0 +1,286 @@
+"""What a first visit to the map page costs over the wire, and Lighthouse's scores for it.
+
+Against a real server (gunicorn with `make serve`'s worker class, on 127.0.0.1, a fresh SQLite
+database holding the demo story), with Debian's Chromium:
+
+* **first load**: a fresh browser profile opens ``/`` and waits until the network is quiet; every
+  request it made is counted with the bytes that crossed the wire (Chrome's ``encodedDataLength``:
+  compressed bodies plus headers), vendor and basemap files included. Goal: at most 600 KB
+  (issue 10, point 7). The same browser then opens ``/`` again, which shows what caching saves.
+* **Lighthouse 12** (``npx lighthouse@12``, its default mobile preset: a Moto G Power on slow 4G,
+  4× CPU slowdown) on ``/`` and on one event's page, each run ``--runs`` times; the median
+  performance score is kept, since it moves between runs by a few points.
+
+    .venv/bin/python -m bench.lighthouse [--runs 3] [--no-lighthouse] [--append]
+
+``--append`` adds a dated section to bench/RESULTS.md; without it the section is only printed.
+Scores vary between runs and machines, so they go here and never into tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.request import urlopen
+
+from . import PROJECT_BIN, ROOT
+from .servers import gunicorn
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LIGHTHOUSE = os.environ.get("LIGHTHOUSE_PACKAGE", "lighthouse@12")
+FIRST_LOAD_GOAL = 600 * 1024
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+GOALS = {
+    "/": {"performance": 90, "accessibility": 98, "best-practices": 100, "seo": 95},
+    "event": dict.fromkeys(CATEGORIES, 95),
+}
+RESULTS = ROOT / "bench" / "RESULTS.md"
+# Time for the background compression of the largest files (about 1.3 s each on this machine).
+WARM_UP_SECONDS = 8
+
+
+@dataclass
+class Transfer:
+    """One request of a page load: its URL, resource type and bytes over the wire."""
+
+    url: str
+    kind: str
+    wire_bytes: int
+    encoding: str = ""
+    status: int = 0
+
+
+@dataclass
+class Load:
+    transfers: list[Transfer] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(t.wire_bytes for t in self.transfers)
+
+
+def category(url: str) -> str:
+    """Which part of the page a URL belongs to, for the table."""
+    path = url.split("://", 1)[-1].split("/", 1)[-1]
+    if path.startswith("static/basemap/"):
+        return "basemap"
+    if path.startswith("static/vendor/"):
+        return "vendor"
+    if path.startswith("static/"):
+        return "own static"
+    if path.startswith("api/"):
+        return "api"
+    return "page"
+
+
+@contextlib.contextmanager
+def demo_server(workdir: Path) -> Iterator[str]:
+    """gunicorn on a fresh SQLite database with the demo story; yields its base URL."""
+    database = f"sqlite:///{workdir / 'lighthouse.sqlite'}"
+    env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "lighthouse-bench"}
+    for argv in (["db", "upgrade"], ["demo"]):
+        subprocess.run([str(PROJECT_BIN / "timeline"), *argv], env=env, check=True, capture_output=True)  # noqa: S603
+    extra = {"DATABASE_URL": database, "SECRET_KEY": "lighthouse-bench"}
+    # One worker: every static file is then compressed once, at brotli's best, before measuring
+    # (each worker does it on its own first request; see timeline/infra/static_assets.py).
+    with gunicorn(
+        "wsgi:app",
+        name="lighthouse",
+        logs=workdir,
+        probe="/healthz",
+        env=extra,
+        worker_class="gthread",
+        workers=1,
+    ) as server:
+        yield server.base
+
+
+def measure_loads(base: str) -> tuple[Load, Load]:
+    """The first and the repeat load of ``/`` in one fresh browser profile, after a warm-up visit
+    in another (so the server has its static files compressed at their smallest, as it has for
+    every visitor but the first after a start)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-quic"]
+        )
+        warm = browser.new_context()
+        warm.new_page().goto(base + "/", wait_until="networkidle")
+        warm.close()
+        time.sleep(WARM_UP_SECONDS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        current: dict[str, Transfer] = {}
+        finished: list[Transfer] = []
+
+        def on_response(event: dict[str, Any]) -> None:
+            response = event["response"]
+            headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+            current[event["requestId"]] = Transfer(
+                response["url"],
+                event.get("type", ""),
+                0,
+                headers.get("content-encoding", ""),
+                response["status"],
+            )
+
+        def on_finished(event: dict[str, Any]) -> None:
+            transfer = current.pop(event["requestId"], None)
+            if transfer is not None:
+                transfer.wire_bytes = int(event["encodedDataLength"])
+                finished.append(transfer)
+
+        cdp.on("Network.responseReceived", on_response)
+        cdp.on("Network.loadingFinished", on_finished)
+        loads = []
+        for _ in range(2):
+            finished.clear()
+            page.goto(base + "/", wait_until="networkidle")
+            page.wait_for_timeout(1500)  # late fetches (the basemap's second file, place labels)
+            loads.append(Load([t for t in finished if not t.url.startswith("data:")]))
+        browser.close()
+    return loads[0], loads[1]
+
+
+def first_event_id(base: str) -> str:
+    with urlopen(base + "/api/events?limit=1", timeout=30) as response:  # noqa: S310 (our own server)
+        return str(json.load(response)["features"][0]["id"])
+
+
+def lighthouse(url: str, out: Path) -> dict[str, float] | str:
+    """One Lighthouse run's category scores (0–100), or why it could not run."""
+    npx = shutil.which("npx")
+    if npx is None:
+        return "npx is not installed (Debian package npm)"
+    argv = [
+        npx, "--yes", LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={out}",
+        f"--only-categories={','.join(CATEGORIES)}",
+        "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage",
+    ]  # fmt: skip
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
+    if done.returncode != 0 or not out.exists():
+        return f"lighthouse exited {done.returncode}: {(done.stderr or done.stdout).strip()[-400:]}"
+    report = json.loads(out.read_text())
+    scores = {name: round(100 * (report["categories"][name]["score"] or 0)) for name in CATEGORIES}
+    audits = report["audits"]
+    for metric in (
+        "first-contentful-paint",
+        "largest-contentful-paint",
+        "total-blocking-time",
+        "cumulative-layout-shift",
+        "speed-index",
+    ):
+        if metric in audits:
+            scores[metric] = audits[metric].get("numericValue", 0)
+    scores["version"] = report.get("lighthouseVersion", "?")  # type: ignore[assignment]
+    return scores
+
+
+def median_scores(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Per category, the median over runs (the run-to-run spread is reported beside it)."""
+    keys = [k for k in runs[0] if k != "version"]
+    return {key: statistics.median(run[key] for run in runs) for key in keys}
+
+
+def kib(n: float) -> str:
+    return f"{n / 1024:,.1f} KB"
+
+
+def section(first: Load, repeat: Load, scores: dict[str, Any], runs: int) -> str:
+    today = dt.date.today().isoformat()
+    cores = os.cpu_count()
+    lines = [
+        f"## Lighthouse and first-load bytes ({today})",
+        "",
+        f"Machine: {cores} cores, 24 GiB, {platform.system()} {platform.machine()}, Debian Chromium "
+        f"({CHROMIUM}); gunicorn gthread on 127.0.0.1, SQLite with the demo story. "
+        "`python -m bench.lighthouse`.",
+        "",
+        f"**First load of `/`: {kib(first.total)} over the wire in {len(first.transfers)} requests** "
+        f"(goal ≤ {kib(FIRST_LOAD_GOAL)}: {'met' if first.total <= FIRST_LOAD_GOAL else 'NOT met'}); "
+        f"the repeat visit transfers {kib(repeat.total)} ({len(repeat.transfers)} requests, "
+        f"{sum(1 for t in repeat.transfers if t.status == 304)} of them 304).",
+        "",
+        "| part | requests | bytes over the wire |",
+        "|---|---:|---:|",
+    ]
+    parts: dict[str, list[Transfer]] = {}
+    for transfer in first.transfers:
+        parts.setdefault(category(transfer.url), []).append(transfer)
+    for name, transfers in sorted(parts.items(), key=lambda item: -sum(t.wire_bytes for t in item[1])):
+        lines.append(f"| {name} | {len(transfers)} | {kib(sum(t.wire_bytes for t in transfers))} |")
+    lines += ["", "Largest requests:", "", "| URL | encoding | bytes |", "|---|---|---:|"]
+    for transfer in sorted(first.transfers, key=lambda t: -t.wire_bytes)[:10]:
+        path = "/" + transfer.url.split("://", 1)[-1].split("/", 1)[-1]
+        lines.append(
+            f"| `{path.split('?v=')[0]}` | {transfer.encoding or 'none'} | {kib(transfer.wire_bytes)} |"
+        )
+    lines.append("")
+    for page, result in scores.items():
+        if isinstance(result, str):
+            lines.append(f"Lighthouse on `{page}`: not run — {result}")
+            continue
+        goals = GOALS["/" if page == "/" else "event"]
+        median, spread, version = result["median"], result["spread"], result["version"]
+        lines.append(f"Lighthouse {version} (mobile preset) on `{page}`, median of {runs} run(s):")
+        lines += ["", "| category | score | range | goal |", "|---|---:|---:|---:|"]
+        for name in CATEGORIES:
+            low, high = spread[name]
+            met = "✓" if median[name] >= goals[name] else "✗"
+            lines.append(f"| {name} | {median[name]:.0f} | {low:.0f}–{high:.0f} | ≥ {goals[name]} {met} |")
+        fcp, lcp = median["first-contentful-paint"] / 1000, median["largest-contentful-paint"] / 1000
+        lines.append(
+            f"\nFCP {fcp:.1f} s, LCP {lcp:.1f} s, "
+            f"TBT {median['total-blocking-time']:.0f} ms, CLS {median['cumulative-layout-shift']:.3f}, "
+            f"Speed Index {median['speed-index'] / 1000:.1f} s.\n"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-lighthouse", action="store_true")
+    parser.add_argument("--append", action="store_true", help="append the section to bench/RESULTS.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="timeline-lighthouse-") as tmp, demo_server(Path(tmp)) as base:
+        first, repeat = measure_loads(base)
+        scores: dict[str, Any] = {}
+        if not args.no_lighthouse:
+            for page in ("/", f"/events/{first_event_id(base)}"):
+                runs = [lighthouse(base + page, Path(tmp) / f"lh-{i}.json") for i in range(args.runs)]
+                good = [run for run in runs if isinstance(run, dict)]
+                if not good:
+                    scores[page] = str(runs[0])
+                    continue
+                scores[page] = {
+                    "median": median_scores(good),
+                    "spread": {c: (min(r[c] for r in good), max(r[c] for r in good)) for c in CATEGORIES},
+                    "version": good[0]["version"],
+                }
+    text = section(first, repeat, scores, args.runs)
+    print(text)
+    if args.append:
+        with RESULTS.open("a", encoding="utf-8") as results:
+            results.write("\n" + text)
+
+
+if __name__ == "__main__":
+    main()
