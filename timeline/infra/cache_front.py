@@ -45,9 +45,10 @@ class CacheFront:
         self.store: Store = app.extensions["response_cache"]
         self.prefix: str = app.extensions["response_cache_prefix"]
         tiles = app.config.get("TILE_URL") or ""
-        self.security = security_headers(None, False, tiles)
+        strict = bool(app.config.get("CSP_STRICT_STYLES"))
+        self.security = security_headers(None, False, tiles, strict_styles=strict)
         self.security_https = security_headers(
-            None, False, tiles, hsts_max_age=hsts_max_age(app.config, True)
+            None, False, tiles, hsts_max_age=hsts_max_age(app.config, True), strict_styles=strict
         )
         self._engine: Engine | None = None
 

@@ -40,15 +40,26 @@ def _tile_origin(url: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _policy_around_script_src(frameable: bool, tile_url: str) -> tuple[str, str]:
-    """The policy's text before and after its script-src (which holds the per-response nonce)."""
+def _policy_around_sources(frameable: bool, tile_url: str) -> tuple[str, str, str]:
+    """The policy's text before its script-src, between it and style-src, and after style-src
+    (the two hold the per-response nonce)."""
     ancestors = "*" if frameable else "'none'"
     return (
         "default-src 'self'; script-src ",
-        f"; style-src 'self' 'unsafe-inline'; img-src 'self' data:{_tile_origin(tile_url)}; "
+        "; style-src ",
+        f"; img-src 'self' data:{_tile_origin(tile_url)}; "
         f"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         f"frame-ancestors {ancestors}",
     )
+
+
+def style_src(nonce: str | None, strict: bool) -> str:
+    """Stylesheets from this origin; inline ``<style>`` only with the nonce, and no ``style=""``
+    attributes at all when ``strict`` (CSSOM changes such as Leaflet's ``element.style.left`` are
+    not inline styles and stay allowed). Not strict: any inline style, as before."""
+    if not strict:
+        return "'self' 'unsafe-inline'"
+    return f"'self' 'nonce-{nonce}'" if nonce else "'self'"
 
 
 # Editors see drafts: what the API answers depends on who asks, so shared caches must key on it.
@@ -60,17 +71,23 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 
 
 def security_headers(
-    nonce: str | None, frameable: bool, tile_url: str, *, hsts_max_age: int = 0
+    nonce: str | None,
+    frameable: bool,
+    tile_url: str,
+    *,
+    hsts_max_age: int = 0,
+    strict_styles: bool = False,
 ) -> list[tuple[str, str]]:
     """The headers every response carries (the cache front adds the same to the answers it serves).
 
     ``hsts_max_age`` > 0 adds Strict-Transport-Security: only for a request that came over HTTPS
     (the browser ignores it over HTTP, and sending it there would promise what is not served).
+    ``strict_styles``: see ``style_src`` (config ``CSP_STRICT_STYLES``).
     """
     script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
-    before, after = _policy_around_script_src(frameable, tile_url)
+    before, between, after = _policy_around_sources(frameable, tile_url)
     headers = [
-        ("Content-Security-Policy", before + script_src + after),
+        ("Content-Security-Policy", before + script_src + between + style_src(nonce, strict_styles) + after),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ("Permissions-Policy", PERMISSIONS_POLICY),
@@ -96,6 +113,7 @@ def _set_headers(response: Response) -> Response:
         bool(g.get("frameable", False)),
         current_app.config.get("TILE_URL") or "",
         hsts_max_age=hsts_max_age(current_app.config, request.is_secure),
+        strict_styles=bool(current_app.config.get("CSP_STRICT_STYLES")),
     )
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}
