@@ -43,6 +43,8 @@ from geodata.gazetteer import Place, haversine_km
 from geodata.place_names import fold
 
 LANGUAGES = ("de", "en")
+# Up to this many words, one common word of a language (and none of the other) names it.
+SHORT_TEXT_WORDS = 25
 ACTORS_FILE = Path(__file__).resolve().parent / "data" / "actors.csv"
 TITLE_LENGTH = 140
 # How far back "in den vergangenen Wochen" / "in recent weeks" reaches, and "in den kommenden Tagen" ahead.
@@ -154,11 +156,13 @@ def detect_language(text: str) -> str | None:
     if not words:
         return None
     counts = {lang: sum(1 for w in words if w in stop) for lang, stop in _STOPWORDS.items()}
-    lang, best = max(counts.items(), key=lambda item: item[1])
-    # Both lists share a few short words ("die" is English too): demand a clear share of the text.
-    if best < 2 or best < 0.08 * len(words):
-        return None
-    return lang
+    (lang, best), (_, second) = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+    if best >= 2 and best >= 0.08 * len(words):
+        return lang
+    # A sentence or two has few common words: one, and none of the other language, will do.
+    if best >= 1 and second == 0 and len(words) <= SHORT_TEXT_WORDS:
+        return lang
+    return None
 
 
 # ---------------------------------------------------------------------------- dates

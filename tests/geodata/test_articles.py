@@ -272,6 +272,19 @@ def test_a_language_the_rules_do_not_know_gives_no_proposals_and_a_notice(
     assert extraction.notice == NOTICE_UNKNOWN_LANGUAGE
 
 
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("Am 9. November kam Putin nach Pjöngjang.", "de"),
+        ("Putin came to Pyongyang on 9 November.", "en"),
+        ("Putin Pjöngjang 9. November.", None),
+        ("Der Präsident and minister.", None),
+    ],
+)
+def test_short_texts_are_recognised_by_one_common_word(text: str, lang: str | None) -> None:
+    assert detect_language(text) == lang
+
+
 def test_an_asked_language_overrides_recognition(extractor: ArticleExtractor, seed_text: str) -> None:
     assert detect_language(seed_text) == "de"
     assert extractor.propose(seed_text, SOURCE, lang="fr").notice == NOTICE_UNKNOWN_LANGUAGE
