@@ -18,6 +18,7 @@ import pytest
 from helpers import feature, square
 from sqlalchemy import func, select
 
+from geodata.geometry import BBox
 from timeline.domain import editing
 from timeline.domain.features import parse_feature
 from timeline.domain.importing import import_stream
@@ -249,3 +250,45 @@ def test_the_span_counts_hold_every_live_event_once_through_triggers_edits_and_a
         assert db.session.scalar(select(func.count()).select_from(Event)) == N + len(many)
         assert stored_counts() == recount()
     assert assert_windows_agree(app, 23) > 0
+
+
+def random_viewports(rng: random.Random, n: int) -> list[BBox]:
+    """Viewports from a few cells to the whole story, some on cell borders, some cutting through."""
+    boxes = []
+    for _ in range(n):
+        width, height = rng.choice([0.5, 1.2, 3.0, 7.0, 12.0]), rng.choice([0.4, 1.0, 2.5, 6.0])
+        west, south = rng.uniform(28, 40 - width / 2), rng.uniform(46, 54 - height / 2)
+        if rng.random() < 0.3:  # on the base grid's borders
+            cell = aggregates.BASE_CELL
+            west, south = round((west + 180) / cell) * cell - 180, round((south + 90) / cell) * cell - 90
+        boxes.append(BBox(west, south, west + width, south + height))
+    return boxes
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_viewport_clusters_from_inner_cells_equal_row_scans(app, load, users, seed):
+    """A viewport's clusters (with or without a window, any zoom up to the counts' own) from the
+    counts of its inner cells and the rows near its edges equal grouping every matching row."""
+    load(*story(seed))
+    edit_randomly(app, users, seed)
+    rng = random.Random(seed)
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        answered = 0
+        for bbox in random_viewports(rng, 25):
+            unwindowed = [EventFilter(limit=None), EventFilter(limit=None, include_drafts=True)]
+            for f in [*random_filters(rng, 2), *unwindowed]:
+                f = replace(f, bbox=bbox)
+                inner = aggregates.inner_cells(bbox)
+                slow_all = aggregates._clusters_from_rows(db.session, queries.conditions(f, dialect), 7)
+                assert sum(c.count for c in aggregates.clusters(db.session, f, 7)) == sum(
+                    c.count for c in slow_all
+                )
+                if inner is None:
+                    continue
+                answered += 1
+                for zoom in (3, 6, aggregates.BASE_ZOOM):
+                    fast = aggregates._clusters_of_viewport(db.session, f, zoom, inner)
+                    slow = aggregates._clusters_from_rows(db.session, queries.conditions(f, dialect), zoom)
+                    assert by_cell(fast, zoom) == by_cell(slow, zoom), (f, zoom)
+        assert answered > 20

@@ -18,6 +18,7 @@ Two ways to count, with the same answer:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -36,9 +37,11 @@ from timeline.store.queries import (
     conditions,
     count_key_conditions,
     cut_week_conditions,
+    exact_viewport_conditions,
     key_conditions,
     split_window,
     unindexed,
+    viewport_conditions,
     week_start,
     without_idle_window,
 )
@@ -125,7 +128,112 @@ def clusters(session: DbSession, f: EventFilter, zoom: int) -> list[Cluster]:
         return _clusters_from_counts(session, f, zoom)
     if zoom <= BASE_ZOOM and answerable_from_span_counts(f):
         return _clusters_from_span_counts(session, f, zoom)
+    if zoom <= BASE_ZOOM and f.bbox is not None and answerable_from_viewport_counts(f):
+        inner = inner_cells(f.bbox)
+        if inner is not None:
+            return _clusters_of_viewport(session, f, zoom, inner)
     return _clusters_from_rows(session, conditions(f, _dialect(session)), zoom)
+
+
+def answerable_from_viewport_counts(f: EventFilter) -> bool:
+    """Whether the counts answer ``f`` but for its viewport (a window, count keys): then the cells
+    inside the viewport come from the counts and only its edges from the rows."""
+    bare = replace(f, bbox=None)
+    return answerable_from_counts(bare) or answerable_from_span_counts(bare)
+
+
+# Margin (degrees) by which the inner cells keep clear of the viewport's edges against rounding.
+_EPSILON = 1e-9
+
+
+def inner_cells(bbox: BBox) -> tuple[int, int, int, int] | None:
+    """The base-zoom cells (first and last column, first and last row) whose every counted event
+    lies wholly inside ``bbox``, or None when there is none (or the box crosses the antimeridian).
+
+    A counted event is smaller than a cell and centred in its cell, so it lies within half a cell
+    of it: a cell whose edges, moved out by half a cell, are inside the box holds only events
+    inside the box, which the counts then answer without testing them.
+    """
+    if bbox.min_lon > bbox.max_lon:
+        return None
+    half = BASE_CELL / 2
+    x0 = math.ceil((bbox.min_lon + 180 + half + _EPSILON) / BASE_CELL)
+    x1 = math.floor((bbox.max_lon + 180 - half - _EPSILON) / BASE_CELL) - 1
+    y0 = math.ceil((bbox.min_lat + 90 + half + _EPSILON) / BASE_CELL)
+    y1 = math.floor((bbox.max_lat + 90 - half - _EPSILON) / BASE_CELL) - 1
+    if x0 > x1 or y0 > y1:
+        return None
+    return x0, x1, y0, y1
+
+
+def _edge_bands(bbox: BBox, inner: tuple[int, int, int, int]) -> list[tuple[float, float, float, float]]:
+    """The viewport less its inner cells, as four boxes (overlapping the inner cells a little, so
+    that an event touching their border is found however the division rounds)."""
+    x0, x1, y0, y1 = inner
+    margin = BASE_CELL / 1000
+    west, east = x0 * BASE_CELL - 180 + margin, (x1 + 1) * BASE_CELL - 180 - margin
+    south, north = y0 * BASE_CELL - 90 + margin, (y1 + 1) * BASE_CELL - 90 - margin
+    b = bbox
+    return [
+        (b.min_lon, b.min_lat, west, b.max_lat),
+        (east, b.min_lat, b.max_lon, b.max_lat),
+        (west, b.min_lat, east, south),
+        (west, north, east, b.max_lat),
+    ]
+
+
+def _in_inner_cells(inner: tuple[int, int, int, int], dialect: str) -> ColumnElement[bool]:
+    """A row's cell (the triggers' expression) is one of the inner cells."""
+    x0, x1, y0, y1 = inner
+    cx = _cell_index((Event.min_lon + Event.max_lon) / 2, 180, BASE_CELL, dialect)
+    cy = _cell_index((Event.min_lat + Event.max_lat) / 2, 90, BASE_CELL, dialect)
+    return and_(cx >= x0, cx <= x1, cy >= y0, cy <= y1)
+
+
+def _clusters_of_viewport(
+    session: DbSession, f: EventFilter, zoom: int, inner: tuple[int, int, int, int]
+) -> list[Cluster]:
+    """Clusters of a viewport (and maybe a window): its inner cells from the counts (a window's cut
+    weeks from the rows, as everywhere), then from the rows the small events near its edges, whose
+    cell is not an inner one, and the large events (not in the cell counts), exactly tested."""
+    dialect = _dialect(session)
+    x0, x1, y0, y1 = inner
+    windowed = f.start is not None or f.end is not None
+    model: Any = EventCellSpanCount if windowed else EventCellCount
+    split = split_window(f.start, f.end) if windowed else None
+    shift = BASE_ZOOM - zoom
+    cx, cy = model.cx.op(">>")(shift), model.cy.op(">>")(shift)
+    where = [*count_key_conditions(model, f), model.cx.between(x0, x1), model.cy.between(y0, y1)]
+    if split is not None:
+        where += split.pair_conditions(model)
+    stmt = (
+        select(cx, cy, func.sum(model.n), func.sum(model.sum_lon), func.sum(model.sum_lat))
+        .where(*where)
+        .group_by(cx, cy)
+    )
+    size = cell_size(zoom)
+    half = BASE_CELL / 2
+    cells: dict[tuple[int, int], Cluster] = {}
+    for x, y, n, sum_lon, sum_lat in session.execute(stmt):
+        if not n:
+            continue
+        west, south = x * size - 180, y * size - 90
+        bbox = (west - half, south - half, west + size + half, south + size + half)
+        cells[(x, y)] = Cluster(int(n), sum_lon / n, sum_lat / n, bbox)
+    inside = _in_inner_cells(inner, dialect)
+    bands = _edge_bands(f.bbox, inner) if f.bbox else []
+    extra = _clusters_from_rows(session, [*viewport_conditions(f, dialect, bands), SMALL, ~inside], zoom)
+    large = [*_large_rows(f), *exact_viewport_conditions(f, dialect)]
+    extra += _clusters_from_rows(session, large, zoom)
+    if split is not None and split.rows is not None:
+        extra += _clusters_from_rows(session, [*cut_week_conditions(f, split), SMALL, inside], zoom)
+    for cluster in extra:
+        key = (int((cluster.lon + 180) // size), int((cluster.lat + 90) // size))
+        if key in cells:
+            cells[key].merge(cluster)
+        else:
+            cells[key] = cluster
+    return list(cells.values())
 
 
 def _clusters_from_rows(session: DbSession, where: list[Any], zoom: int) -> list[Cluster]:

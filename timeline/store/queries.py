@@ -213,6 +213,53 @@ def _rtree_candidates(
     return select(r.id).where(where)
 
 
+Box: TypeAlias = tuple[float, float, float, float]  # west, south, east, north
+
+
+def viewport_conditions(f: EventFilter, dialect: str, near: list[Box]) -> list[ColumnElement[bool]]:
+    """The conditions of ``f`` (a viewport, maybe a window, count keys), with the spatial index
+    asked only for the events whose box meets one of the ``near`` boxes (parts of the viewport).
+
+    For the clusters of a viewport whose inner cells come from the counts: only the events near its
+    edges are read, each still tested exactly against the whole viewport.
+    """
+    if f.bbox is None or f.text or f.where:
+        raise ValueError("a viewport and count keys only")
+    boxes = _boxes(f.bbox)
+    col = unindexed if dialect == "sqlite" else _as_is
+    conds: list[ColumnElement[bool]] = [Event.deleted_at.is_(None)]
+    conds += key_conditions(f, col(Event.status), col(Event.category_slug), col(Event.confidence))
+    if dialect == "sqlite":
+        conds.append(Event.pk.in_(_rtree_candidates(near, f.start, f.end)))  # its days are exact
+        conds.append(or_(*(_box_condition(b) for b in boxes)))
+        return conds
+    if dialect == "postgresql":
+        envelopes = (func.ST_MakeEnvelope(*b, SRID) for b in near)
+        conds.append(or_(*(EVENT_GEOM.op("&&")(e) for e in envelopes)))
+        conds.append(or_(*(_st_intersects(b) for b in boxes)))
+        if f.start or f.end:
+            conds.append(_days_overlap(f.start, f.end))
+        return conds
+    return conditions(f, dialect)
+
+
+def exact_viewport_conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """The viewport and window of ``f`` as exact tests on each row, for rows another index finds."""
+    if f.bbox is None:
+        return []
+    boxes = _boxes(f.bbox)
+    conds: list[ColumnElement[bool]] = []
+    if dialect == "postgresql":
+        conds.append(or_(*(_st_intersects(b) for b in boxes)))
+    else:
+        conds.append(or_(*(_box_condition(b) for b in boxes)))
+    if f.end is not None:
+        conds.append(Event.first_day <= f.end)
+    if f.start is not None:
+        conds.append(Event.last_day >= f.start)
+    return conds
+
+
 def without_idle_window(session: DbSession, f: EventFilter) -> EventFilter:
     """``f`` without its time window when every stored event lies inside that window.
 
