@@ -45,6 +45,7 @@ def matching(app, text, lang="cql2-text"):
         ("place LIKE 'Sudzha 10_\\%'", ["sudzha-day"]),
         ("category = 'offensive' AND NOT place LIKE 'Sud%'", ["area"]),
         ("category = 'diplomacy' OR confidence = 'reported'", ["kursk-month", "moscow-2023"]),
+        ("NOT (category = 'diplomacy' OR confidence = 'reported')", ["area", "sudzha-day"]),
         ("place >= 'Kursk'", ["kursk-month", "sudzha-day"]),
         ("place < 'E'", ["area", "moscow-2023"]),  # moscow-2023 has no place: "" sorts first
         ("place IS NULL", ["moscow-2023"]),

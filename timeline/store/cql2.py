@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from pygeofilter import ast, values  # type: ignore[import-untyped]
@@ -67,15 +68,80 @@ def parse(text: str, lang: str = "cql2-text") -> ast.Node:
             raw = json.loads(text)
             return parse_json(_fix_json_bbox(raw))
         if lang == "cql2-text":
-            from pygeofilter.parsers.cql2_text import parse as parse_text  # type: ignore[import-untyped]
-
-            return parse_text(text)
+            return _restore_quotes(_text_parser().parse(_hide_doubled_quotes(text)))
     except Cql2Error:
         raise
     except Exception as exc:  # lark's and pygeofilter's errors have no common base
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise Cql2Error(f"the filter does not parse as {lang}: {first}") from None
     raise Cql2Error(f"filter-lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+
+
+# pygeofilter's CQL2 text grammar takes NOT only before a predicate, so ``NOT (a OR b)``, which
+# CQL2 allows, does not parse. Its own grammar (read from the installed package) is used with that
+# one rule widened to any parenthesised condition.
+_NOT_RULES = (
+    '            | "NOT"i predicate                                               -> not_\n'
+    '            | "NOT"i "(" predicate ")"                                       -> not_'
+)
+_NOT_ANY = '            | "NOT"i condition_1                                             -> not_'
+
+
+@lru_cache(maxsize=1)
+def _text_parser() -> Any:
+    import os
+
+    from lark import Lark
+    from pygeofilter.parsers.cql2_text import parser as shipped  # type: ignore[import-untyped]
+
+    folder = os.path.dirname(shipped.__file__)
+    with open(os.path.join(folder, "grammar.lark"), encoding="utf-8") as handle:
+        grammar = handle.read()
+    if _NOT_RULES not in grammar:  # a pygeofilter with another grammar: take it as it is
+        return shipped.parser
+    return Lark(
+        grammar.replace(_NOT_RULES, _NOT_ANY),
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=shipped.CQLTransformer(),
+        import_paths=[os.path.dirname(folder)],
+    )
+
+
+# CQL2 writes a quote inside a string as two (``'O''Brien'``); pygeofilter's grammar does not know
+# that escape, so doubled quotes inside strings are hidden from it as this character and restored
+# in the literals it returns.
+_QUOTE_STANDIN = "\ue000"
+
+
+def _hide_doubled_quotes(text: str) -> str:
+    if _QUOTE_STANDIN in text:
+        raise Cql2Error("the filter holds a character reserved for quoting (U+E000)")
+    out, inside, i = [], False, 0
+    while i < len(text):
+        char = text[i]
+        if char == "'" and inside and text[i + 1 : i + 2] == "'":
+            out.append(_QUOTE_STANDIN)
+            i += 2
+            continue
+        if char == "'":
+            inside = not inside
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _restore_quotes(node: Any) -> Any:
+    """The AST with each hidden quote back in its string literal (pygeofilter nodes are dataclasses)."""
+    if isinstance(node, str):
+        return node.replace(_QUOTE_STANDIN, "'")
+    if isinstance(node, list):
+        return [_restore_quotes(n) for n in node]
+    if isinstance(node, ast.Node):
+        for name, value in vars(node).items():
+            if isinstance(value, str | list | ast.Node):
+                setattr(node, name, _restore_quotes(value))
+    return node
 
 
 def _fix_json_bbox(node: Any) -> Any:
