@@ -4,6 +4,7 @@ revalidation for URLs without a hash, and compressed bodies that decode to the f
 from __future__ import annotations
 
 import gzip
+import os
 import re
 from pathlib import Path
 
@@ -134,3 +135,23 @@ def test_changing_a_deep_module_changes_every_url_above_it(
     assert f'"./middle.js?v={url("js/middle.js").split("?v=")[1]}"' in served.get_data(as_text=True)
     # The old entry URL (a page cached before the change) still works, but is no longer immutable.
     assert fetch(client, entry_before).headers["Cache-Control"] == "public, no-cache"
+
+
+def test_a_build_s_precompressed_copy_is_sent_while_it_is_not_older_than_the_file(
+    fresh_database, app_factory, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(static_assets, "RECHECK_SECONDS", 0)
+    data = b'{"type": "FeatureCollection", "features": []}' + b" " * 4000
+    (tmp_path / "big.geojson").write_bytes(data)
+    (tmp_path / "big.geojson.br").write_bytes(brotli.compress(data, quality=0))  # unlike any of ours
+    client = app_factory(fresh_database("pre"), STATIC_DIR=str(tmp_path)).test_client()
+    sent = fetch(client, "/static/big.geojson", **{"Accept-Encoding": BROWSER})
+    assert sent.get_data() == (tmp_path / "big.geojson.br").read_bytes()
+    assert brotli.decompress(sent.get_data()) == data
+    # The file rebuilt after its copy: the stale copy is not sent, the new file is.
+    newer = data.replace(b"[]", b"[ ]")
+    (tmp_path / "big.geojson").write_bytes(newer)
+    stamp = (tmp_path / "big.geojson").stat().st_mtime_ns
+    os.utime(tmp_path / "big.geojson.br", ns=(stamp - 10**9, stamp - 10**9))
+    again = fetch(client, "/static/big.geojson", **{"Accept-Encoding": BROWSER})
+    assert brotli.decompress(again.get_data()) == newer

@@ -16,8 +16,10 @@ imports ask for: nothing is fetched twice, and every module is cached for a year
 Files are read once per change (a stat at most once a second per file) and kept in memory with
 their brotli and gzip forms: the first request for a file gets a quick compression (brotli 5,
 milliseconds) and a background thread replaces it with the smallest (brotli 11, about a second for
-the 1 MB boundary files), so no visitor waits for it. Files over ``MAX_IN_MEMORY`` are sent
-from disk, uncompressed.
+the 1 MB boundary files), so no visitor waits for it. A build may instead write ``name.br`` and
+``name.gz`` beside a file; they are sent as they are while not older than the file (files whose
+imports are rewritten are always compressed here). Files over ``MAX_IN_MEMORY`` are sent from
+disk, uncompressed.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ MAX_IN_MEMORY = 8 * 1024 * 1024
 # asset within this many seconds; a production server, whose files never change, stats rarely).
 RECHECK_SECONDS = 1.0
 QUICK = {"br": 5, "gzip": 6}
+PRECOMPRESSED = {"br": ".br", "gzip": ".gz"}
 BEST = {"br": 11, "gzip": 9}
 
 # Browsers run a module only when it is served as JavaScript; the host's mime.types is not asked.
@@ -83,6 +86,9 @@ class Asset:
     content_type: str
     compressed: dict[str, bytes] = field(default_factory=dict)
     best: set[str] = field(default_factory=set)
+    # The file's own modification time, for a file served exactly as on disk (None: rewritten),
+    # which a precompressed sibling (``x.js.br``, ``x.js.gz``) must not be older than.
+    unchanged_since_ns: int | None = None
 
 
 class StaticAssets:
@@ -175,6 +181,7 @@ class StaticAssets:
                 CONTENT_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
             )
             asset = Asset(name, body, self._digest(closure), get_content_type(mimetype, "utf-8"))
+            asset.unchanged_since_ns = None if raw.imports else raw.stamp[0]
             self._assets[name] = (stamps, asset)
             return asset
 
@@ -208,10 +215,28 @@ class StaticAssets:
             body = asset.compressed.get(encoding)
             if body is not None:
                 return body
+            body = self._precompressed(asset, encoding)
+            if body is not None:
+                asset.compressed[encoding] = body
+                asset.best.add(encoding)
+                return body
             body = compress(asset.body, encoding, brotli_quality=QUICK["br"], gzip_level=QUICK["gzip"])
             asset.compressed[encoding] = body
         threading.Thread(target=self._compress_best, args=(asset, encoding), daemon=True).start()
         return body
+
+    def _precompressed(self, asset: Asset, encoding: str) -> bytes | None:
+        """A build's own compressed copy beside the file (``name.br``, ``name.gz``), when it is at
+        least as new as the file and the file is served as it is."""
+        if asset.unchanged_since_ns is None:
+            return None
+        sibling = self.root / (asset.name + PRECOMPRESSED[encoding])
+        try:
+            if sibling.stat().st_mtime_ns < asset.unchanged_since_ns:
+                return None
+            return sibling.read_bytes()
+        except OSError:
+            return None
 
     def _compress_best(self, asset: Asset, encoding: str) -> None:
         smallest = compress(asset.body, encoding, brotli_quality=BEST["br"], gzip_level=BEST["gzip"])
