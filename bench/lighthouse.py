@@ -190,12 +190,30 @@ def lighthouse(url: str, out: Path) -> dict[str, float] | str:
         if metric in audits:
             scores[metric] = audits[metric].get("numericValue", 0)
     scores["version"] = report.get("lighthouseVersion", "?")  # type: ignore[assignment]
+    scores["advice"] = advice(report)  # type: ignore[assignment]
     return scores
+
+
+def advice(report: dict[str, Any]) -> list[str]:
+    """Lighthouse's largest savings on the page, and the failed audits of the other categories."""
+    found = []
+    for audit in report["audits"].values():
+        details = audit.get("details") or {}
+        saving = details.get("overallSavingsMs") or 0
+        if details.get("type") == "opportunity" and saving >= 100:
+            found.append((saving, f"{audit['title']} (about {saving / 1000:.1f} s)"))
+    tips = [text for _, text in sorted(found, reverse=True)[:5]]
+    for name in ("accessibility", "seo", "best-practices"):
+        for ref in report["categories"][name]["auditRefs"]:
+            audit = report["audits"][ref["id"]]
+            if ref.get("weight", 0) > 0 and audit.get("score") is not None and audit["score"] < 1:
+                tips.append(f"{name}: {audit['title']}")
+    return tips
 
 
 def median_scores(runs: list[dict[str, float]]) -> dict[str, float]:
     """Per category, the median over runs (the run-to-run spread is reported beside it)."""
-    keys = [k for k in runs[0] if k != "version"]
+    keys = [k for k in runs[0] if k not in ("version", "advice")]
     return {key: statistics.median(run[key] for run in runs) for key in keys}
 
 
@@ -251,6 +269,10 @@ def section(first: Load, repeat: Load, scores: dict[str, Any], runs: int) -> str
             f"TBT {median['total-blocking-time']:.0f} ms, CLS {median['cumulative-layout-shift']:.3f}, "
             f"Speed Index {median['speed-index'] / 1000:.1f} s.\n"
         )
+        if result["advice"]:
+            lines += ["What Lighthouse points at (last run):", ""]
+            lines += [f"- {tip}" for tip in result["advice"]]
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -271,6 +293,7 @@ def main() -> None:
                     scores[page] = str(runs[0])
                     continue
                 scores[page] = {
+                    "advice": good[-1]["advice"],
                     "median": median_scores(good),
                     "spread": {c: (min(r[c] for r in good), max(r[c] for r in good)) for c in CATEGORIES},
                     "version": good[0]["version"],
