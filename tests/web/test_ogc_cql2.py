@@ -98,3 +98,27 @@ def test_cql2_json_reads_bbox_and_intervals(app, story):
 def test_bad_filters_are_refused_before_any_sql(text, lang):
     with pytest.raises(Cql2Error):
         to_condition(parse(text, lang), "sqlite")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "interval T_INTERSECTS DATE('2024-10-15') AND category = 'deployment'",
+        "category IN ('offensive', 'diplomacy') AND interval T_INTERSECTS "
+        "INTERVAL('2023-06-01T00:00:00Z', '2024-08-06T00:00:00Z')",
+        "category = 'offensive' AND place LIKE 'Sud%' AND interval T_INTERSECTS "
+        "INTERVAL('2024-01-01T00:00:00Z', '2030-01-01T00:00:00Z')",
+        "NOT category = 'offensive' AND interval T_INTERSECTS DATE('2023-05-05')",
+    ],
+)
+def test_a_window_and_categories_taken_out_of_a_filter_give_the_same_events(app, story, text):
+    from timeline.store.cql2 import apply_to_filter
+    from timeline.store.filters import EventFilter
+    from timeline.store.queries import page_and_count
+
+    with app.app_context():
+        f = EventFilter(limit=None)
+        apply_to_filter(parse(text), f, db.engine.dialect.name)
+        assert f.start or f.end  # the window went to the index's filter
+        events, matched = page_and_count(db.session, f)
+        assert sorted(e.id for e in events) == matching(app, text) and matched == len(events)

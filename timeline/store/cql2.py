@@ -26,6 +26,7 @@ from typing import Any
 from pygeofilter import ast, values  # type: ignore[import-untyped]
 from sqlalchemy import Boolean, ColumnElement, and_, func, not_, or_, true
 
+from timeline.store.filters import EventFilter
 from timeline.store.models import Event
 from timeline.store.queries import EVENT_GEOM, SRID
 
@@ -274,6 +275,17 @@ def _day(value: Any) -> date | None:
 
 def _overlaps_days(node: ast.TimeOverlaps) -> ColumnElement[bool]:
     """The event's days [first_day, last_day] meet the instant or interval (open ends allowed)."""
+    start, end = _interval_days(node)
+    conds: list[ColumnElement[bool]] = []
+    if end is not None:
+        conds.append(Event.first_day <= end)
+    if start is not None:
+        conds.append(Event.last_day >= start)
+    return and_(true(), *conds)
+
+
+def _interval_days(node: ast.TimeOverlaps) -> tuple[date | None, date | None]:
+    """The first and last day a ``T_INTERSECTS`` on the event's interval asks for (None: open)."""
     if not (isinstance(node.lhs, ast.Attribute) and node.lhs.name in TEMPORAL):
         raise Cql2Error(f"T_INTERSECTS applies to the event's interval ({', '.join(TEMPORAL)})")
     rhs = node.rhs
@@ -283,9 +295,59 @@ def _overlaps_days(node: ast.TimeOverlaps) -> ColumnElement[bool]:
         start = end = _day(rhs)
     if start and end and start > end:
         raise Cql2Error(f"the interval starts ({start}) after it ends ({end})")
-    conds: list[ColumnElement[bool]] = []
-    if end is not None:
-        conds.append(Event.first_day <= end)
-    if start is not None:
-        conds.append(Event.last_day >= start)
-    return and_(true(), *conds)
+    return start, end
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+def apply_to_filter(node: ast.Node, f: EventFilter, dialect: str) -> None:
+    """Put the filter on ``f``: its top-level ``T_INTERSECTS`` and category conjuncts as the
+    filter's own window and categories (which the spatial-temporal index and the category index
+    answer), the rest as extra conditions.
+
+    The same events either way (a window is the event's days meeting it, exactly as
+    ``T_INTERSECTS`` on the interval is translated); taking them apart only lets the query plan
+    start from an index instead of checking every event in the window's plain comparisons.
+    """
+    rest: list[ColumnElement[bool]] = []
+    window_taken = f.start is not None or f.end is not None
+    categories_taken = bool(f.categories)
+    for part in _conjuncts(node):
+        if not window_taken and (window := _window(part)) is not None:
+            f.start, f.end = window
+            window_taken = True
+        elif not categories_taken and (slugs := _category_list(part)) is not None:
+            f.categories = slugs
+            categories_taken = True
+        else:
+            rest.append(to_condition(part, dialect))
+    f.where = (*f.where, *rest)
+
+
+def _is_property(node: Any, name: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.name == name
+
+
+def _conjuncts(node: ast.Node) -> list[ast.Node]:
+    if isinstance(node, ast.And):
+        return [*_conjuncts(node.lhs), *_conjuncts(node.rhs)]
+    return [node]
+
+
+def _window(node: ast.Node) -> tuple[date | None, date | None] | None:
+    """A ``T_INTERSECTS`` on the event's own interval as a window of days, else None."""
+    if not isinstance(node, ast.TimeOverlaps):
+        return None
+    start, end = _interval_days(node)
+    return None if start is None and end is None else (start, end)
+
+
+def _category_list(node: ast.Node) -> list[str] | None:
+    """``category = 'x'`` or ``category IN ('x', 'y')`` as the slugs it allows, else None."""
+    if isinstance(node, ast.Equal) and _is_property(node.lhs, "category"):
+        return [_literal(node.rhs)]
+    is_category = isinstance(node, ast.In | ast.Equal) and _is_property(node.lhs, "category")
+    if is_category and isinstance(node, ast.In) and not node.not_:
+        return [_literal(v) for v in node.sub_nodes]
+    return None

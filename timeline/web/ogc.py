@@ -184,13 +184,13 @@ def items_filter() -> EventFilter:
         raise BadParameter("datetime", "may be given only once")
     if values:
         f.start, f.end = parse_datetime(checked_text("datetime", values[0]))
-    f.where = _cql2_condition()
+    _apply_cql2(f)
     f.include_drafts = False
     return f
 
 
-def _cql2_condition() -> tuple[Any, ...]:
-    """The ``filter`` parameter (CQL2 text or JSON, by ``filter-lang``) as SQL, or nothing."""
+def _apply_cql2(f: EventFilter) -> None:
+    """The ``filter`` parameter (CQL2 text or JSON, by ``filter-lang``) put on the store's filter."""
     for name in FILTER_PARAMETERS:
         if len(request.args.getlist(name)) > 1:
             raise BadParameter(name, "may be given only once")
@@ -202,10 +202,10 @@ def _cql2_condition() -> tuple[Any, ...]:
     if lang not in cql2.LANGUAGES:
         raise BadParameter("filter-lang", f"must be one of {', '.join(cql2.LANGUAGES)}")
     if text is None:
-        return ()
+        return
     try:
         node = cql2.parse(checked_text("filter", text), lang)
-        return (cql2.to_condition(node, db.engine.dialect.name),)
+        cql2.apply_to_filter(node, f, db.engine.dialect.name)
     except cql2.Cql2Error as exc:
         raise BadParameter("filter", str(exc)) from None
 
