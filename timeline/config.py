@@ -40,6 +40,10 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         # Files imported over the web (POST /api/imports, /admin/import) may be larger than requests.
         "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))),
+        # Draft events from a pasted article (/edit/articles): its size limit, and the actors list
+        # the extractor recognises (default: geodata/data/actors.csv).
+        "ARTICLE_MAX_CHARS": int(os.environ.get("ARTICLE_MAX_CHARS", "50000")),
+        "ARTICLE_ACTORS_PATH": os.environ.get("ARTICLE_ACTORS_PATH", ""),
         "STATIC_DIR": os.environ.get("STATIC_DIR", str(PROJECT_ROOT / "static")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
