@@ -104,13 +104,17 @@ def test_small_answers_go_uncompressed(client):
     assert "Content-Encoding" not in response.headers
 
 
-def test_a_streamed_export_is_left_as_a_stream(stocked):
-    with stocked.get("/export/events.geojson", headers={"Accept-Encoding": BROWSER}) as response:
-        assert response.status_code == 200
-        assert response.is_streamed
-        assert "Content-Encoding" not in response.headers
-        body = response.get_data()
-    assert b"Shelling near village 3" in body
+def test_a_streamed_export_is_compressed_as_it_streams(stocked):
+    with stocked.get("/export/events.geojson") as response:
+        plain = response.get_data()
+    for accept, expected in ((BROWSER, "br"), ("gzip", "gzip")):
+        with stocked.get("/export/events.geojson", headers={"Accept-Encoding": accept}) as response:
+            assert response.status_code == 200
+            assert response.is_streamed and "Content-Length" not in response.headers
+            assert response.headers["Content-Encoding"] == expected
+            assert response.headers["Content-Disposition"].startswith("attachment")
+            assert decoded(response) == plain
+    assert b"Shelling near village 3" in plain
 
 
 def test_an_editor_s_private_answer_is_compressed_and_stays_private(client, load, users):

@@ -5,9 +5,10 @@ The map page's first load is mostly text (HTML, GeoJSON, JavaScript, CSS); sent 
 the cache front (cache_front.py), so answers served in front of Flask are compressed exactly like
 Flask's own:
 
-* only answers of a text type with a known length of at least ``MIN_BYTES`` (below that the
-  header costs about what compression saves); streamed answers (exports, the audit log's CSV)
-  have no length and pass untouched, so they still start at once and never sit in memory whole;
+* only answers of a text type of at least ``MIN_BYTES`` (below that the header costs about what
+  compression saves); streamed answers (exports, the audit log's CSV) are compressed as they are
+  written, so they still start at once and never sit in memory whole (event streams pass as
+  they are: each event must arrive when it is sent);
 * an answer that already carries a Content-Encoding (static files, see static_assets.py) passes
   as it is;
 * ``Vary: Accept-Encoding`` goes on every answer that could have been compressed, whenever the
@@ -27,6 +28,7 @@ from __future__ import annotations
 import gzip
 import re
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,6 +45,8 @@ MIN_BYTES = 1024
 # and HTML, at a hundredth of quality 11's time.
 DYNAMIC_BROTLI_QUALITY = 5
 DYNAMIC_GZIP_LEVEL = 6
+# Streams (exports) are compressed as fast as they are written: quality 4 keeps up with the writer.
+STREAM_BROTLI_QUALITY = 4
 SUFFIXES = {"br": "-br", "gzip": "-gz"}
 _SUFFIXED = re.compile(r'-(?:br|gz)"')
 
@@ -176,18 +180,26 @@ class Compression:
             return self._chain(written, body_iter)
 
         length = _header(headers, "Content-Length")
+        content_type = _header(headers, "Content-Type") or ""
         eligible = (
             environ.get("REQUEST_METHOD") in ("GET", "HEAD", "POST", "PATCH", "PUT")
-            and length is not None
-            and int(length) >= MIN_BYTES
+            and (length is None or int(length) >= MIN_BYTES)
             and _header(headers, "Content-Encoding") is None
-            and is_compressible(_header(headers, "Content-Type") or "")
+            and is_compressible(content_type)
+            and not content_type.startswith("text/event-stream")  # each event must arrive at once
         )
         if eligible and accept:
             headers = _with_vary(headers)
         if not eligible or encoding is None or environ.get("REQUEST_METHOD") == "HEAD":
             start_response(status, headers, exc_info)
             return self._chain(written, body_iter)
+        etag = _header(headers, "ETag")
+        if length is None:  # a stream (an export): compressed as it goes, never held whole
+            headers = [*_without(headers, "ETag"), ("Content-Encoding", encoding)]
+            if etag:
+                headers.append(("ETag", suffixed_etag(etag, encoding)))
+            start_response(status, headers, exc_info)
+            return _CompressedStream(self._chain(written, body_iter), encoding)
 
         try:
             body = b"".join(written) + b"".join(body_iter)
@@ -195,7 +207,6 @@ class Compression:
             close = getattr(body_iter, "close", None)
             if close is not None:
                 close()
-        etag = _header(headers, "ETag")
         key = (environ.get("PATH_INFO", ""), etag, encoding) if etag and status.startswith("200") else None
         compressed = self.cache.get(key) if key else None
         if compressed is None:
@@ -217,6 +228,32 @@ class Compression:
         if not written:
             return body_iter
         return _Prefixed(written, body_iter)
+
+
+class _CompressedStream:
+    """A streamed body compressed chunk by chunk (brotli's and zlib's own buffers decide when
+    bytes go out; a large export flows at about its uncompressed pace), keeping its close()."""
+
+    def __init__(self, body: Iterable[bytes], encoding: str):
+        self.body = body
+        self.encoding = encoding
+
+    def __iter__(self) -> Any:
+        if self.encoding == "br":
+            compressor = brotli.Compressor(quality=STREAM_BROTLI_QUALITY)
+            process, finish = compressor.process, compressor.finish
+        else:
+            packer = zlib.compressobj(DYNAMIC_GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            process, finish = packer.compress, packer.flush
+        for chunk in self.body:
+            if out := process(chunk):
+                yield out
+        yield finish()
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
 
 
 class _Prefixed:
