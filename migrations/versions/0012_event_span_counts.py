@@ -12,7 +12,9 @@ its length, so a year-long event costs one row, not one per week it spans.
 numberMatched and the density strip); ``event_cell_span_counts`` holds, as 0004's cell counts do,
 only events smaller than a grid cell (360/1024 degrees), per cell, with the sums of their centres
 (for clusters); larger ones are counted from the rows. Triggers keep both in step with every write,
-in the writer's transaction. An index on (status, last_day) of live events finds the ends.
+in the writer's transaction. An index on (status, last_day) of live events finds the ends, and
+partial indexes hold the pairs more than eight weeks apart, so that a window reads the others as
+one range of first weeks.
 
 Revision ID: 0012
 Revises: 0011
@@ -29,6 +31,7 @@ depends_on = None
 
 CELL = 360.0 / 1024  # must equal timeline.store.aggregates.BASE_CELL and migration 0004's CELL
 KEY = ("category_slug", "confidence", "status")
+SHORT_WEEKS = 8  # must equal timeline.store.queries.SHORT_WEEKS
 
 # Migration 0004's week numbers (weeks from Monday 1969-12-29), of either date column.
 _SQLITE_WEEK = "CAST((julianday({p}{day}) - 2440587.5 + 700003) / 7 AS INTEGER) - 100000"
@@ -135,6 +138,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("first_week", "last_week", "cx", "cy", *KEY),
     )
     op.execute("CREATE INDEX ix_events_live_ends ON events (status, last_day) WHERE deleted_at IS NULL")
+    # The long pairs, apart: a window reads the short ones as a range of weeks before it, these here.
+    for table in ("event_span_counts", "event_cell_span_counts"):
+        op.execute(
+            f"CREATE INDEX ix_{table}_long ON {table} (last_week, first_week) "
+            f"WHERE last_week - first_week > {SHORT_WEEKS}"
+        )
     if dialect == "sqlite":
         add_new, drop_old = _statements(dialect, "new.", "+"), _statements(dialect, "old.", "-")
         op.execute(

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -294,6 +295,15 @@ class EventSpanCount(Model):
     """
 
     __tablename__ = "event_span_counts"
+    __table_args__ = (
+        Index(
+            "ix_event_span_counts_long",
+            "last_week",
+            "first_week",
+            sqlite_where=text("last_week - first_week > 8"),
+            postgresql_where=text("last_week - first_week > 8"),
+        ),
+    )
 
     first_week: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_week: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -307,6 +317,15 @@ class EventCellSpanCount(Model):
     """Live events smaller than a cell per grid cell and (first week, last week) (migration 0012)."""
 
     __tablename__ = "event_cell_span_counts"
+    __table_args__ = (
+        Index(
+            "ix_event_cell_span_counts_long",
+            "last_week",
+            "first_week",
+            sqlite_where=text("last_week - first_week > 8"),
+            postgresql_where=text("last_week - first_week > 8"),
+        ),
+    )
 
     first_week: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_week: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -244,20 +244,13 @@ def viewport_conditions(f: EventFilter, dialect: str, near: list[Box]) -> list[C
 
 
 def exact_viewport_conditions(f: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
-    """The viewport and window of ``f`` as exact tests on each row, for rows another index finds."""
+    """The viewport of ``f`` as an exact test on each row, for rows another index finds."""
     if f.bbox is None:
         return []
     boxes = _boxes(f.bbox)
-    conds: list[ColumnElement[bool]] = []
     if dialect == "postgresql":
-        conds.append(or_(*(_st_intersects(b) for b in boxes)))
-    else:
-        conds.append(or_(*(_box_condition(b) for b in boxes)))
-    if f.end is not None:
-        conds.append(Event.first_day <= f.end)
-    if f.start is not None:
-        conds.append(Event.last_day >= f.start)
-    return conds
+        return [or_(*(_st_intersects(b) for b in boxes))]
+    return [or_(*(_box_condition(b) for b in boxes))]
 
 
 def without_idle_window(session: DbSession, f: EventFilter) -> EventFilter:
@@ -411,10 +404,10 @@ def count_events(session: DbSession, f: EventFilter) -> int:
     if answerable_from_span_counts(f):
         split = split_window(f.start, f.end)
         s = EventSpanCount
-        whole = select(func.coalesce(func.sum(s.n), 0)).where(
-            *count_key_conditions(s, f), *split.pair_conditions(s)
-        )
-        total = int(session.scalar(whole) or 0)
+        total = 0
+        for pairs in split.pair_condition_sets(s):
+            whole = select(func.coalesce(func.sum(s.n), 0)).where(*count_key_conditions(s, f), *pairs)
+            total += int(session.scalar(whole) or 0)
         if split.rows is not None:
             cut = select(func.count()).select_from(Event).where(*cut_week_conditions(f, split))
             total += int(session.scalar(cut) or 0)
@@ -484,6 +477,10 @@ def week_start(week: int) -> date:
     return WEEK_ZERO + timedelta(days=7 * week)
 
 
+# Pairs of weeks at most this far apart are "short" (must equal SHORT_WEEKS in migration 0012).
+SHORT_WEEKS = 8
+
+
 @dataclass(frozen=True)
 class WindowSplit:
     """A time window as the (first week, last week) pairs whose every event overlaps it, and the
@@ -503,13 +500,28 @@ class WindowSplit:
     last_week_from: int | None  # and end in this week or after
     rows: ColumnElement[bool] | None  # the window's events in the undecided pairs (None: there are none)
 
-    def pair_conditions(self, model: Any) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = []
-        if self.first_week_to is not None:
-            conds.append(model.first_week <= self.first_week_to)
-        if self.last_week_from is not None:
-            conds.append(model.last_week >= self.last_week_from)
-        return conds
+    def pair_condition_sets(self, model: Any) -> list[list[ColumnElement[bool]]]:
+        """The whole pairs, as disjoint sets of conditions, each one range of an index.
+
+        Tested as one, ``first_week <= x AND last_week >= y`` is a range of neither key: the scan
+        reads every pair starting before the window's end. So the pairs are split by length: those
+        at most :data:`SHORT_WEEKS` weeks long start at most that many weeks before the window
+        (a range of the primary key), and the long ones are a partial index of their own
+        (migration 0012), which the condition ``last_week - first_week > SHORT_WEEKS`` selects.
+        """
+        to, since = self.first_week_to, self.last_week_from
+        upto = [model.first_week <= to] if to is not None else []
+        if since is None:
+            return [upto]
+        short = [model.first_week >= since - SHORT_WEEKS, *upto, model.last_week >= since]
+        long = [
+            # A literal, not a parameter: SQLite uses a partial index only for its very condition.
+            model.last_week - model.first_week > literal_column(str(SHORT_WEEKS)),
+            model.last_week >= since,
+            model.first_week < since - SHORT_WEEKS,
+            *upto,
+        ]
+        return [short, long]
 
 
 def split_window(start: date | None, end: date | None) -> WindowSplit:
