@@ -35,6 +35,7 @@ MONTH = (date(2024, 8, 1), date(2024, 8, 31))
 YEAR = (date(2024, 3, 15), date(2025, 3, 14))  # cuts a week at both ends
 QUARTER = (date(2024, 9, 1), date(2024, 11, 30))
 VIEWPORT = BBox(34.4, 50.6, 36.6, 51.9)  # about what a zoom-7 map of Kursk shows
+WIDE = BBox(33.9, 49.9, 38.9, 52.3)  # a zoom-6 map: most of the region, cut at its edges
 PAGES = 60
 
 
@@ -111,6 +112,8 @@ def questions(session: Session) -> dict[str, tuple[Callable[[], Any], Callable[[
     month_category = _window(MONTH, categories=["offensive"])
     view = EventFilter(bbox=VIEWPORT, limit=None)
     view_month = replace(view, start=MONTH[0], end=MONTH[1])
+    wide = EventFilter(bbox=WIDE, limit=None)
+    wide_year = replace(wide, start=YEAR[0], end=YEAR[1])
     quarter = EventFilter(start=QUARTER[0], end=QUARTER[1], limit=100)
     later = replace(quarter, after=_key_of_page(session, quarter, PAGES))
     year_page = EventFilter(start=YEAR[0], end=YEAR[1], limit=100)
@@ -127,6 +130,10 @@ def questions(session: Session) -> dict[str, tuple[Callable[[], Any], Callable[[
             lambda: aggregates.clusters(s, view_month, 8), lambda: _old_clusters(s, view_month, 8)),
         "w6 clusters, viewport without a window (zoom 9: finer than the counts, rows)": (
             lambda: aggregates.clusters(s, view, 9), lambda: _old_clusters(s, view, 9)),
+        "w4b clusters, wide viewport without a window (zoom 6)": (
+            lambda: aggregates.clusters(s, wide, 6), lambda: _old_clusters(s, wide, 6)),
+        "w5b clusters, wide viewport + one-year window (zoom 6)": (
+            lambda: aggregates.clusters(s, wide_year, 6), lambda: _old_clusters(s, wide_year, 6)),
         "w7 density strip, one-year window": (
             lambda: aggregates.weekly_counts(s, year), lambda: _old_weekly(s, year)),
         "w8 page 1 of a three-month window, limit 100, + numberMatched": (

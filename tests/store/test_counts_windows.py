@@ -292,3 +292,6 @@ def test_viewport_clusters_from_inner_cells_equal_row_scans(app, load, users, se
                     slow = aggregates._clusters_from_rows(db.session, queries.conditions(f, dialect), zoom)
                     assert by_cell(fast, zoom) == by_cell(slow, zoom), (f, zoom)
         assert answered > 20
+        # The counts answer a wide viewport; one mostly edge is left to the spatial index.
+        assert aggregates.inner_cells_worth_it(BBox(33.9, 49.9, 38.9, 52.3)) is not None
+        assert aggregates.inner_cells_worth_it(BBox(34.4, 50.6, 36.6, 51.9)) is None
