@@ -122,6 +122,7 @@ const controls = createControls({
 
 createPlayer({
   button: byId("play"),
+  progress: byId("play-progress"),
   store,
   ui,
   timeline,

@@ -25,7 +25,9 @@ export function createRestorer({ store, map, ui, address, controls, loader, time
     const selectedBefore = view.sel;
     Object.assign(view, { start: next.start, end: next.end, categories: next.categories, confidences: next.confidences, q: next.q, vp: next.vp });
     controls.show();
-    if (mapView) map.setView([mapView.lat, mapView.lon], mapView.z, { animate: false });
+    // reset: Leaflet would otherwise pan by whole pixels to a centre within one screen, landing a
+    // fraction of a pixel off the address it restores.
+    if (mapView) map.setView([mapView.lat, mapView.lon], mapView.z, { animate: false, reset: true });
     if (first) showNotice(problems);
     await loader.refreshDensity();
     await Promise.all([loader.refreshMap(), loader.refreshTimeline()]);

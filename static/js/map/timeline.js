@@ -1,8 +1,13 @@
 /*
  * The vis-timeline beside the map: one item per event, a point for a day, a hatched span for a
- * month or a year, a range for a range. The window it shows is the view's time window: a drag or
- * zoom by the visitor chooses a new one (onWindowChosen); the page moving it (restoring a link,
- * Play) does not count as a choice.
+ * month or a year, a range for a range. The window it shows is the view's time window: a sideways
+ * drag or a zoom by the visitor chooses a new one (onWindowChosen); the page moving it (restoring
+ * a link, Play) does not count as a choice.
+ *
+ * Every item of the window can be seen: the items run in one lane per category (named at the
+ * left), and lanes that do not fit the timeline's box scroll, with the browser's scrollbar, and a drag that is mostly up or down scrolls them without moving the window
+ * (so it never changes the time filter). Each title carries its full text and date as a tooltip,
+ * for items too narrow to show it.
  *
  * Item content is a DOM node built from text. Uses vis-timeline's global `vis` (a classic script).
  *
@@ -22,14 +27,17 @@ const NEXT_KEYS = new Set(["ArrowRight", "ArrowDown"]);
 const PREVIOUS_KEYS = new Set(["ArrowLeft", "ArrowUp"]);
 const ZOOM_IN_KEYS = new Set(["+", "="]);
 const ZOOM_OUT_KEYS = new Set(["-", "−", "_"]);
+const DRAG_DECIDES_PX = 6; // a drag's direction is known once it has moved this far
 
 export function createTimeline({ container, store, ui, onSelect, onWindowChosen, onWindowMoving }) {
   const items = new vis.DataSet();
-  const timeline = new vis.Timeline(container, items, {
+  const groups = new vis.DataSet();
+  const timeline = new vis.Timeline(container, items, groups, {
     locale: ui.locale.startsWith("de") ? "de" : "en",
     moment: (date) => vis.moment(date).utc(),
     stack: true,
-    maxHeight: 280,
+    // As tall as its lanes: the box around it scrolls (app.css), with the browser's own scrollbar,
+    // and every item stays drawn (vis-timeline's own vertical scroll draws only the lanes in sight).
     minHeight: 140,
     zoomMin: 7 * DAY,
     zoomMax: 50 * 365 * DAY,
@@ -38,6 +46,7 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     selectable: true,
     margin: { item: 4 },
     tooltip: { followMouse: false },
+    groupOrder: "order",
   });
   let movedByPage = false; // set while the page itself moves the window
   container.setAttribute("role", "group");
@@ -56,7 +65,10 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     const props = feature.properties;
     const content = el(
       "span",
-      { lang: props.lang, class: "item-title", role: "button", tabindex: "-1", "data-id": feature.id, "aria-label": `${props.title}, ${ui.when(props)}` },
+      {
+        lang: props.lang, class: "item-title", role: "button", tabindex: "-1", "data-id": feature.id,
+        "aria-label": `${props.title}, ${ui.when(props)}`, title: `${props.title} (${ui.when(props)})`,
+      },
       props.title,
     );
     nodes.set(feature.id, content);
@@ -66,10 +78,11 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
       shown: JSON.stringify([props.title, props.lang, props.start, props.end, props.date_precision, props.category]),
       content,
       start: firstDay(props.start),
+      group: props.category,
       className: `precision-${props.date_precision} category-${props.category}`,
       style: `border-color: ${categoryOf(store, props.category).colour}`,
     };
-    if (props.date_precision === "day" && !props.end) item.type = "box";
+    if (props.date_precision === "day" && !props.end) item.type = "point"; // a day is an instant, not a bar
     else {
       item.type = "range";
       item.end = afterLastDay(props.end || props.start, props.date_precision);
@@ -99,10 +112,27 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     moveWindow(from, until);
   }
 
+  /** One lane per category that has events to show, in the legend's order, named by its label. */
+  function drawLanes(features) {
+    const slugs = new Set(features.map((f) => f.properties.category));
+    const known = [...store.categories.keys()];
+    const rank = (slug) => (known.includes(slug) ? known.indexOf(slug) : known.length);
+    const wanted = [...slugs].map((slug) => {
+      const category = categoryOf(store, slug);
+      const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+      swatch.style.background = category.colour;
+      const content = el("span", { class: "lane-label" }, swatch, category.label);
+      return { id: slug, content, order: rank(slug), shown: `${category.label}|${category.colour}|${rank(slug)}` };
+    });
+    groups.remove(groups.getIds().filter((id) => !slugs.has(id)));
+    groups.update(wanted.filter((group) => groups.get(group.id)?.shown !== group.shown));
+  }
+
   /** Show these events. Events already drawn as they are now keep their items: vis-timeline
    * measures and stacks only new or changed ones (about 1.4 ms each), so a refresh that keeps most
    * events costs little. */
   function draw(features) {
+    drawLanes(features);
     const ids = new Set(features.map((f) => f.id));
     for (const id of [...nodes.keys()]) if (!ids.has(id)) nodes.delete(id);
     const kept = new Map(items.get().map((item) => [item.id, item]));
@@ -122,8 +152,49 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     if (sel && items.get(sel)) timeline.setSelection([sel]);
   }
 
+  // A drag that is mostly up or down scrolls the lanes: vis-timeline would pan the window by its
+  // small sideways part, so once such a drag shows its direction the window is held still (and put
+  // back where it was) and the box scrolls with the pointer instead.
+  let drag = null;
+  container.addEventListener(
+    "pointerdown",
+    (e) => {
+      drag = { x: e.clientX, y: e.clientY, scrollTop: container.scrollTop, vertical: null, window: timeline.getWindow() };
+    },
+    true,
+  );
+  container.addEventListener(
+    "pointermove",
+    (e) => {
+      if (!drag || !e.buttons) return;
+      if (drag.vertical === null) {
+        const dx = Math.abs(e.clientX - drag.x);
+        const dy = Math.abs(e.clientY - drag.y);
+        if (Math.max(dx, dy) < DRAG_DECIDES_PX) return;
+        drag.vertical = dy > dx;
+        if (drag.vertical) {
+          timeline.setOptions({ moveable: false });
+          moveWindow(drag.window.start, drag.window.end);
+        }
+      }
+      if (drag.vertical) container.scrollTop = drag.scrollTop - (e.clientY - drag.y);
+    },
+    true,
+  );
+  const dragEnded = () => {
+    if (drag && drag.vertical && !drag.ended) {
+      drag.ended = true;
+      timeline.setOptions({ moveable: true });
+      moveWindow(drag.window.start, drag.window.end);
+    }
+  };
+  window.addEventListener("pointerup", dragEnded, true);
+  window.addEventListener("pointercancel", dragEnded, true);
+  container.addEventListener("wheel", () => (drag = null), { capture: true, passive: true });
+
   timeline.on("rangechanged", (props) => {
     if (!props.byUser || movedByPage) return;
+    if (drag && drag.vertical) return; // a scroll of the items, not a new window
     onWindowChosen(props.start, props.end);
   });
   timeline.on("select", (props) => {
