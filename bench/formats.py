@@ -31,13 +31,6 @@ from . import BENCH, DATA, PROJECT_BIN, ROOT
 from . import generate as gen
 from .measure import Row, percentile, progress
 
-ACLED_COLUMNS = (
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type",
-    "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2",
-    "interaction", "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3",
-    "location", "latitude", "longitude", "geo_precision", "source", "source_scale", "notes",
-    "fatalities", "tags", "timestamp",
-)  # fmt: skip
 TYPES = [("Battles", "Armed clash"), ("Explosions/Remote violence", "Shelling/artillery/missile attack"),
          ("Strategic developments", "Headquarters or base established")]  # fmt: skip
 EXPORTS = ("geojson", "csv", "acled.csv", "gpkg", "fgb", "parquet", "kml")
@@ -75,7 +68,7 @@ def _fresh(name: str) -> str:
 
 def acled_file(n: int) -> tuple[Path, Path]:
     """N ACLED rows in the story's region, and the same events as the GeoJSON the reader makes."""
-    from timeline.formats.acled import read_acled
+    from timeline.formats.acled import COLUMNS, read_acled
 
     path = DATA / f"acled-{n}.csv"
     twin = DATA / f"acled-{n}.geojson"
@@ -86,7 +79,7 @@ def acled_file(n: int) -> tuple[Path, Path]:
     first = date(2024, 8, 6)
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(ACLED_COLUMNS)
+        writer.writerow(COLUMNS)
         for i in range(n):
             day = first + timedelta(days=rng.randrange(240))
             kind, sub = TYPES[i % len(TYPES)]
@@ -103,7 +96,7 @@ def acled_file(n: int) -> tuple[Path, Path]:
                 "notes": f"On {day.isoformat()}, reported clashes near place {i % 500}.",
                 "fatalities": rng.randrange(5), "timestamp": 1723500000 + i,
             }  # fmt: skip
-            writer.writerow([row.get(c, "") for c in ACLED_COLUMNS])
+            writer.writerow([row.get(c, "") for c in COLUMNS])
     collection = read_acled(path.read_bytes())
     twin.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     return path, twin

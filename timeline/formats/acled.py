@@ -22,8 +22,6 @@ too. Column names are matched case-insensitively. Problems of the table itself r
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +35,7 @@ from timeline.formats.csv_table import (
     defuse,
     parse_coordinate,
     read_rows,
+    write_rows,
 )
 
 COLUMNS = (
@@ -283,14 +282,4 @@ def _coordinate(value: float | None) -> str:
 
 def write_acled(batches: Iterable[Sequence[bytes]]) -> Iterator[bytes]:
     """ACLED-compatible CSV (its 31 columns, CRLF, UTF-8), one chunk per batch of Features."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    yield buffer.getvalue().encode()
-    for batch in batches:
-        if not batch:
-            continue
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(feature_row(json.loads(raw)) for raw in batch)
-        yield buffer.getvalue().encode()
+    return write_rows(batches, COLUMNS, feature_row)

@@ -18,7 +18,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,16 +118,23 @@ def feature_row(feature: dict[str, Any]) -> list[str]:
 
 def write_table(batches: Iterable[Sequence[bytes]]) -> Iterator[bytes]:
     """RFC 4180 CSV (CRLF line ends, UTF-8, header row), one chunk per batch of Features."""
+    return write_rows(batches, COLUMNS, feature_row)
+
+
+def write_rows(
+    batches: Iterable[Sequence[bytes]], header: Sequence[str], row: Callable[[dict[str, Any]], list[str]]
+) -> Iterator[bytes]:
+    """A CSV of ``header`` and one ``row`` per Feature, streamed a batch at a time (any table format)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(header)
     yield buffer.getvalue().encode()
     for batch in batches:
         if not batch:
             continue
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(feature_row(json.loads(raw)) for raw in batch)
+        writer.writerows(row(json.loads(raw)) for raw in batch)
         yield buffer.getvalue().encode()
 
 
