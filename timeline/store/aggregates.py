@@ -14,6 +14,9 @@ Two ways to count, with the same answer:
 - with a time window (any: a month, a year, open at one end), from the counts per pair of first
   and last week (migration 0012), only the events of the weeks the window cuts read from the rows
   (:func:`timeline.store.queries.split_window`). A window that cuts no week reads no row at all.
+- a wide viewport (with or without a window) from the counts of the cells wholly inside it, only
+  the events near its edges and the large ones read and tested (:func:`inner_cells`); a viewport
+  a few cells across is mostly edge and is read through the spatial index.
 """
 
 from __future__ import annotations
