@@ -14,3 +14,15 @@ def _without_server_header(self: wsgi.Response) -> list[str]:
 
 
 wsgi.Response.default_headers = _without_server_header  # type: ignore[method-assign]
+
+
+def post_worker_init(worker: object) -> None:
+    """Each new worker compresses the static files at brotli's best in the background, so even the
+    first visitor after a start gets the smallest bodies (timeline/infra/static_assets.py; about
+    4 s of one core per worker, and a request meanwhile gets a quick compression instead)."""
+    import threading
+
+    app = getattr(worker, "wsgi", None)
+    assets = getattr(app, "extensions", {}).get("static_assets")
+    if assets is not None:
+        threading.Thread(target=assets.warm, name="static-warm-up", daemon=True).start()

@@ -155,3 +155,15 @@ def test_a_build_s_precompressed_copy_is_sent_while_it_is_not_older_than_the_fil
     os.utime(tmp_path / "big.geojson.br", ns=(stamp - 10**9, stamp - 10**9))
     again = fetch(client, "/static/big.geojson", **{"Accept-Encoding": BROWSER})
     assert brotli.decompress(again.get_data()) == newer
+
+
+def test_warming_up_prepares_every_compressible_file_at_its_smallest(fresh_database, app_factory, tmp_path):
+    text = "".join(f"const value{i} = {i * 7};\n" for i in range(400)).encode()
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "big.js").write_bytes(text)
+    (tmp_path / "tiny.css").write_text("a{}")
+    (tmp_path / "picture.png").write_bytes(b"\x89PNG" + bytes(4000))
+    app = app_factory(fresh_database("warm"), STATIC_DIR=str(tmp_path))
+    assert app.extensions["static_assets"].warm() == 1  # big.js only: tiny.css is small, PNG binary
+    sent = fetch(app.test_client(), "/static/js/big.js", **{"Accept-Encoding": BROWSER})
+    assert sent.get_data() == brotli.compress(text, quality=11)

@@ -225,6 +225,31 @@ class StaticAssets:
         threading.Thread(target=self._compress_best, args=(asset, encoding), daemon=True).start()
         return body
 
+    def warm(self, encodings: tuple[str, ...] = ("br", "gzip")) -> int:
+        """Compress every compressible file at its best now (gunicorn.conf.py runs this in each new
+        worker's background), so that even the first visitor after a start gets the smallest
+        bodies. Returns how many files were prepared."""
+        prepared = 0
+        for path in sorted(self.root.rglob("*")):
+            name = path.relative_to(self.root).as_posix()
+            if not path.is_file() or name.endswith(tuple(PRECOMPRESSED.values())):
+                continue
+            asset = self.asset(name)
+            if asset is None or not is_compressible(asset.content_type) or len(asset.body) < MIN_BYTES:
+                continue
+            for encoding in encodings:
+                with self.lock:
+                    if encoding in asset.best:
+                        continue
+                    ready = self._precompressed(asset, encoding)
+                    if ready is not None:
+                        asset.compressed[encoding] = ready
+                        asset.best.add(encoding)
+                        continue
+                self._compress_best(asset, encoding)
+            prepared += 1
+        return prepared
+
     def _precompressed(self, asset: Asset, encoding: str) -> bytes | None:
         """A build's own compressed copy beside the file (``name.br``, ``name.gz``), when it is at
         least as new as the file and the file is served as it is."""
@@ -241,7 +266,8 @@ class StaticAssets:
     def _compress_best(self, asset: Asset, encoding: str) -> None:
         smallest = compress(asset.body, encoding, brotli_quality=BEST["br"], gzip_level=BEST["gzip"])
         with self.lock:
-            if len(smallest) < len(asset.compressed.get(encoding, b"")):
+            current = asset.compressed.get(encoding)
+            if current is None or len(smallest) < len(current):
                 asset.compressed[encoding] = smallest
             asset.best.add(encoding)
 
