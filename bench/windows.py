@@ -117,6 +117,7 @@ def questions(session: Session) -> dict[str, tuple[Callable[[], Any], Callable[[
     quarter = EventFilter(start=QUARTER[0], end=QUARTER[1], limit=100)
     later = replace(quarter, after=_key_of_page(session, quarter, PAGES))
     year_page = EventFilter(start=YEAR[0], end=YEAR[1], limit=100)
+    wide_page, view_page = EventFilter(bbox=WIDE, limit=100), EventFilter(bbox=VIEWPORT, limit=100)
     return {
         "w1 clusters, one-month window (zoom 7)": (
             lambda: aggregates.clusters(s, month, 7), lambda: _old_clusters(s, month, 7)),
@@ -142,6 +143,10 @@ def questions(session: Session) -> dict[str, tuple[Callable[[], Any], Callable[[
             lambda: _ours_page(s, later), lambda: _old_page(s, later)),
         "w10 page 1 of a one-year window, limit 100, + numberMatched": (
             lambda: _ours_page(s, year_page), lambda: _old_page(s, year_page)),
+        "w11 page 1 of a wide viewport without a window, limit 100, + numberMatched": (
+            lambda: _ours_page(s, wide_page), lambda: _old_page(s, wide_page)),
+        "w12 a viewport without a window (zoom-7 size, mostly edge: rows as before), limit 100": (
+            lambda: _ours_page(s, view_page), lambda: _old_page(s, view_page)),
     }  # fmt: skip
 
 

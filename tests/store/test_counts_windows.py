@@ -292,6 +292,25 @@ def test_viewport_clusters_from_inner_cells_equal_row_scans(app, load, users, se
                     slow = aggregates._clusters_from_rows(db.session, queries.conditions(f, dialect), zoom)
                     assert by_cell(fast, zoom) == by_cell(slow, zoom), (f, zoom)
         assert answered > 20
+        # A wide viewport's page and numberMatched (its inner cells counted, its page walked along
+        # the date index) equal the rows', page after page.
+        wide = BBox(29.0, 47.0, 41.0, 55.5)
+        assert aggregates.inner_cells_worth_it(wide) is not None
+        for f in [*random_filters(rng, 6), EventFilter(limit=None)]:
+            f = replace(f, bbox=wide)
+            ids = row_ids(f)
+            assert queries.wide_viewport_count(db.session, f) == len(ids)
+            paged, after = [], None
+            while True:
+                rows, matched = queries.page_and_count(
+                    db.session, replace(f, limit=9, after=after), keys_only=True
+                )
+                assert matched == len(ids)
+                paged += [r[3] for r in rows]
+                if len(rows) < 9:
+                    break
+                after = PageKey(rows[-1][1], rows[-1][2], rows[-1][3])
+            assert paged == ids, f
         # The counts answer a wide viewport; one mostly edge is left to the spatial index.
         assert aggregates.inner_cells_worth_it(BBox(33.9, 49.9, 38.9, 52.3)) is not None
         assert aggregates.inner_cells_worth_it(BBox(34.4, 50.6, 36.6, 51.9)) is None

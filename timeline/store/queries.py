@@ -314,11 +314,18 @@ def page_and_count(
     has no row to carry the count, so then it is counted on its own.
     """
     f = without_idle_window(session, f)
+    if order == "time" and (wide := wide_viewport_count(session, f)) is not None:
+        # A wide viewport: counted from its inner cells, and its page read along the date index
+        # (most events are in it, so a page of them comes early), each row tested against the box.
+        page: AnySelect = filtered_events(session, f, order=order, walk_dates=True)
+        if keys_only:
+            page = page.with_only_columns(*PAGE_KEY_COLUMNS)
+        return list(session.execute(page) if keys_only else session.scalars(page)), wide
     if answerable_from_span_counts(f) and order == "time":
         # A time window alone: the count comes from the span counts, so the page need not read every
         # match to count them, and a wide window is walked along the date index (see walks_dates).
         matched = count_events(session, f)
-        page: AnySelect = filtered_events(session, f, order=order, walk_dates=matched >= WALK_DATES_FROM)
+        page = filtered_events(session, f, order=order, walk_dates=matched >= WALK_DATES_FROM)
         if keys_only:
             page = page.with_only_columns(*PAGE_KEY_COLUMNS)
         return list(session.execute(page) if keys_only else session.scalars(page)), matched
@@ -331,6 +338,21 @@ def page_and_count(
     if rows:
         return [row[:4] if keys_only else row[0] for row in rows], int(rows[0][-1])
     return [], count_events(session, f) if f.offset else 0
+
+
+def wide_viewport_count(session: DbSession, f: EventFilter) -> int | None:
+    """How many events a wide viewport (maybe with a window) holds, from the counts of the cells
+    inside it and the rows near its edges (``aggregates.inner_cells``); None for any other filter."""
+    from timeline.store import aggregates  # it builds on this module
+
+    if f.bbox is None or not aggregates.answerable_from_viewport_counts(f):
+        return None
+    inner = aggregates.inner_cells_worth_it(f.bbox)
+    if inner is None:
+        return None
+    whole = replace(f, limit=None, offset=0, after=None)
+    cells = aggregates._clusters_of_viewport(session, whole, aggregates.BASE_ZOOM, inner)
+    return sum(c.count for c in cells)
 
 
 def filtered_events(
@@ -350,7 +372,7 @@ def filtered_events(
     text_drives = text_plan(session, f, order) if f.text else None
     timeline_order = (Event.first_day, Event.last_day, Event.id)
     ranks = (search.title_hits(f.text, dialect).desc(),) if order == "relevance" and f.text else ()
-    walk = walk_dates and order == "time" and answerable_from_span_counts(f)
+    walk = walk_dates and order == "time" and (answerable_from_span_counts(f) or _viewport_walkable(f))
     where = date_walk_conditions(session, f) if walk else conditions(f, dialect, text_drives=text_drives)
     stmt = select(Event).where(*where).order_by(*ranks, *timeline_order)
     if f.after:
@@ -561,6 +583,13 @@ def cut_week_conditions(f: EventFilter, split: WindowSplit) -> list[ColumnElemen
 WALK_DATES_FROM = 2_000
 
 
+def _viewport_walkable(f: EventFilter) -> bool:
+    """A viewport, maybe a window, and count keys: a page the date walk can read."""
+    if f.bbox is None or (f.start is not None and f.end is not None and f.start > f.end):
+        return False
+    return answerable_from_counts(replace(f, bbox=None, start=None, end=None))
+
+
 def date_walk_conditions(session: DbSession, f: EventFilter) -> list[ColumnElement[bool]]:
     """Conditions for a window's page read in the date index's order, stopping after the page.
 
@@ -574,6 +603,7 @@ def date_walk_conditions(session: DbSession, f: EventFilter) -> list[ColumnEleme
     s = EventSpanCount
     conds: list[ColumnElement[bool]] = [Event.deleted_at.is_(None)]
     conds += key_conditions(f, Event.status, unindexed(Event.category_slug), unindexed(Event.confidence))
+    conds += exact_viewport_conditions(f, session.get_bind().dialect.name)
     if f.end is not None:
         conds.append(Event.first_day <= f.end)
     if f.start is not None:
