@@ -110,6 +110,8 @@ def render_shell(fmap: folium.Map) -> MapShell:
     assert isinstance(root, branca.element.Figure)  # a Map's root is the page Figure it lives in
     root.render()
     header = re.sub(r"<script>", f'<script nonce="{NONCE_PLACEHOLDER}">', root.header.render())
+    # Folium's <style> blocks too: under a style-src without 'unsafe-inline' only a nonce lets them in.
+    header = re.sub(r"<style>", f'<style nonce="{NONCE_PLACEHOLDER}">', header)
     return MapShell(
         header=header, body=root.html.render(), script=root.script.render(), map_name=fmap.get_name()
     )
