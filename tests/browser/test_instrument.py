@@ -57,14 +57,14 @@ def test_dragging_the_time_window_filters_the_map(live_server, page, demo):
     # Zoom the timeline in on one end of the story, then drag it: the window is what it shows.
     box = page.locator("#vis-timeline .vis-center").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + 20)
-    for _ in range(8):
+    for _ in range(14):
         page.mouse.wheel(0, -300)  # ctrl-less wheel zooms vis-timeline by default
     # vis-timeline reports a zoom once the wheel has been still for 200 ms: the zoomed window is
     # the visitor's choice, in the address, before the drag starts (else it could land after it).
     expect(page).to_have_url(re.compile(r"[?&]start="))
     zoomed = state(page)
     page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 20, steps=8)
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + 22, steps=8)
     page.mouse.up()
     moved = "s => new URLSearchParams(location.search).get('start') !== s"
     page.wait_for_function(moved, arg=zoomed["start"])
@@ -104,7 +104,7 @@ def test_clicking_a_marker_selects_its_timeline_item(live_server, page, demo):
     target = next(f for f in demo if f["id"] == "kursk-2024-putin-ratification-law")
     lon, lat = target["geometry"]["coordinates"]
     click_feature_at(page, lon, lat, 10)
-    expect(page.locator("#vis-timeline .vis-item.vis-selected:is(.vis-box, .vis-range)")).to_have_count(1)
+    expect(page.locator("#vis-timeline .vis-item.vis-selected:is(.vis-point, .vis-range)")).to_have_count(1)
     expect(page.locator("#details h2")).to_have_text(target["properties"]["title"])
     assert state(page)["sel"] == target["id"]
 

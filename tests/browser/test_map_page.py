@@ -19,7 +19,7 @@ def test_map_shows_every_event_and_the_timeline_lists_them(live_server, page, de
     page.goto(live_server.url + "/")
     # The timeline lists every event of the story, in date order, list and vis-timeline alike.
     expect(page.locator("#timeline .timeline-item")).to_have_count(len(demo))
-    expect(page.locator("#vis-timeline .vis-item:is(.vis-box, .vis-range)")).to_have_count(len(demo))
+    expect(page.locator("#vis-timeline .vis-item:is(.vis-point, .vis-range)")).to_have_count(len(demo))
     titles = page.locator("#timeline .title").all_inner_texts()
     assert titles == [f["properties"]["title"] for f in demo]
     # The map draws the events in its view; the count is the list's: every event, with no filter.
@@ -241,7 +241,7 @@ def test_a_big_storys_window_is_drawn_a_page_at_a_time(live_server, page):
 
     page.goto(live_server.url + "/?start=2024-03-01&end=2024-08-31")
     expect(page.locator("#timeline .timeline-item")).to_have_count(100)
-    expect(page.locator("#vis-timeline .vis-item.vis-box")).to_have_count(100)
+    expect(page.locator("#vis-timeline .vis-item.vis-point")).to_have_count(100)
     titles = page.locator("#timeline .title").all_inner_texts()
     in_order = [f["properties"] for f in features if f["properties"]["start"] >= "2024-03-01"]
     assert titles == [p["title"] for p in in_order[:100]]
@@ -255,7 +255,7 @@ def test_a_timeline_refresh_keeps_the_items_of_events_that_stay(live_server, pag
     events still listed after a refresh keep their very items."""
     page, recorder = page
     page.goto(live_server.url + "/")
-    items = page.locator("#vis-timeline .vis-item:is(.vis-box, .vis-range)")
+    items = page.locator("#vis-timeline .vis-item:is(.vis-point, .vis-range)")
     expect(items).to_have_count(len(demo))
     items.evaluate_all("items => items.forEach(e => e.dataset.kept = '1')")
     in_view = in_view_count(page, live_server)
