@@ -17,6 +17,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from timeline.domain import audit
@@ -39,6 +41,12 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 AUDIT_PAGE = 200
 
 
+def _role_name(role: str) -> str:
+    """A role as the reader's language names it (the stored value stays the English key)."""
+    names: dict[str, str] = {"editor": _("editor"), "admin": _("admin")}
+    return names.get(role, role)
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @require("admin")
 def users() -> ResponseReturnValue:
@@ -54,7 +62,7 @@ def users() -> ResponseReturnValue:
                 audit.record(
                     db.session, "user_create", current_user(), target=username, detail=f"role {role}"
                 )
-            flash(f"Created {role} {username}.")
+            flash(_("Created %(role)s %(name)s.", role=_role_name(role), name=username))
             return redirect(url_for("admin.users"))
         except (ValueError, PasswordRejected) as exc:
             error, status = str(exc), 422
@@ -70,7 +78,7 @@ def update_user(user_id: int) -> ResponseReturnValue:
     me = acting_user()
     action = request.form.get("action")
     if user_id == me.id and action in ("deactivate", "role"):
-        flash("You cannot demote or deactivate yourself; ask another admin.")
+        flash(_("You cannot demote or deactivate yourself; ask another admin."))
         return redirect(url_for("admin.users"))
     with writing(db.session):
         user = db.session.get(User, user_id)
@@ -84,14 +92,29 @@ def update_user(user_id: int) -> ResponseReturnValue:
             end_sessions(user)
             detail = "deactivated"
         elif action == "end_sessions":
-            detail = f"{end_sessions(user)} sessions ended"
+            ended = end_sessions(user)
+            detail = f"{ended} sessions ended"
         elif action == "reactivate":
             user.deactivated_at = None
             detail = "reactivated"
         else:
             abort(400, description="unknown action")
         audit.record(db.session, "user_update", me, target=user.username, detail=detail)
-    flash(f"{user.username}: {detail}.")
+    if action == "role":
+        flash(_("%(name)s: role %(role)s.", name=user.username, role=_role_name(user.role)))
+    elif action == "deactivate":
+        flash(_("%(name)s: deactivated.", name=user.username))
+    elif action == "end_sessions":
+        flash(
+            ngettext(
+                "%(name)s: %(num)d session ended.",
+                "%(name)s: %(num)d sessions ended.",
+                ended,
+                name=user.username,
+            )
+        )
+    else:
+        flash(_("%(name)s: reactivated.", name=user.username))
     return redirect(url_for("admin.users"))
 
 
@@ -118,7 +141,7 @@ def categories() -> ResponseReturnValue:
                 audit.record(
                     db.session, "category_save", current_user(), target=slug, detail=f"{label} {colour}"
                 )
-            flash(f"Saved category {slug}.")
+            flash(_("Saved category %(slug)s.", slug=slug))
             return redirect(url_for("admin.categories"))
         status = 422
     rows = db.session.scalars(select(Category).order_by(Category.label)).all()

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from timeline.domain import editing
@@ -82,7 +83,10 @@ def new_event() -> ResponseReturnValue:
         event = editing.create_event(db.session, data, user)
     except FeatureError as exc:
         return _render_form(FormState(values=values, errors=errors_by_field(exc.problems)), None, 422)
-    flash(f"Saved “{event.title}” as {'a draft' if event.status == 'draft' else 'published'}.")
+    if event.status == "draft":
+        flash(_("Saved “%(title)s” as a draft.", title=event.title))
+    else:
+        flash(_("Saved “%(title)s” as published.", title=event.title))
     _flag_reordering(event.title)
     return redirect(url_for("editor.edit_event", event_id=event.id))
 
@@ -111,7 +115,7 @@ def edit_event(event_id: str) -> ResponseReturnValue:
         return _render_form(state, event, 422)
     except editing.Conflict as exc:
         return _conflict_page(exc.event, feature, loaded)
-    flash("Saved.")
+    flash(_("Saved."))
     _flag_reordering(data.title)
     return redirect(url_for("editor.edit_event", event_id=event.id))
 
@@ -120,8 +124,10 @@ def _flag_reordering(title: str) -> None:
     """Warn when a title holds direction controls, which can make it read otherwise than it is."""
     if has_bidi_controls(title):
         flash(
-            "The title contains invisible characters that change the order in which text is shown "
-            "(Unicode direction controls). Check that it reads as intended, or retype it."
+            _(
+                "The title contains invisible characters that change the order in which text is shown "
+                "(Unicode direction controls). Check that it reads as intended, or retype it."
+            )
         )
 
 
@@ -161,11 +167,12 @@ def merge(event_id: str) -> ResponseReturnValue:
     except LookupError:
         abort(404, description=f"no event with id {event_id!r}")
     except FeatureError as exc:
-        flash("The merged event is not valid: " + "; ".join(str(p) for p in exc.problems))
+        problems = "; ".join(str(p) for p in exc.problems)
+        flash(_("The merged event is not valid: %(problems)s", problems=problems))
         return redirect(url_for("editor.edit_event", event_id=event.id))
     except editing.Conflict as exc:
         return _conflict_page(exc.event, mine, _int(request.form.get("version")))
-    flash("Merged and saved.")
+    flash(_("Merged and saved."))
     return redirect(url_for("editor.edit_event", event_id=event.id))
 
 
@@ -185,9 +192,9 @@ def revert(event_id: str, revision_id: int) -> ResponseReturnValue:
     except LookupError:
         abort(404, description="no such revision of this event")
     except editing.Conflict:
-        flash("The event changed while you were looking at its history; check the newest revision first.")
+        flash(_("The event changed while you were looking at its history; check the newest revision first."))
         return redirect(url_for("editor.event_history", event_id=event_id))
-    flash("Restored that revision as a new revision.")
+    flash(_("Restored that revision as a new revision."))
     return redirect(url_for("editor.event_history", event_id=event_id))
 
 
@@ -198,16 +205,18 @@ def change_state(event_id: str, action: str) -> ResponseReturnValue:
     try:
         if action == "publish":
             editing.set_status(db.session, event_id, "published", user)
+            flash(_("Published."))
         elif action == "unpublish":
             editing.set_status(db.session, event_id, "draft", user)
+            flash(_("Unpublished: now a draft."))
         elif action == "delete":
             editing.delete_event(db.session, event_id, user)
+            flash(_("Moved to the trash."))
         else:
             editing.restore_event(db.session, event_id, user)
+            flash(_("Restored from the trash."))
     except LookupError:
         abort(404, description=f"no event with id {event_id!r}")
-    flash({"publish": "Published.", "unpublish": "Unpublished: now a draft.", "delete": "Moved to the trash.",
-           "restore": "Restored from the trash."}[action])  # fmt: skip
     if action == "delete":
         return redirect(url_for("editor.trash"))
     return redirect(url_for("editor.edit_event", event_id=event_id))
