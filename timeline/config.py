@@ -79,11 +79,11 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Seconds browsers keep to HTTPS once they were served over it (Strict-Transport-Security,
         # sent on HTTPS answers only; behind a proxy PROXY_COUNT must be set for HTTPS to be seen).
         "HSTS_MAX_AGE": int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600))),
-        # style-src without 'unsafe-inline': inline <style> only with the response's nonce, and no
-        # style="" attributes (timeline/infra/security.py). Off until every page's inline styles
-        # carry the nonce (Folium's <style> blocks, vis-timeline's injected CSS; see
-        # tests/browser/test_strict_styles.py, which turns it on and lists what still breaks it).
-        "CSP_STRICT_STYLES": os.environ.get("CSP_STRICT_STYLES", "").lower() in ("1", "true", "yes"),
+        # style-src without 'unsafe-inline' (the default): inline <style> only with the response's
+        # nonce, and no style="" attributes (timeline/infra/security.py); every page keeps to it
+        # (tests/browser/test_strict_styles.py). CSP_STRICT_STYLES=0 relaxes it, e.g. for a theme
+        # or tile layer of one's own that needs inline styles.
+        "CSP_STRICT_STYLES": os.environ.get("CSP_STRICT_STYLES", "1").lower() not in ("0", "false", "no"),
         # Bytes of compressed API answers kept per process (timeline/infra/compression.py).
         "COMPRESSION_CACHE_BYTES": int(os.environ.get("COMPRESSION_CACHE_BYTES", str(16 * 1024 * 1024))),
         # CSRF is checked in security.py for cookie-authenticated writes; token clients are exempt.

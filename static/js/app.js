@@ -28,6 +28,7 @@ import { createLoader } from "./map/loading.js";
 import { createPlayer } from "./map/play.js";
 import { createRestorer } from "./map/restore.js";
 import { createSelection } from "./map/selection.js";
+import { wireDownloads } from "./map/downloads.js";
 import { wireSharing } from "./map/share.js";
 import { createStore } from "./map/store.js";
 import { createTimeline } from "./map/timeline.js";
@@ -137,6 +138,14 @@ createPlayer({
   },
 });
 wireSharing({ address, config, ui });
+wireDownloads({
+  menu: document.getElementById("downloads"),
+  store,
+  bounds: () => {
+    const b = map.getBounds();
+    return { west: b.getWest(), south: b.getSouth(), east: b.getEast(), north: b.getNorth() };
+  },
+});
 
 // "Find a place": the map flies there (the events in the new view follow from its moveend).
 byId("place-search-form").addEventListener("submit", (e) => e.preventDefault());

@@ -1,4 +1,4 @@
-"""Under a style-src without 'unsafe-inline' (CSP_STRICT_STYLES), Chromium reports no CSP
+"""Under the default style-src, which has no 'unsafe-inline' (CSP_STRICT_STYLES), Chromium reports no CSP
 violation on the map (with a selection, and with the embed code shown), an event page, the embed,
 and the editor's new, edit and history pages: every inline style the pages need is either a
 ``<style nonce>`` or set through the CSSOM (Leaflet's ``element.style``), never a ``style=""``
@@ -26,7 +26,8 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture(scope="module")
 def server(story_server):  # noqa: F811
-    story_server.app.config["CSP_STRICT_STYLES"] = True
+    # The default: nothing in the app's configuration turns the strict policy on.
+    assert story_server.app.config["CSP_STRICT_STYLES"] is True
     return story_server
 
 
@@ -46,12 +47,6 @@ def test_the_policy_is_strict(server):
     assert "'unsafe-inline'" not in style_src and "'nonce-" in style_src
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="still refused under a strict style-src: Folium's three <style> blocks in the map shell carry "
-    "no nonce (timeline/web/map_shell.py), the standalone vis-timeline build injects <style> elements, "
-    "and the embed code's iframe gets style= through setAttribute (static/js/map/share.js)",
-)
 def test_visitor_pages_report_no_csp_violation(browser, server):
     page, recorder = open_page(browser)
     page.add_init_script(RECORD_VIOLATIONS)

@@ -39,3 +39,10 @@ def test_hsts_can_be_switched_off(fresh_database, app_factory):
     app = app_factory(fresh_database("no-hsts"), HSTS_MAX_AGE=0)
     response = app.test_client().get("/", base_url="https://timeline.example")
     assert "Strict-Transport-Security" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/", "/embed", "/login", "/api/docs"])
+def test_styles_need_the_nonce_no_inline_styles_are_allowed(client, path):
+    csp = client.get(path).headers["Content-Security-Policy"]
+    style_src = next(part for part in csp.split(";") if part.strip().startswith("style-src"))
+    assert "'unsafe-inline'" not in style_src and "'self'" in style_src

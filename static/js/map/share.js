@@ -21,8 +21,10 @@ export function wireSharing({ address, config, ui }) {
     copyLink.addEventListener("click", () => copy(address.linkFor(new URL(window.location.pathname, window.location.href).href)));
     byId("copy-embed").addEventListener("click", () => {
       const src = address.linkFor(new URL(config.urls.embed, window.location.href).href);
-      const code = el("iframe", { src, width: "100%", height: "600", style: "border:0", loading: "lazy", title: "Timeline Map" });
-      copy(code.outerHTML);
+      const code = el("iframe", { src, width: "100%", height: "600", loading: "lazy", title: "Timeline Map" });
+      // The border goes into the copied text only: a style attribute set on an element, even one
+      // never shown, is refused by a style-src without 'unsafe-inline'.
+      copy(code.outerHTML.replace("<iframe ", '<iframe style="border:0" '));
     });
   }
   const openFull = byId("open-full");

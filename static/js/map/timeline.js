@@ -34,7 +34,7 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
   const groups = new vis.DataSet();
   const timeline = new vis.Timeline(container, items, groups, {
     locale: ui.locale.startsWith("de") ? "de" : "en",
-    moment: (date) => vis.moment(date).utc(),
+    moment: (date) => window.moment(date).utc(),
     stack: true,
     // As tall as its lanes: the box around it scrolls (app.css), with the browser's own scrollbar,
     // and every item stays drawn (vis-timeline's own vertical scroll draws only the lanes in sight).
