@@ -20,6 +20,18 @@ def save_screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+SEED_NAME = "000_b9fcea42acd17229.txt"
+
+
+def seed_article() -> Path | None:
+    """The story's source article (German), which is not ours to commit: beside the project as the
+    workspace keeps it (../shared/seeds), or where TIMELINE_SEED_ARTICLE points; None if neither."""
+    root = Path(__file__).resolve().parents[1]
+    candidates = [os.environ.get("TIMELINE_SEED_ARTICLE", ""), root.parent / "shared" / "seeds" / SEED_NAME,
+                  Path("/work/shared/seeds") / SEED_NAME]  # fmt: skip
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
 def feature_ids(response: Any, mimetype: str | None = None) -> list[str]:
     """The ids of a 200 FeatureCollection answer, in order (optionally checking its media type)."""
     assert response.status_code == 200, response.get_json()

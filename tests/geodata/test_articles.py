@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import SEED_NAME, seed_article
 
 from geodata.articles import (
     NOTICE_UNKNOWN_LANGUAGE,
@@ -24,7 +25,7 @@ from geodata.articles import (
 )
 from geodata.gazetteer import Gazetteer, ensure_index, haversine_km
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_b9fcea42acd17229.txt"
+SEED = seed_article() or Path("/nonexistent") / SEED_NAME
 # The seed report appeared on Monday, 11 November 2024 (the demo story cites it so).
 PUBLISHED = date(2024, 11, 11)
 SOURCE = ArticleSource(

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import GOOD_PASSWORD, auth, csrf_token, log_in
+from helpers import GOOD_PASSWORD, SEED_NAME, auth, csrf_token, log_in, seed_article
 from sqlalchemy import func, select
 
 from geodata.gazetteer import ensure_index
 from timeline.store.db import db
 from timeline.store.models import Event, Revision
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_b9fcea42acd17229.txt"
+SEED = seed_article() or Path("/nonexistent") / SEED_NAME
 ARTICLE = {
     "text": "Putin hatte das Abkommen im Juni bei einem Besuch in Pjöngjang mit Kim Jong Un unterzeichnet. "
     "Der Kreml veröffentlichte das Gesetz am Wochenende.",

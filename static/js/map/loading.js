@@ -74,8 +74,9 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
       settled(mine);
       if (store.view.vp) refreshTimeline();
     } catch (e) {
-      status.textContent = ui.t("failed");
       settled(mine);
+      if (mine !== mapRequest) return; // superseded: the newer request speaks for the page
+      status.textContent = ui.t("failed");
       console.error(e);
     }
   }
@@ -151,6 +152,7 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
       matched = page.numberMatched;
       drawTimeline(page.features, matched, whole);
     } catch (e) {
+      if (mine !== timelineRequest) return; // superseded: the newer request speaks for the page
       status.textContent = ui.t("failed");
       console.error(e);
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import GOOD_PASSWORD, save_screenshot
+from helpers import GOOD_PASSWORD, SEED_NAME, save_screenshot, seed_article
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -16,7 +16,7 @@ from timeline.store.models import Event
 
 pytestmark = [pytest.mark.browser, pytest.mark.backends("sqlite")]
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_b9fcea42acd17229.txt"
+SEED = seed_article() or Path("/nonexistent") / SEED_NAME
 
 
 def test_an_editor_turns_a_sentence_of_the_article_into_a_draft(live_server, page, request) -> None:
