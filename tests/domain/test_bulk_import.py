@@ -311,7 +311,9 @@ def table_counts(app) -> dict[str, Any]:
 def test_a_killed_import_leaves_nothing_behind(app, load, tmp_path, when):
     load(*story(7, 20))
     before = table_counts(app)
-    path = write_file(tmp_path / "big.geojson", 15_000)
+    # Progress lines come every 2 s: the check of the file must last longer than that to be caught
+    # in the act, also on a fast, idle machine (it checks about 20,000 features a second there).
+    path = write_file(tmp_path / "big.geojson", 100_000 if when == "checking" else 15_000)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     seen = []
     with subprocess.Popen(
