@@ -29,9 +29,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from timeline.formats.csv_table import (
-    MAX_LISTED,
     RowProblem,
     TableRejected,
+    collect_rows,
     defuse,
     parse_coordinate,
     read_rows,
@@ -79,21 +79,7 @@ def read_acled(data: bytes) -> dict[str, Any]:
             f"not an ACLED export: missing columns {', '.join(missing)}; "
             f"the header has {', '.join(header) or 'nothing'}"
         )
-    problems: list[RowProblem] = []
-    features = []
-    for number, row in enumerate(records, start=2):
-        if not row:
-            continue
-        feature, bad = _row_feature(row, number)
-        problems += bad
-        if not bad:
-            features.append(feature)
-    if problems:
-        raise TableRejected(
-            f"{len({p.row for p in problems})} of {len(records)} rows are invalid; nothing was imported",
-            problems[:MAX_LISTED],
-        )
-    return {"type": "FeatureCollection", "features": features}
+    return collect_rows(records, _row_feature)
 
 
 def parse_acled_date(value: str) -> date:

@@ -234,12 +234,21 @@ def read_table(data: bytes, mapping: dict[str, str] | None = None) -> dict[str, 
         raise TableRejected(
             f"missing required columns: {', '.join(missing)}; the header has {', '.join(header) or 'nothing'}"
         )
+    return collect_rows(records, lambda row, number: _row_feature(row, number, lat, lon, wkt, title, date))
+
+
+RowReader = Callable[[dict[str, str], int], tuple[dict[str, Any], list[RowProblem]]]
+
+
+def collect_rows(records: list[dict[str, str]], read_row: RowReader) -> dict[str, Any]:
+    """Every non-blank row as a Feature (row 1 is the header), or :class:`TableRejected` listing
+    the problems of every bad row: a table is read whole or not at all."""
     problems: list[RowProblem] = []
     features = []
     for number, row in enumerate(records, start=2):
         if not row:
             continue
-        feature, bad = _row_feature(row, number, lat, lon, wkt, title, date)
+        feature, bad = read_row(row, number)
         problems += bad
         if not bad:
             features.append(feature)
