@@ -45,5 +45,16 @@ def test_a_download_holds_the_events_on_screen(browser, server, tmp_path):
     text = download.value.path().read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert sorted(r["id"] for r in rows) == shown
+    # From the keyboard: Enter on the summary opens the menu, Escape closes it and focus comes back.
+    summary = page.locator("#downloads summary")
+    summary.focus()
+    page.keyboard.press("Escape")  # closes the menu left open above
+    expect(page.locator("#downloads ul")).to_be_hidden()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="GeoJSON")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#downloads ul")).to_be_hidden()
+    expect(summary).to_be_focused()
     page.context.close()
     assert recorder.errors == []

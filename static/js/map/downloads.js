@@ -25,5 +25,12 @@ export function wireDownloads({ menu, store, bounds }) {
     });
   }
   menu.addEventListener("toggle", refresh);
+  // Escape closes the menu from the keyboard and gives focus back to its summary.
+  menu.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !menu.open) return;
+    event.stopPropagation();
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
   refresh();
 }
