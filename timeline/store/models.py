@@ -50,6 +50,18 @@ class Category(Model):
     slug: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(200))
     colour: Mapped[str] = mapped_column(String(7))
+    # The label in other languages ({"de": "Verluste"}); ``label`` is the base one, for exports and
+    # for every language without its own.
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+
+    def label_in(self, lang: str | None) -> str:
+        """The label in ``lang`` ("de", "de-AT") if it has one, else the base label."""
+        labels = self.labels or {}
+        if lang:
+            for key in (lang, lang.split("-")[0].lower()):
+                if (found := labels.get(key)) and isinstance(found, str):
+                    return found
+        return self.label
 
 
 class Event(Model):
@@ -88,6 +100,13 @@ class Event(Model):
     # Facts of the source dataset without a field of their own (ACLED's fatalities, geo_precision,
     # admin names ...), a flat object of short values, kept so an export can give them back.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Where the event lies, worked out on save from the gazetteer (timeline.domain.regions): the
+    # first-level region (ISO 3166-2 "RU-KRS" and "Kursk Oblast", or an ACLED file's admin1) and
+    # the country (ISO alpha-2 "RU" and its name). NULL when unknown (no index, or at sea).
+    region_code: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    region_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    country_code: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
+    country_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
