@@ -35,6 +35,7 @@ from timeline.domain.fields import (
     max_items,
 )
 from timeline.domain.input_gate import check_text, text_problem
+from timeline.domain.regions import Regions, locate
 from timeline.store.models import Event, Source, utcnow
 
 ID_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:~-]{{0,{ID_LENGTH - 1}}}$")
@@ -232,7 +233,9 @@ def apply_event_data(event: Event, data: EventData) -> None:
     event.date_precision = data.start.precision
     event.first_day = data.start.first_day
     event.last_day = (data.end or data.start).last_day
-    event.geometry = json.dumps(data.geometry.geojson, separators=(",", ":"))
+    geometry = json.dumps(data.geometry.geojson, separators=(",", ":"))
+    moved = getattr(event, "geometry", None) != geometry
+    event.geometry = geometry
     event.geometry_type = data.geometry.geojson["type"]
     bbox = data.geometry.bbox
     event.min_lon, event.min_lat, event.max_lon, event.max_lat = bbox.as_list()
@@ -243,6 +246,15 @@ def apply_event_data(event: Event, data: EventData) -> None:
     event.status = data.status
     event.external_id = data.external_id
     event.attributes = data.attributes
+    # Derived, never sent: an unmoved event keeps what it had while the gazetteer is unavailable.
+    kept = (
+        None
+        if moved
+        else Regions(event.region_code, event.region_name, event.country_code, event.country_name)
+    )
+    place = locate(data.geometry.geojson, data.attributes, keep=kept)
+    event.region_code, event.region_name = place.region_code, place.region_name
+    event.country_code, event.country_name = place.country_code, place.country_name
     wanted = [(s.url, s.outlet, s.title, s.published) for s in data.sources]
     if [(s.url, s.outlet, s.title, s.published) for s in event.sources] != wanted:
         event.sources = [

@@ -156,13 +156,14 @@ def locate(
     attributes: Mapping[str, Any] | None = None,
     *,
     where: Locator | None = None,
+    keep: Regions | None = None,
 ) -> Regions:
     """The regions of an event with this geometry (and dataset attributes); never raises.
 
-    ``where`` defaults to the shared locator of the app's index; without one, only the names an
-    imported file brought are kept.
+    ``where`` defaults to the shared locator of the app's index. Without one, ``keep`` (what an
+    unmoved event already had) stays, else nothing is known but the names an imported file brought.
     """
-    found = NOWHERE
+    found = keep or NOWHERE
     try:
         where = where or locator()
         point = point_of(geometry) if where else None

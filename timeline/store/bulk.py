@@ -40,7 +40,8 @@ from timeline.store.maintenance import pack_rtree
 EVENT_COLUMNS = (
     "id", "title", "description", "lang", "start_date", "end_date", "date_precision", "first_day",
     "last_day", "geometry", "geometry_type", "min_lon", "min_lat", "max_lon", "max_lat", "place",
-    "category_slug", "actors", "confidence", "status", "external_id", "attributes",
+    "category_slug", "actors", "confidence", "status", "external_id", "attributes", "region_code",
+    "region_name", "country_code", "country_name",
 )  # fmt: skip
 _DATE_COLUMNS = {EVENT_COLUMNS.index("first_day"), EVENT_COLUMNS.index("last_day")}
 _JSON = {"actors", "attributes"}
