@@ -29,7 +29,6 @@ from timeline.domain.file_imports import FileRejected, import_file
 from timeline.domain.importing import ImportProgress
 from timeline.formats import FORMATS, UnknownFormat, by_file_name, by_name, sniffed
 from timeline.store.db import FULL, READ_ONLY, db, storage_fault, why_not_writable, writing
-from timeline.store.filters import EventFilter
 from timeline.store.maintenance import optimize
 from timeline.store.models import ROLES, ApiToken, Category, Event, FeatureCache, User
 
@@ -212,9 +211,23 @@ def import_command(
 @click.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--drafts/--published-only", default=True, help="Include draft events (default: yes).")
+@click.option(
+    "--region", default="", help="Only events in these regions (RU-KRS or Kursk Oblast, comma-separated)."
+)
+@click.option("--country", default="", help="Only events in these countries (RU or a name, comma-separated).")
 @with_appcontext
-def export_command(path: Path, drafts: bool) -> None:
+def export_command(path: Path, drafts: bool, region: str, country: str) -> None:
     """Export events to a file; the format follows the extension (.geojson, .csv, .acled.csv)."""
+    from werkzeug.datastructures import MultiDict
+
+    from timeline.infra.errors import BadParameter
+    from timeline.web.params import parse_filters
+
+    try:
+        chosen = parse_filters(MultiDict([("region", region), ("country", country)]), max_limit=None)
+    except BadParameter as exc:
+        raise click.BadParameter(exc.detail, param_hint=f"--{exc.parameter}") from None
+    chosen.include_drafts = drafts
     try:
         fmt = by_file_name(path.name)
     except UnknownFormat as exc:
@@ -225,7 +238,7 @@ def export_command(path: Path, drafts: bool) -> None:
     # Write beside the target and rename, so a failed export never leaves half a file behind.
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as out:
-        for chunk in write_events(db.session, EventFilter(limit=None, include_drafts=drafts), fmt):
+        for chunk in write_events(db.session, chosen, fmt):
             out.write(chunk)
     partial.replace(path)
     click.echo(f"wrote {path}")
@@ -240,8 +253,27 @@ def demo_command() -> None:
         for entry in json.loads(demo.joinpath("categories.json").read_text(encoding="utf-8")):
             category = db.session.get(Category, entry["slug"]) or Category(slug=entry["slug"])
             category.label, category.colour = entry["label"], entry["colour"]
+            category.labels = {**(category.labels or {}), **entry.get("labels", {})}
             db.session.add(category)
     _import_file(demo.joinpath("kursk_2024.geojson"), "demo story")
+
+
+places = AppGroup("places", help="The offline gazetteer's facts on stored events.")
+
+
+@places.command("fill-regions")
+@click.option("--all", "everything", is_flag=True, help="Look up every event again, not only those without.")
+@with_appcontext
+def fill_regions_command(everything: bool) -> None:
+    """Store the region and country of events saved while the gazetteer index was missing."""
+    from timeline.domain.regions import fill_regions, gazetteer_path, locator
+
+    where = locator()
+    if where is None:
+        raise click.ClickException(f"no gazetteer index at {gazetteer_path()}; build it with `make places`")
+    with writing(db.session):
+        seen = fill_regions(db.session.connection(), where=where, everything=everything)
+    click.echo(f"looked up the regions of {seen} events")
 
 
 users = AppGroup("users", help="Manage editor and admin accounts.")
@@ -440,7 +472,7 @@ def _database_commands(migrate_commands: click.Group) -> DatabaseCommands:
 
 def init_app(app: Flask) -> None:
     commands = (import_command, export_command, demo_command, cache_features_command, optimize_command)
-    for command in (*commands, users, tokens):
+    for command in (*commands, users, tokens, places):
         app.cli.add_command(command)
     if isinstance(migrate_commands := app.cli.commands.get("db"), click.Group):
         app.cli.add_command(_database_commands(migrate_commands))

@@ -41,6 +41,10 @@ PROPERTIES: dict[str, Any] = {
     "confidence": Event.confidence,
     "lang": Event.lang,
     "date_precision": Event.date_precision,
+    "region": Event.region_code,
+    "region_name": Event.region_name,
+    "country": Event.country_code,
+    "country_name": Event.country_name,
 }
 SPATIAL = ("geometry",)
 TEMPORAL = ("start", "end", "interval")

@@ -65,6 +65,10 @@ class EventFilter:
     # Keyset paging: the page starts after this event in timeline order (first day, last day, id).
     after: PageKey | None = None
     include_drafts: bool = False
+    # The region (ISO 3166-2 code "RU-KRS" or name "Kursk Oblast") or country (ISO alpha-2 "RU" or
+    # name) an event lies in, as stored on save (timeline.domain.regions); any of them matches.
+    regions: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
     # Extra SQL conditions on events, ANDed with the rest: an OGC API CQL2 ``filter``, translated by
     # ``timeline.store.cql2``. Opaque here, so they are left out of ``query_args`` (the caller
     # carries the filter text in its links) and the count tables never answer a filter that has them.
@@ -83,6 +87,10 @@ class EventFilter:
         args += [("confidence", c) for c in self.confidences]
         if self.text:
             args.append(("q", self.text))
+        if self.regions:
+            args.append(("region", ",".join(self.regions)))
+        if self.countries:
+            args.append(("country", ",".join(self.countries)))
         return args
 
 

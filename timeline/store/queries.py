@@ -50,6 +50,7 @@ from timeline.store import search
 from timeline.store.db import DbSession
 from timeline.store.filters import FILTER_FIELDS, EventFilter
 from timeline.store.models import Category, Event, EventSpanCount, EventWeekCount, FeatureCache
+from timeline.store.region_filter import region_conditions
 
 EPOCH = date(1970, 1, 1)
 
@@ -122,6 +123,7 @@ def conditions(
     if f.text:
         conds.append(_text_condition(f.text, dialect, text_plan))
     conds += f.where
+    conds += region_conditions(f)
     return conds
 
 
@@ -223,7 +225,7 @@ def viewport_conditions(f: EventFilter, dialect: str, near: list[Box]) -> list[C
     For the clusters of a viewport whose inner cells come from the counts: only the events near its
     edges are read, each still tested exactly against the whole viewport.
     """
-    if f.bbox is None or f.text or f.where:
+    if f.bbox is None or f.text or f.where or f.regions or f.countries:
         raise ValueError("a viewport and count keys only")
     boxes = _boxes(f.bbox)
     col = unindexed if dialect == "sqlite" else _as_is
@@ -312,31 +314,42 @@ def page_and_count(
     viewport request. Without one, the page stops after ``limit`` rows of a date index while the
     count reads only a narrow index, so two queries are cheaper there. A page past the last match
     has no row to carry the count, so then it is counted on its own.
+
+    The page is always found as keys, and whole events are loaded by key for those rows only: the
+    window function holds every match until it has counted them, so a page of whole rows held
+    and sorted every matching event's text (700 ms instead of 100 for a viewport of 40,000 events).
     """
+    rows, matched = _page_keys_and_count(session, f, order)
+    if keys_only:
+        return rows, matched
+    by_pk = {event.pk: event for event in events_by_pks(session, [row[0] for row in rows])}
+    return [by_pk[row[0]] for row in rows], matched
+
+
+def _page_keys(session: DbSession, f: EventFilter, order: str, *, walk_dates: bool = False) -> AnySelect:
+    page: AnySelect = filtered_events(session, f, order=order, walk_dates=walk_dates)
+    return page.with_only_columns(*PAGE_KEY_COLUMNS)
+
+
+def _page_keys_and_count(session: DbSession, f: EventFilter, order: str) -> tuple[list[Any], int]:
+    """:func:`page_and_count`'s rows of keys and its count."""
     f = without_idle_window(session, f)
     if order == "time" and (wide := wide_viewport_count(session, f)) is not None:
         # A wide viewport: counted from its inner cells, and its page read along the date index
         # (most events are in it, so a page of them comes early), each row tested against the box.
-        page: AnySelect = filtered_events(session, f, order=order, walk_dates=True)
-        if keys_only:
-            page = page.with_only_columns(*PAGE_KEY_COLUMNS)
-        return list(session.execute(page) if keys_only else session.scalars(page)), wide
+        return list(session.execute(_page_keys(session, f, order, walk_dates=True))), wide
     if answerable_from_span_counts(f) and order == "time":
         # A time window alone: the count comes from the span counts, so the page need not read every
         # match to count them, and a wide window is walked along the date index (see walks_dates).
         matched = count_events(session, f)
-        page = filtered_events(session, f, order=order, walk_dates=matched >= WALK_DATES_FROM)
-        if keys_only:
-            page = page.with_only_columns(*PAGE_KEY_COLUMNS)
-        return list(session.execute(page) if keys_only else session.scalars(page)), matched
-    page = filtered_events(session, f, order=order)
-    if keys_only:
-        page = page.with_only_columns(*PAGE_KEY_COLUMNS)
+        page = _page_keys(session, f, order, walk_dates=matched >= WALK_DATES_FROM)
+        return list(session.execute(page)), matched
+    page = _page_keys(session, f, order)
     if f.after or not (f.bbox or f.start or f.end):  # a keyset page's rows are not all the matches
-        return list(session.execute(page) if keys_only else session.scalars(page)), count_events(session, f)
+        return list(session.execute(page)), count_events(session, f)
     rows = session.execute(page.add_columns(func.count().over())).all()  # counted_page's statement
     if rows:
-        return [row[:4] if keys_only else row[0] for row in rows], int(rows[0][-1])
+        return [row[:4] for row in rows], int(rows[0][-1])
     return [], count_events(session, f) if f.offset else 0
 
 

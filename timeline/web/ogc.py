@@ -56,7 +56,11 @@ CONFORMANCE = [
 ]
 # The parameters the items request understands; anything else is a 400 (OGC core requires it).
 FILTER_PARAMETERS = ("filter", "filter-lang", "filter-crs")
-ITEM_PARAMETERS = frozenset({"bbox", "datetime", "limit", "after", "f", *FILTER_PARAMETERS})
+# ``region`` and ``country`` (codes or names, comma-separated) as on the JSON API and the exports.
+PLACE_PARAMETERS = ("region", "country")
+ITEM_PARAMETERS = frozenset(
+    {"bbox", "datetime", "limit", "after", "f", *PLACE_PARAMETERS, *FILTER_PARAMETERS}
+)
 
 
 # ---------------------------------------------------------------------------- errors
@@ -175,7 +179,13 @@ def items_filter() -> EventFilter:
     unknown = sorted(set(request.args) - ITEM_PARAMETERS)
     if unknown:
         raise BadParameter(unknown[0], "is not a parameter of this collection's items")
-    passed = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k in ("bbox", "limit", "after")])
+    passed = MultiDict(
+        [
+            (k, v)
+            for k, v in request.args.items(multi=True)
+            if k in ("bbox", "limit", "after", *PLACE_PARAMETERS)
+        ]
+    )
     f = parse_filters(passed, max_limit=MAX_LIMIT)
     if "limit" not in passed:
         f.limit = DEFAULT_LIMIT
@@ -357,7 +367,7 @@ def _item_links(f: EventFilter, returned: int, last: PageKey | None, fmt: str) -
     """``self``, ``alternate``, ``collection`` and, when the page is full, ``next`` (by key)."""
     assert f.limit is not None
     base = _url("ogc.items", collection_id=COLLECTION)
-    args: list[tuple[str, str]] = [(k, v) for k, v in f.query_args() if k == "bbox"]
+    args: list[tuple[str, str]] = [(k, v) for k, v in f.query_args() if k in ("bbox", *PLACE_PARAMETERS)]
     if dt := request.args.get("datetime"):
         args.append(("datetime", dt))
     args += [(name, value) for name in FILTER_PARAMETERS if (value := request.args.get(name)) is not None]
@@ -518,6 +528,19 @@ def openapi() -> dict[str, Any]:
                     {"$ref": "#/components/parameters/bbox"},
                     {"$ref": "#/components/parameters/datetime"},
                     {"$ref": "#/components/parameters/limit"},
+                    *(
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": f"{name} codes ({example}) or names, comma-separated",
+                        }
+                        for name, example in (
+                            ("region", "ISO 3166-2: RU-KRS"),
+                            ("country", "ISO alpha-2: RU"),
+                        )
+                    ),
                     {
                         "name": "after",
                         "in": "query",

@@ -113,6 +113,13 @@ def _filter_parameters() -> list[dict[str, Any]]:
             explode=True,
         ),
         _query("q", {"type": "string", "maxLength": MAX_TEXT_QUERY}, "words that begin words of the event"),
+        *(
+            _query(name, {"type": "array", "items": {"type": "string"}}, text, style="form", explode=True)
+            for name, text in (
+                ("region", "regions the events lie in: ISO 3166-2 codes (RU-KRS) or names (Kursk Oblast)"),
+                ("country", "countries the events lie in: ISO alpha-2 codes (RU) or names"),
+            )
+        ),
     ]
 
 

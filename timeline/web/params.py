@@ -9,11 +9,13 @@ SQL runs.
 from __future__ import annotations
 
 import math
+import re
 from typing import Protocol
 
 from geodata.dates import DateError, PartialDate, parse_partial_date
 from geodata.geometry import GeometryError, parse_bbox
 from timeline.domain.input_gate import integer_problem, text_problem
+from timeline.domain.regions import COUNTRY_NAME_LENGTH, REGION_NAME_LENGTH
 from timeline.infra.errors import BadParameter
 from timeline.store.aggregates import MAX_ZOOM
 from timeline.store.db import DbSession
@@ -59,6 +61,8 @@ def parse_filters(args: ArgSource, *, max_limit: int | None = MAX_LIMIT) -> Even
     for value in f.confidences:
         if value not in CONFIDENCES:
             raise BadParameter("confidence", f"must be one of {', '.join(CONFIDENCES)}, got {value!r}")
+    f.regions = _places(args, "region", REGION_CODE, REGION_NAME_LENGTH)
+    f.countries = _places(args, "country", COUNTRY_CODE, COUNTRY_NAME_LENGTH)
     if text := _single(args, "q"):
         if len(text) > MAX_TEXT_QUERY:
             raise BadParameter("q", f"is longer than {MAX_TEXT_QUERY} characters")
@@ -143,6 +147,32 @@ def checked_text(name: str, value: str) -> str:
 def _list(args: ArgSource, name: str) -> list[str]:
     """A repeatable parameter; ``a,b`` and ``name=a&name=b`` mean the same."""
     return [checked_text(name, v) for raw in args.getlist(name) for v in raw.split(",") if v]
+
+
+# A region's ISO 3166-2 code (or Natural Earth's adm1_code), a country's ISO alpha-2 code, and
+# what a place name may hold: letters of any script, digits, spaces and a few marks.
+REGION_CODE = re.compile(r"^[A-Za-z]{2,3}-[A-Za-z0-9]{1,10}$")
+COUNTRY_CODE = re.compile(r"^[A-Za-z]{2}$")
+_PLACE_NAME = re.compile(r"^[^\W_][\w .,'’()/-]*$")
+MAX_PLACES = 50
+
+
+def _places(args: ArgSource, name: str, code: re.Pattern[str], length: int) -> list[str]:
+    """``region=``/``country=``: codes or names, comma-separated or repeated; else a 400."""
+    values = [v.strip() for v in _list(args, name) if v.strip()]
+    if len(values) > MAX_PLACES:
+        raise BadParameter(name, f"at most {MAX_PLACES} values, got {len(values)}")
+    for value in values:
+        if len(value) > length:
+            raise BadParameter(name, f"is longer than {length} characters")
+        if not (code.match(value) or _PLACE_NAME.match(value)):
+            raise BadParameter(
+                name, f"{value!r} is neither a code (such as {_EXAMPLE[name]}) nor a place name"
+            )
+    return values
+
+
+_EXAMPLE = {"region": "RU-KRS", "country": "RU"}
 
 
 def _date_param(name: str, value: str) -> PartialDate:
