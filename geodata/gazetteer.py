@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +70,7 @@ _CUSTOM_BASE = 300_000_000
 # this size (so "Kursk" is the city first, and "Kursk Oblast" the region, which only it matches).
 _REGION_WEIGHT_POPULATION = 100_000
 _CUSTOM_WEIGHT_POPULATION = 300
+_CUSTOM_WEIGHT = math.log10(_CUSTOM_WEIGHT_POPULATION + 1)  # its importance, as the index stores it
 
 # Ranking: a whole-name match scores 3, a prefix up to 2; importance is this share of log10 of the
 # population (a town ten times larger gains 0.75); a place an editor or the curated file added
@@ -95,6 +96,11 @@ COUNTRY_LABEL_MAX_ZOOM = 5
 _LABEL_MIN_POPULATION = {3: 2_000_000, 4: 1_000_000, 5: 400_000, 6: 150_000, 7: 50_000,
                          8: 15_000, 9: 5_000, 10: 1_500, 11: 500}  # fmt: skip
 _LABEL_TOWN, _LABEL_REGION, _LABEL_COUNTRY = 0, 1, 2
+
+
+def custom_labels_at(zoom: int) -> bool:
+    """Whether a map at ``zoom`` labels villages as small as the curated and editors' places."""
+    return label_min_population(zoom) <= _CUSTOM_WEIGHT_POPULATION
 
 
 def label_min_population(zoom: int) -> int:
@@ -527,6 +533,30 @@ class Place:
     matched: str | None = None
     distance_km: float | None = None
     score: float = 0.0
+    # What an editor called a place of theirs ("village", "checkpoint"); None for the index's own.
+    feature_class: str | None = None
+
+
+@dataclass(frozen=True)
+class ExtraPlace:
+    """A place from outside the index (an editor's, kept in the application database), searched,
+    labelled and reverse-geocoded together with the index's own places.
+
+    It is ranked as a curated village is (a small place with the custom bonus), so an editor's
+    village comes first for its own name but does not push a city off the prefix that both share.
+    ``matched`` is the folded name that matched a search; ``region`` is a Natural Earth admin-1
+    code ("RU-KRS") and ``country`` an ISO code, whose labels in each language come from the index.
+    """
+
+    ref: str
+    name: str
+    lon: float
+    lat: float
+    source: str = ""
+    country: str = ""
+    region: str = ""
+    matched: str = ""
+    feature_class: str = ""
 
 
 def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -590,6 +620,7 @@ class Gazetteer:
         bbox: Sequence[float] | None = None,
         limit: int = 10,
         lang: str = "en",
+        extra: Sequence[ExtraPlace] = (),
     ) -> list[Place]:
         """Places whose names match ``q`` (whole or as a prefix), best first.
 
@@ -598,12 +629,23 @@ class Gazetteer:
         curated and editors' places get a bonus), nearness to ``near`` (lon, lat) and lying inside
         ``bbox`` (w, s, e, n, the current map view). ``bbox`` ranks, it does not filter: a place
         outside the view is still found, after those in it.
+
+        ``extra`` are places from outside the index that matched ``q`` (see :class:`ExtraPlace`):
+        they are ranked by the same rules, in one list with the index's places.
         """
         key = fold(q)
         if not key:
             return []
         limit = max(1, min(limit, MAX_LIMIT))
         connection = self._connection()
+        ranked_extra = []
+        for place in extra:
+            if not place.matched.startswith(key):
+                continue
+            match = 3.0 if place.matched == key else 2.0 * len(key) / len(place.matched)
+            score = match + _IMPORTANCE * _CUSTOM_WEIGHT + _CUSTOM_BONUS
+            score, distance = self._nearness(score, place.lon, place.lat, near, bbox)
+            ranked_extra.append((score, place, distance))
         if len(key) <= SHORT_PREFIX:
             candidates = connection.execute(
                 "SELECT place_id, folded FROM short_prefixes WHERE prefix = ?", [key]
@@ -623,28 +665,73 @@ class Gazetteer:
             best = matches.get(place_id)
             if best is None or len(folded) < len(best):
                 matches[place_id] = folded
-        if not matches:
-            return []
-        rows = connection.execute(
-            f"{_SELECT} WHERE p.id IN ({', '.join('?' * len(matches))})", list(matches)
-        ).fetchall()
-        ranked = []
+        rows = (
+            connection.execute(
+                f"{_SELECT} WHERE p.id IN ({', '.join('?' * len(matches))})", list(matches)
+            ).fetchall()
+            if matches
+            else []
+        )
+        ranked: list[tuple[float, str, Any, float | None]] = []
         for row in rows:
             folded = matches[row[0]]
             match = 3.0 if folded == key else 2.0 * len(key) / len(folded)
             score = match + _IMPORTANCE * row[12] + (_CUSTOM_BONUS if row[2] == "custom" else 0.0)
-            distance = None
-            if near is not None:
-                distance = haversine_km(near[0], near[1], row[8], row[9])
-                score += _NEAR_BONUS / (1.0 + distance / _NEAR_KM)
-            if bbox is not None and _inside(bbox, row[8], row[9]):
-                score += _IN_VIEW_BONUS
-            ranked.append((score, row, folded, distance))
-        ranked.sort(key=lambda item: (-item[0], item[1][3]))
-        return [_place(row, lang, score=s, matched=f, distance=d) for s, row, f, d in ranked[:limit]]
+            score, distance = self._nearness(score, row[8], row[9], near, bbox)
+            ranked.append((score, row[3], row, distance))
+        ranked.extend((score, place.name, place, distance) for score, place, distance in ranked_extra)
+        ranked.sort(key=lambda item: (-item[0], item[1]))
+        return [
+            self._extra_place(item, lang, score=s, matched=item.matched, distance=d)
+            if isinstance(item, ExtraPlace)
+            else _place(item, lang, score=s, matched=matches[item[0]], distance=d)
+            for s, _, item, d in ranked[:limit]
+        ]
+
+    @staticmethod
+    def _nearness(
+        score: float,
+        lon: float,
+        lat: float,
+        near: tuple[float, float] | None,
+        bbox: Sequence[float] | None,
+    ) -> tuple[float, float | None]:
+        """The score with the bonuses for lying near ``near`` and inside ``bbox``, and the distance."""
+        distance = None
+        if near is not None:
+            distance = haversine_km(near[0], near[1], lon, lat)
+            score += _NEAR_BONUS / (1.0 + distance / _NEAR_KM)
+        if bbox is not None and _inside(bbox, lon, lat):
+            score += _IN_VIEW_BONUS
+        return score, distance
+
+    def _extra_place(
+        self,
+        place: ExtraPlace,
+        lang: str,
+        *,
+        score: float = 0.0,
+        matched: str | None = None,
+        distance: float | None = None,
+    ) -> Place:
+        """An :class:`ExtraPlace` as an answer, its region and country labelled from the index."""
+        region = self.get(f"ne-admin1:{place.region}", lang) if place.region else None
+        country = self.get(f"country:{place.country}", lang) if place.country else None
+        return Place(
+            ref=place.ref, kind="custom", name=place.name, label=place.name, lon=place.lon, lat=place.lat,
+            population=0, country=place.country, country_label=country.label if country else None,
+            region=region.name if region else None, region_label=region.label if region else None,
+            source=place.source, matched=matched, distance_km=distance, score=score,
+            feature_class=place.feature_class or None,
+        )  # fmt: skip
 
     def labels(
-        self, bbox: Sequence[float], zoom: int, lang: str = "en", limit: int = LABEL_LIMIT
+        self,
+        bbox: Sequence[float],
+        zoom: int,
+        lang: str = "en",
+        limit: int = LABEL_LIMIT,
+        extra: Callable[[], Sequence[ExtraPlace]] | None = None,
     ) -> list[Place]:
         """The place names a map at ``zoom`` showing ``bbox`` (w, s, e, n) should label, most
         important first: the order a map keeps them in when two would overlap.
@@ -654,6 +741,9 @@ class Gazetteer:
         named from zoom 5 to 9 and countries up to zoom 5, at their label points. The points of all
         places are held as arrays after the first call (a few MB), so a viewport costs a mask and a
         sort, not a scan of the SQLite table.
+
+        ``extra()`` gives the places from outside the index inside ``bbox``; it is asked only at
+        the zooms that label villages (:func:`custom_labels_at`), where they count as curated ones.
         """
         self._load_label_points()
         import numpy as np
@@ -672,19 +762,25 @@ class Gazetteer:
         # Towns by population; a region ranks as a town of its weight, a country above every town.
         order = chosen[np.argsort(-self._label_rank[chosen], kind="stable")][: max(1, limit)]
         ids = [int(i) for i in self._label_ids[order]]
-        if not ids:
-            return []
-        rows = (
-            self._connection()
-            .execute(f"{_SELECT} WHERE p.id IN ({', '.join('?' * len(ids))})", ids)
-            .fetchall()
-        )
-        by_id = {row[0]: row for row in rows}
-        return [
-            _place(by_id[i], lang, score=float(rank))
-            for i, rank in zip(ids, self._label_rank[order], strict=True)
-            if i in by_id
-        ]
+        found: list[Place] = []
+        if ids:
+            rows = (
+                self._connection()
+                .execute(f"{_SELECT} WHERE p.id IN ({', '.join('?' * len(ids))})", ids)
+                .fetchall()
+            )
+            by_id = {row[0]: row for row in rows}
+            found = [
+                _place(by_id[i], lang, score=float(rank))
+                for i, rank in zip(ids, self._label_rank[order], strict=True)
+                if i in by_id
+            ]
+        if extra is not None and custom_labels_at(zoom):
+            rank = float(_CUSTOM_WEIGHT_POPULATION)
+            found.extend(self._extra_place(place, lang, score=rank) for place in extra())
+            found.sort(key=lambda place: -place.score)  # stable: the index's order among equals
+            del found[max(1, limit) :]
+        return found
 
     def _load_label_points(self) -> None:
         if self._label_ids is not None:
@@ -714,12 +810,22 @@ class Gazetteer:
         row = self._connection().execute(f"{_SELECT} WHERE p.ref = ?", [ref]).fetchone()
         return _place(row, lang) if row else None
 
-    def reverse(self, lon: float, lat: float, lang: str = "en") -> ReverseResult:
+    def reverse(
+        self,
+        lon: float,
+        lat: float,
+        lang: str = "en",
+        extra_near: Callable[[float], Sequence[ExtraPlace]] | None = None,
+    ) -> ReverseResult:
         """The nearest named place to a point (with its distance), and the region and country it is in.
 
         The nearest place comes from a KD-tree over the towns and curated villages (unit vectors,
         so distances are right at every latitude); the region from the Natural Earth polygon that
         contains the point, and the country from that region. At sea, no region or country.
+
+        ``extra_near(radius_km)`` gives the places from outside the index that may lie within
+        ``radius_km`` of the point (the distance to the index's nearest place): the nearest of
+        them is the answer when it is closer.
         """
         self._load_reverse()
         import numpy as np
@@ -729,6 +835,15 @@ class Gazetteer:
         connection = self._connection()
         row = connection.execute(f"{_SELECT} WHERE p.id = ?", [place_id]).fetchone()
         nearest = _place(row, lang, distance=haversine_km(lon, lat, row[8], row[9])) if row else None
+        if extra_near is not None:
+            radius = nearest.distance_km if nearest and nearest.distance_km is not None else 50.0
+            closest = min(
+                ((haversine_km(lon, lat, p.lon, p.lat), p) for p in extra_near(radius)),
+                key=lambda pair: pair[0],
+                default=None,
+            )
+            if closest is not None and closest[0] < radius:
+                nearest = self._extra_place(closest[1], lang, distance=closest[0])
         region = country = None
         if region_id := self._region_at(lon, lat):
             region_row = connection.execute(f"{_SELECT} WHERE p.id = ?", [region_id]).fetchone()

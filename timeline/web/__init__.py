@@ -12,6 +12,7 @@ from timeline.web import (
     admin,
     articles,
     change_feed,
+    custom_places,
     downloads,
     editor,
     imports,
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
         admin,
         ogc,
         places,
+        custom_places,
         openapi,
         imports,
     )

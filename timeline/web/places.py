@@ -3,6 +3,9 @@
 Its routes are added to this blueprint; the index and the matching live in ``geodata``.
 ``GET /api/places?q=…`` answers an autocomplete box, ``GET /api/places/reverse?lon=…&lat=…``
 names a clicked point, and ``GET /api/places/labels?bbox=…&zoom=…`` gives the names a map draws.
+Each also takes in the places editors added (:mod:`timeline.domain.custom_places`, in the
+application database): ranked in one list with the gazetteer's, nearest if nearer, labelled with
+the villages.
 All answer GeoJSON FeatureCollections of Point features, and a parameter
 that cannot be understood is a 400 naming it (:class:`~timeline.infra.errors.BadParameter`).
 The index file is ``GAZETTEER_PATH`` in the app config, else ``TIMELINE_GAZETTEER_PATH``, else
@@ -25,15 +28,21 @@ from geodata.gazetteer import (
     LABEL_LIMIT,
     LANGUAGES,
     MAX_LIMIT,
+    ExtraPlace,
     Gazetteer,
     GazetteerError,
     IndexNotReady,
     Place,
+    custom_labels_at,
     default_path,
     open_gazetteer,
 )
 from geodata.geometry import GeometryError, parse_bbox
+from geodata.place_names import fold
+from timeline.domain import custom_places
+from timeline.domain.custom_places import as_extra
 from timeline.infra.errors import BadParameter, error_response
+from timeline.store.db import db
 from timeline.web.language import select_locale
 from timeline.web.params import checked_text, int_param
 
@@ -43,8 +52,12 @@ MAX_QUERY = 200
 DEFAULT_LIMIT = 10
 # The index never changes while the process runs: browsers may keep an answer for an hour.
 CACHE_CONTROL = "public, max-age=3600"
-# Labels change only with the index: a day in the browser, revalidated by ETag after that.
+# Search also finds editors' places, which change at any time: revalidated by ETag every time.
+SEARCH_CACHE_CONTROL = "public, no-cache"
+# Labels change only with the index: a day in the browser, revalidated by ETag after that; at the
+# zooms where editors' places are labelled too, five minutes.
 LABELS_CACHE_CONTROL = "public, max-age=86400"
+CUSTOM_LABELS_CACHE_CONTROL = "public, max-age=300"
 MAX_LABEL_ZOOM = 22
 ATTRIBUTION = "GeoNames (CC BY 4.0), Natural Earth"
 
@@ -61,8 +74,15 @@ def search_places() -> Response | tuple[Response | str, int]:
     gazetteer = _gazetteer()
     if not isinstance(gazetteer, Gazetteer):
         return gazetteer
-    found = gazetteer.search(query, near=near, bbox=bbox, limit=limit, lang=lang)
-    return _collection([_feature(place) for place in found], query=query, lang=lang)
+    extra = [as_extra(place, key) for place, key in custom_places.matching(db.session, fold(query))]
+    found = gazetteer.search(query, near=near, bbox=bbox, limit=limit, lang=lang, extra=extra)
+    response = _collection([_feature(place) for place in found], query=query, lang=lang)
+    # Editors' places change while the process runs: a browser asks again, and an unchanged
+    # answer costs it a 304.
+    response.headers["Cache-Control"] = SEARCH_CACHE_CONTROL
+    response.add_etag()
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/api/places/reverse")
@@ -74,7 +94,7 @@ def reverse_place() -> Response | tuple[Response | str, int]:
     gazetteer = _gazetteer()
     if not isinstance(gazetteer, Gazetteer):
         return gazetteer
-    result = gazetteer.reverse(lon, lat, lang=lang)
+    result = gazetteer.reverse(lon, lat, lang=lang, extra_near=lambda km: _custom_near(lon, lat, km))
     # The nearest place (with its own region); the region and country are those of the point,
     # which near a border may differ from the nearest town's.
     features = [_feature(result.nearest)] if result.nearest is not None else []
@@ -104,18 +124,29 @@ def place_labels() -> Response | tuple[Response | str, int]:
     gazetteer = _gazetteer()
     if not isinstance(gazetteer, Gazetteer):
         return gazetteer
+    west, south, east, north = bbox
+    labelled = gazetteer.labels(
+        bbox,
+        zoom,
+        lang=lang,
+        limit=LABEL_LIMIT,
+        extra=lambda: [as_extra(p) for p in custom_places.in_box(db.session, west, south, east, north)],
+    )
     features = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [round(place.lon, 4), round(place.lat, 4)]},
             "properties": {"label": place.label, "kind": place.kind, "rank": rank},
         }
-        for rank, place in enumerate(gazetteer.labels(bbox, zoom, lang=lang, limit=LABEL_LIMIT))
+        for rank, place in enumerate(labelled)
     ]
     body = {"type": "FeatureCollection", "features": features, "lang": lang, "attribution": ATTRIBUTION}
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     response = Response(text, mimetype="application/geo+json")
-    response.headers["Cache-Control"] = LABELS_CACHE_CONTROL
+    # Where editors' places are labelled, they may change at any time: a short cache there.
+    response.headers["Cache-Control"] = (
+        CUSTOM_LABELS_CACHE_CONTROL if custom_labels_at(zoom) else LABELS_CACHE_CONTROL
+    )
     response.set_etag(hashlib.sha256(text).hexdigest()[:32])
     response.vary.add("Accept-Encoding")
     if request.args.get("lang") is None:
@@ -125,6 +156,10 @@ def place_labels() -> Response | tuple[Response | str, int]:
         response.set_data(gzip.compress(text, compresslevel=6, mtime=0))
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def _custom_near(lon: float, lat: float, radius_km: float) -> list[ExtraPlace]:
+    return [as_extra(place) for place in custom_places.near_point(db.session, lon, lat, radius_km)]
 
 
 def _gazetteer() -> Gazetteer | tuple[Response | str, int]:
@@ -231,6 +266,8 @@ def _feature(place: Place) -> dict[str, Any]:
     }
     if place.precision_km is not None:
         properties["precision_km"] = place.precision_km
+    if place.feature_class:
+        properties["feature_class"] = place.feature_class
     if place.distance_km is not None:
         properties["distance_km"] = round(place.distance_km, 3)
     return {
