@@ -3,9 +3,11 @@ clearly when they are not what they claim to be."""
 
 import io
 import json
+import tracemalloc
 import zipfile
 
 import geopandas
+import pyarrow.parquet
 import pyogrio
 import pytest
 import shapely
@@ -149,3 +151,44 @@ def test_an_archive_with_a_path_out_of_it_is_refused(tmp_path):
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
     with pytest.raises(TableRejected, match="zip bomb"):
         by_file_name("x.zip").read(shapefile_zip(tmp_path, [("padding.txt", b"\0" * 50_000_000)]))
+
+
+def _batches(count: int):
+    """``count`` batches of a thousand Features each, made as they are asked for (as the export
+    reads the database), so that only the writer can make them pile up."""
+    for b in range(count):
+        yield [
+            json.dumps(feature(f"e{b}-{i}", title=f"Event {b}-{i} " + "x" * 200, start="2024-08-06")).encode()
+            for i in range(1000)
+        ]
+
+
+def _python_peak(fmt_name: str, count: int, tmp_path) -> int:
+    fmt = by_file_name(f"events.{fmt_name}")
+    tracemalloc.start()
+    try:
+        size = sum(len(chunk) for chunk in fmt.write(_batches(count)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert size > 0
+    return peak
+
+
+@pytest.mark.parametrize("fmt_name", ["gpkg", "parquet", "fgb", "kml"])
+def test_a_large_export_is_written_batch_by_batch_not_held_whole(fmt_name, tmp_path):
+    """Eight times the events may not take eight times the memory: each batch is written and let go,
+    so a full-dataset export of a million events does not fail for lack of memory."""
+    small = _python_peak(fmt_name, 1, tmp_path)
+    large = _python_peak(fmt_name, 8, tmp_path)
+    assert large < 2 * small, (small, large)
+
+
+def test_a_streamed_geoparquet_file_names_its_crs_types_and_extent(tmp_path):
+    _, path = write("parquet", tmp_path)
+    geo = json.loads(pyarrow.parquet.read_schema(path).metadata[b"geo"])
+    column = geo["columns"]["geometry"]
+    assert geo["primary_column"] == "geometry" and column["encoding"] == "WKB"
+    assert column["geometry_types"] == ["LineString", "Point", "Polygon"]
+    assert column["bbox"][0] <= 34.8 and column["bbox"][2] >= 36.0
+    assert geopandas.read_parquet(path).crs.to_epsg() == 4326

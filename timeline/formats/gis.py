@@ -47,36 +47,106 @@ _CHUNK = 1 << 20
 # ---------------------------------------------------------------------------- writing
 
 
-def _rows(batches: Iterable[Sequence[bytes]]) -> tuple[dict[str, list[Any]], list[dict[str, Any] | None]]:
-    """The Features as columns of text and a list of geometries."""
-    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
-    geometries: list[dict[str, Any] | None] = []
-    for batch in batches:
-        for raw in batch:
-            feature = json.loads(raw)
-            props = feature.get("properties") or {}
-            columns["id"].append(str(feature.get("id") or ""))
-            for name in TEXT_COLUMNS[1:]:
-                value = props.get(name)
-                columns[name].append(None if value is None else str(value))
-            for name in JSON_COLUMNS:
-                value = props.get(name)
-                columns[name].append(None if value in (None, {}) else _json(value))
-            geometries.append(feature.get("geometry"))
-    return columns, geometries
+def _columns(batch: Sequence[bytes]) -> dict[str, list[str | None]]:
+    """One batch of Features as columns of text (lists and objects as JSON)."""
+    columns: dict[str, list[str | None]] = {name: [] for name in COLUMNS}
+    for raw in batch:
+        feature = json.loads(raw)
+        props = feature.get("properties") or {}
+        columns["id"].append(str(feature.get("id") or ""))
+        for name in TEXT_COLUMNS[1:]:
+            value = props.get(name)
+            columns[name].append(None if value is None else str(value))
+        for name in JSON_COLUMNS:
+            value = props.get(name)
+            columns[name].append(None if value in (None, {}) else _json(value))
+    return columns
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _frame(batches: Iterable[Sequence[bytes]]) -> Any:
-    import geopandas
-    import shapely
+def _kml_columns(columns: dict[str, list[str | None]]) -> dict[str, list[str | None]]:
+    """KML's names: ``name`` is the title, ``begin``/``end`` the event's first and last days (a
+    TimeSpan, which LIBKML writes from these two fields); the written end keeps its text."""
+    from geodata.dates import parse_partial_date
 
-    columns, geometries = _rows(batches)
-    shapes = [shapely.from_geojson(json.dumps(g)) if g else None for g in geometries]
-    return geopandas.GeoDataFrame(columns, geometry=shapes, crs="EPSG:4326")
+    begins: list[str | None] = []
+    ends: list[str | None] = []
+    for start, end in zip(columns["start"], columns["end"], strict=True):
+        if not start:
+            begins.append(None)
+            ends.append(None)
+            continue
+        begins.append(parse_partial_date(start).first_day.isoformat())
+        ends.append(parse_partial_date(end or start).last_day.isoformat())
+    renamed = {("end_written" if name == "end" else name): values for name, values in columns.items()}
+    return {**renamed, "name": columns["title"], "begin": begins, "end": ends}
+
+
+class _Batches:
+    """The Features as Arrow record batches, one per database batch, with the geometry as WKB.
+
+    GDAL and Parquet take the batches as they come, so an export never holds more than one batch
+    of rows (about a thousand) in memory, whatever the number of events. The geometry types seen
+    and the overall bounding box are kept for GeoParquet's metadata, written when the file closes.
+    """
+
+    def __init__(self, batches: Iterable[Sequence[bytes]], *, kml: bool = False):
+        import pyarrow
+
+        self._pa = pyarrow
+        self._batches = batches
+        self._kml = kml
+        names = list(_kml_columns({name: [] for name in COLUMNS}) if kml else COLUMNS)
+        geometry = pyarrow.field(
+            "geometry", pyarrow.binary(), metadata={"ARROW:extension:name": "geoarrow.wkb"}
+        )
+        self.schema = pyarrow.schema([*(pyarrow.field(name, pyarrow.string()) for name in names), geometry])
+        self.geometry_types: set[int] = set()
+        self.bbox = [math.inf, math.inf, -math.inf, -math.inf]
+
+    def __iter__(self) -> Iterator[Any]:
+        import shapely
+
+        for batch in self._batches:
+            if not batch:
+                continue
+            columns = _columns(batch)
+            if self._kml:
+                columns = _kml_columns(columns)
+            # GEOS reads a whole Feature and keeps its geometry: no second JSON pass per feature.
+            shapes = shapely.from_geojson([raw.decode() if isinstance(raw, bytes) else raw for raw in batch])
+            self._measure(shapes)
+            arrays = [self._pa.array(columns[name], self._pa.string()) for name in self.schema.names[:-1]]
+            arrays.append(self._pa.array(shapely.to_wkb(shapes), self._pa.binary()))
+            yield self._pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def _measure(self, shapes: Any) -> None:
+        import shapely
+
+        present = shapes[~shapely.is_missing(shapes)]
+        if not len(present):
+            return
+        self.geometry_types.update(shapely.get_type_id(present).tolist())
+        xmin, ymin, xmax, ymax = shapely.total_bounds(present)
+        self.bbox = [
+            min(self.bbox[0], xmin),
+            min(self.bbox[1], ymin),
+            max(self.bbox[2], xmax),
+            max(self.bbox[3], ymax),
+        ]
+
+    def reader(self) -> Any:
+        return self._pa.RecordBatchReader.from_batches(self.schema, iter(self))
+
+
+# GEOS type ids (shapely.get_type_id) by GeoParquet's geometry type names.
+_TYPE_NAMES = {
+    0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon",
+    7: "GeometryCollection",
+}  # fmt: skip
 
 
 def _stream_file(path: Path) -> Iterator[bytes]:
@@ -88,59 +158,59 @@ def _stream_file(path: Path) -> Iterator[bytes]:
 Writer = Callable[[Iterable[Sequence[bytes]]], Iterator[bytes]]
 
 
-def _written(suffix: str, write: Callable[[Any, Path], None]) -> Writer:
+def _written(suffix: str, write: Callable[[Iterable[Sequence[bytes]], Path], None]) -> Writer:
     """A writer that builds the file in a temporary folder (GDAL writes files, not streams) and
     then streams it; the folder goes when the last byte has been sent."""
 
     def writer(batches: Iterable[Sequence[bytes]]) -> Iterator[bytes]:
         with tempfile.TemporaryDirectory(prefix="timeline-export-") as folder:
             path = Path(folder) / f"events.{suffix}"
-            write(_frame(batches), path)
+            write(batches, path)
             yield from _stream_file(path)
 
     return writer
 
 
-def _write_ogr(driver: str) -> Callable[[Any, Path], None]:
-    def write(frame: Any, path: Path) -> None:
+def _write_ogr(driver: str, *, kml: bool = False) -> Callable[[Iterable[Sequence[bytes]], Path], None]:
+    def write(batches: Iterable[Sequence[bytes]], path: Path) -> None:
         import pyogrio
 
-        pyogrio.write_dataframe(frame, path, layer=LAYER, driver=driver)
+        stream = _Batches(batches, kml=kml)
+        pyogrio.write_arrow(
+            stream.reader(), path, layer=LAYER, driver=driver, geometry_name="geometry",
+            geometry_type="Unknown", crs="EPSG:4326",
+        )  # fmt: skip
 
     return write
 
 
-def _write_kml(frame: Any, path: Path) -> None:
-    """KML with a TimeSpan per event (LIBKML writes ``begin``/``end`` as one), named by title."""
-    import pyogrio
+def _write_parquet(batches: Iterable[Sequence[bytes]], path: Path) -> None:
+    """GeoParquet 1.0: WKB geometry in EPSG:4326 (as PROJJSON, as geopandas writes it), and the
+    geometry types and bounding box of what was written, added to the footer once every batch is in."""
+    import pyarrow.parquet
+    import pyproj
 
-    from geodata.dates import parse_partial_date
-
-    kml = frame.copy()
-    kml["name"] = kml["title"]
-
-    def days(start: Any, end: Any) -> tuple[str | None, str | None]:
-        if not isinstance(start, str) or not start:
-            return None, None
-        end = end if isinstance(end, str) and end else None
-        first = parse_partial_date(start).first_day
-        last = parse_partial_date(end or start).last_day
-        return first.isoformat(), last.isoformat()
-
-    spans = [days(s, e) for s, e in zip(kml["start"], kml["end"], strict=True)]
-    kml["begin"] = [s[0] for s in spans]
-    kml["end_day"] = [s[1] for s in spans]
-    kml = kml.rename(columns={"end": "end_written"}).rename(columns={"end_day": "end"})
-    pyogrio.write_dataframe(kml, path, layer=LAYER, driver="LIBKML")
-
-
-def _write_parquet(frame: Any, path: Path) -> None:
-    frame.to_parquet(path, index=False, schema_version="1.0.0")
+    stream = _Batches(batches)
+    # No ARROW:schema copy: readers then take the metadata from the footer, where "geo" is added last.
+    with pyarrow.parquet.ParquetWriter(path, stream.schema, store_schema=False) as parquet:
+        for record_batch in stream:
+            parquet.write_batch(record_batch)
+        column: dict[str, Any] = {
+            "encoding": "WKB",
+            "crs": pyproj.CRS.from_epsg(4326).to_json_dict(),
+            "geometry_types": sorted(
+                _TYPE_NAMES[kind] for kind in stream.geometry_types if kind in _TYPE_NAMES
+            ),
+        }
+        if math.isfinite(stream.bbox[0]):
+            column["bbox"] = stream.bbox
+        geo = {"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}}
+        parquet.add_key_value_metadata({"geo": json.dumps(geo)})
 
 
 write_gpkg = _written("gpkg", _write_ogr("GPKG"))
 write_fgb = _written("fgb", _write_ogr("FlatGeobuf"))
-write_kml = _written("kml", _write_kml)
+write_kml = _written("kml", _write_ogr("LIBKML", kml=True))
 write_parquet = _written("parquet", _write_parquet)
 
 
