@@ -30,7 +30,8 @@ from timeline.domain.accounts import (
     end_sessions,
     require,
 )
-from timeline.domain.categories import SLUG_PATTERN
+from timeline.domain.categories import LABEL_LANGUAGES, LABEL_LENGTH, SLUG_PATTERN, set_labels
+from timeline.domain.input_gate import text_problem
 from timeline.store.db import db, writing
 from timeline.store.models import ROLES, AuditEntry, Category, User
 from timeline.web.params import int_param
@@ -83,7 +84,7 @@ def update_user(user_id: int) -> ResponseReturnValue:
     with writing(db.session):
         user = db.session.get(User, user_id)
         if user is None:
-            abort(404, description="no such user")
+            abort(404, description=_("There is no such user."))
         if action == "role" and request.form.get("role") in ROLES:
             user.role = request.form["role"]
             detail = f"role {user.role}"
@@ -98,7 +99,7 @@ def update_user(user_id: int) -> ResponseReturnValue:
             user.deactivated_at = None
             detail = "reactivated"
         else:
-            abort(400, description="unknown action")
+            abort(400, description=_("That action is unknown."))
         audit.record(db.session, "user_update", me, target=user.username, detail=detail)
     if action == "role":
         flash(_("%(name)s: role %(role)s.", name=user.username, role=_role_name(user.role)))
@@ -121,26 +122,35 @@ def update_user(user_id: int) -> ResponseReturnValue:
 @bp.route("/categories", methods=["GET", "POST"])
 @require("admin")
 def categories() -> ResponseReturnValue:
-    """Add a category or change one's label and colour (slugs are permanent: events carry them)."""
+    """Add a category or change one's labels and colour (slugs are permanent: events carry them).
+
+    The base label is what exports carry and every language without its own shows; the German one
+    is what German visitors see in the legend, the filters, the event pages and the editor.
+    """
     error, status = None, 200
     if request.method == "POST":
         slug = request.form.get("slug", "").strip()
         label = request.form.get("label", "").strip()
         colour = request.form.get("colour", "").strip()
+        labels = {lang: request.form.get(f"label_{lang}", "").strip() for lang in LABEL_LANGUAGES}
         if not SLUG_PATTERN.match(slug):
-            error = "The slug must be lower-case letters, digits and '-'."
-        elif not label or len(label) > 200:
-            error = "The label must be 1-200 characters."
+            error = _("The slug must be lower-case letters, digits and '-'.")
+        elif not label or len(label) > LABEL_LENGTH:
+            error = _("The label must be 1-%(most)d characters.", most=LABEL_LENGTH)
+        elif any(len(text) > LABEL_LENGTH for text in labels.values()):
+            error = _("The German label must be at most %(most)d characters.", most=LABEL_LENGTH)
+        elif any(text_problem(text) for text in (label, *labels.values())):
+            error = _("A label holds characters that cannot be shown.")
         elif not COLOUR.match(colour):
-            error = "The colour must look like #1f77b4."
+            error = _("The colour must look like #1f77b4.")
         else:
             with writing(db.session):
                 category = db.session.get(Category, slug) or Category(slug=slug)
                 category.label, category.colour = label, colour.lower()
+                set_labels(category, labels)
                 db.session.add(category)
-                audit.record(
-                    db.session, "category_save", current_user(), target=slug, detail=f"{label} {colour}"
-                )
+                shown = " ".join([label, *(f"{k}:{v}" for k, v in labels.items() if v), colour])
+                audit.record(db.session, "category_save", current_user(), target=slug, detail=shown)
             flash(_("Saved category %(slug)s.", slug=slug))
             return redirect(url_for("admin.categories"))
         status = 422

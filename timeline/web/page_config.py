@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, url_for
+from flask_babel import get_locale
 
 from timeline.domain import fields
 from timeline.store.models import CONFIDENCES
@@ -39,7 +40,7 @@ def page_config(**page: Any) -> dict[str, Any]:
             "events": url_for("api.list_events"),
             "clusters": url_for("api.clusters"),
             "density": url_for("api.density"),
-            "categories": url_for("api.list_categories"),
+            "categories": url_for("api.list_categories", lang=str(get_locale() or "en")),  # the page's labels
             "eventPage": url_for("pages.event_page", event_id=ID_PLACEHOLDER),
             "embed": url_for("pages.embed"),
             "home": url_for("pages.index"),

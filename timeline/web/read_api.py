@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, url
 from sqlalchemy import select
 
 from timeline.domain.accounts import is_editor
+from timeline.domain.categories import category_json
 from timeline.domain.exporting import features_by_pks
 from timeline.domain.features import event_to_feature, event_to_summary
 from timeline.domain.fields import SIZE_LIMITS
@@ -22,6 +23,7 @@ from timeline.store.db import db
 from timeline.store.filters import EventFilter, PageKey
 from timeline.store.models import Category
 from timeline.store.queries import get_event, page_and_count
+from timeline.web.language import LANGUAGES
 from timeline.web.params import check_categories, parse_filters, parse_sort, parse_zoom
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -116,9 +118,17 @@ def show_event(event_id: str) -> Response:
 @bp.get("/categories")
 @shared
 def list_categories() -> Response:
-    """Category slugs with their labels and colours, for legends and filters."""
+    """Category slugs with their labels and colours, for legends and filters.
+
+    ``label`` is in the language ``lang`` names (the map page asks in its own), else the base label;
+    ``labels`` holds all of them. The language is a parameter, not a header, because shared
+    answers are cached by URL.
+    """
+    lang = request.args.get("lang") or None
+    if lang is not None and lang not in LANGUAGES:
+        raise BadParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     rows = db.session.scalars(select(Category).order_by(Category.label))
-    return jsonify({"categories": [{"slug": c.slug, "label": c.label, "colour": c.colour} for c in rows]})
+    return jsonify({"categories": [category_json(c, lang) for c in rows]})
 
 
 @bp.post("/validate")
