@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from geodata.gazetteer import Gazetteer, GazetteerError, default_path, open_gazetteer
+from geodata.gazetteer import Gazetteer, GazetteerError, IndexNotReady, default_path, open_gazetteer
 
 log = logging.getLogger(__name__)
 
@@ -117,17 +116,25 @@ def gazetteer_path() -> Path:
 def locator(path: Path | None = None) -> Locator | None:
     """The shared locator for the index at ``path``, or None when there is no usable index.
 
-    Never builds the index in the caller's thread: a missing file means None at once, and a stale
-    one starts the gazetteer's background build (and None until it is done).
+    Never builds the index in the caller's thread: a missing file means None at once (asked again on
+    the next save), and a stale one is read as it is while the gazetteer rebuilds it in the background.
     """
     path = path or gazetteer_path()
     with _LOCATORS_LOCK:
         if (found := _LOCATORS.get(path)) is not None:
             return found
-    if os.environ.get("TIMELINE_REGIONS") == "off" or not path.exists():
+    if not path.exists():
         return None
     try:
         gazetteer = open_gazetteer(path, wait=False)
+    except IndexNotReady:
+        # An index older than its sources is being rebuilt: its region polygons (Natural Earth)
+        # are still right, so read the file there is rather than leave saves unplaced meanwhile.
+        try:
+            gazetteer = Gazetteer(path)
+        except (GazetteerError, OSError) as exc:
+            log.info("regions not looked up: %s", exc)
+            return None
     except (GazetteerError, OSError) as exc:
         log.info("regions not looked up: %s", exc)
         return None
