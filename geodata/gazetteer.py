@@ -45,7 +45,7 @@ from typing import Any
 from geodata.place_names import fold
 
 # Bump when the schema or what goes into the index changes: old files are then rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LANGUAGES = ("en", "de", "ru", "uk")
 KINDS = ("city", "region", "country", "custom")
 MAX_LIMIT = 50
@@ -102,6 +102,12 @@ COUNTRY_LABEL_MAX_ZOOM = 5
 _LABEL_MIN_POPULATION = {3: 2_000_000, 4: 1_000_000, 5: 400_000, 6: 150_000, 7: 50_000,
                          8: 15_000, 9: 5_000, 10: 1_500, 11: 500}  # fmt: skip
 _LABEL_TOWN, _LABEL_REGION, _LABEL_COUNTRY = 0, 1, 2
+_LABEL_KINDS = {
+    "city": _LABEL_TOWN,
+    "custom": _LABEL_TOWN,
+    "region": _LABEL_REGION,
+    "country": _LABEL_COUNTRY,
+}
 
 
 def custom_labels_at(zoom: int) -> bool:
@@ -204,6 +210,7 @@ CREATE TABLE short_prefixes (
     prefix TEXT NOT NULL, place_id INTEGER NOT NULL, folded TEXT NOT NULL, PRIMARY KEY (prefix, place_id)
 ) WITHOUT ROWID;
 CREATE TABLE points (count INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE label_points (count INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE regions (
     place_id INTEGER PRIMARY KEY, code TEXT NOT NULL, geonames_code TEXT,
     min_lon REAL NOT NULL, min_lat REAL NOT NULL, max_lon REAL NOT NULL, max_lat REAL NOT NULL,
@@ -271,6 +278,8 @@ def _write_index(connection: sqlite3.Connection, sources: Sources) -> None:
     connection.executemany("INSERT INTO regions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", region_rows)
     points = [(p.id, p.lon, p.lat) for p in places if p.kind in ("city", "custom")]
     connection.execute("INSERT INTO points VALUES (?, ?)", [len(points), _points_blob(points)])
+    labels = [(p.id, _LABEL_KINDS.get(p.kind, -1), p.lon, p.lat, max(p.population, 0)) for p in places]
+    connection.execute("INSERT INTO label_points VALUES (?, ?)", [len(labels), _points_blob(labels)])
     connection.execute("CREATE UNIQUE INDEX places_ref ON places (ref)")
     connection.executemany(
         "INSERT INTO meta VALUES (?, ?)",
@@ -299,12 +308,15 @@ def _short_prefix_rows(name_rows: Iterable[tuple[str, int, float]]) -> list[tupl
     ]
 
 
-def _points_blob(points: list[tuple[int, float, float]]) -> bytes:
-    """Ids, longitudes and latitudes of the nearest-place candidates as one float64 array, so the
-    KD-tree loads in milliseconds instead of reading a quarter of a million rows."""
+def _points_blob(points: Sequence[tuple[float, ...]]) -> bytes:
+    """Rows of numbers (ids, longitudes and latitudes of the nearest-place candidates; or what
+    map labels need of every place) as one float64 array, so the KD-tree and the label arrays load
+    in milliseconds instead of reading a quarter of a million rows. Ids and populations are
+    exact in a float64."""
     import numpy as np
 
-    return np.array(points, dtype=np.float64).reshape(-1, 3).tobytes()
+    width = len(points[0]) if points else 1
+    return np.array(points, dtype=np.float64).reshape(-1, width).tobytes()
 
 
 def _cyrillic_names(names: Iterable[str]) -> tuple[str | None, str | None]:
@@ -762,8 +774,8 @@ class Gazetteer:
         Which towns qualify depends on the zoom (:func:`label_min_population`): capitals and
         regional centres when zoomed out, towns and then villages as one zooms in. Regions are
         named from zoom 5 to 9 and countries up to zoom 5, at their label points. The points of all
-        places are held as arrays after the first call (a few MB), so a viewport costs a mask and a
-        sort, not a scan of the SQLite table.
+        places are held as arrays after the first call (a few MB, read from one blob the build
+        wrote), so a viewport costs a mask and a sort, not a scan of the SQLite table.
 
         ``extra()`` gives the places from outside the index inside ``bbox``; it is asked only at
         the zooms that label villages (:func:`custom_labels_at`), where they count as curated ones.
@@ -813,21 +825,16 @@ class Gazetteer:
                 return
             import numpy as np
 
-            rows = self._connection().execute("SELECT id, kind, lon, lat, population FROM places").fetchall()
-            kinds = {
-                "city": _LABEL_TOWN,
-                "custom": _LABEL_TOWN,
-                "region": _LABEL_REGION,
-                "country": _LABEL_COUNTRY,
-            }
-            self._label_kinds = np.array([kinds.get(row[1], -1) for row in rows], dtype=np.int8)
-            self._label_lons = np.array([row[2] for row in rows], dtype=np.float64)
-            self._label_lats = np.array([row[3] for row in rows], dtype=np.float64)
-            self._label_population = np.array([row[4] for row in rows], dtype=np.int64)
+            count, data = self._connection().execute("SELECT count, data FROM label_points").fetchone()
+            table = np.frombuffer(data, dtype=np.float64).reshape(count, 5)
+            self._label_kinds = table[:, 1].astype(np.int8)
+            self._label_lons = np.ascontiguousarray(table[:, 2])
+            self._label_lats = np.ascontiguousarray(table[:, 3])
+            self._label_population = table[:, 4].astype(np.int64)
             rank = self._label_population.astype(np.float64)
             rank[self._label_kinds == _LABEL_COUNTRY] += 1e10
             self._label_rank = rank
-            self._label_ids = np.array([row[0] for row in rows], dtype=np.int64)
+            self._label_ids = table[:, 0].astype(np.int64)
 
     def get(self, ref: str, lang: str = "en") -> Place | None:
         row = self._connection().execute(f"{_SELECT} WHERE p.ref = ?", [ref]).fetchone()
