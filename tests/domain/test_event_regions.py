@@ -213,3 +213,15 @@ def test_migration_0013_fills_in_the_regions_of_existing_events(fresh_database):
             assert (json.loads(labels) if isinstance(labels, str) else labels) == {"de": "Verluste"}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_acled_export_names_the_admin1_and_country_of_any_event(client, load):
+    """An event typed in by an editor has no ACLED attributes: the export names its region and
+    country as ACLED does ("Kursk", "Russia"), from the point."""
+    _story(load)
+    export = client.get("/export/events.acled.csv", query_string={"region": "RU-KRS,UA-59"})
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    names = {r["event_id_cnty"]: (r["admin1"], r["country"]) for r in rows}
+    assert names == {"sudzha": ("Kursk", "Russia"), "kursk": ("Kursk", "Russia"),
+                     "sumy": ("Sumy", "Ukraine"), "area": ("Kursk", "Russia")}  # fmt: skip

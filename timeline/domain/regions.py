@@ -29,6 +29,7 @@ from threading import Lock
 from typing import Any
 
 from geodata.gazetteer import Gazetteer, GazetteerError, IndexNotReady, default_path, open_gazetteer
+from timeline.formats import acled
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Locator:
     def __init__(self, gazetteer: Gazetteer):
         self.gazetteer = gazetteer
         self._cache: OrderedDict[tuple[float, float], Regions] = OrderedDict()
+        self._bare: dict[tuple[float, float], tuple[str | None, str | None]] = {}
         self._lock = Lock()
 
     def at(self, lon: float, lat: float) -> Regions:
@@ -95,6 +97,34 @@ class Locator:
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return found
+
+    def bare_names(self, lon: float, lat: float) -> tuple[str | None, str | None]:
+        """The region's and country's short English names ("Kursk", "Russia"), as ACLED writes
+        ``admin1`` and ``country``; cached per coordinate like :meth:`at`."""
+        key = (lon, lat)
+        with self._lock:
+            if (found := self._bare.get(key)) is not None:
+                return found
+        result = self.gazetteer.reverse(lon, lat, lang="en")
+        names = (
+            result.region.name if result.region else None,
+            result.country.name if result.country else None,
+        )
+        with self._lock:
+            self._bare[key] = names
+            while len(self._bare) > _CACHE_SIZE:
+                self._bare.pop(next(iter(self._bare)))
+        return names
+
+
+def bare_names_at(lon: float, lat: float) -> tuple[str | None, str | None]:
+    """ACLED's admin1 and country for a point, or (None, None) without the index; never raises."""
+    try:
+        where = locator()
+        return where.bare_names(lon, lat) if where else (None, None)
+    except Exception:  # an export must not fail for a name it could leave empty
+        log.exception("region lookup failed")
+        return None, None
 
 
 _LOCATORS: dict[Path, Locator] = {}
@@ -237,3 +267,6 @@ def fill_regions(
             updates.append({"pk": pk, **locate(shape, extra, where=where).as_columns()})
         connection.execute(update_sql, updates)
         seen += len(rows)
+
+
+acled.admin_names_at = bare_names_at  # ACLED exports name the admin1 and country of any event

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -57,6 +57,10 @@ INTEGER_ATTRIBUTES = frozenset(
 )  # fmt: skip
 EXTERNAL_PREFIX = "acled:"
 ID_PREFIX = "acled-"
+# How the writer names a point's admin1 and country when the event's attributes hold none: set by
+# timeline.domain.regions (from the offline gazetteer), so that this module needs no app; None
+# leaves them empty.
+admin_names_at: Callable[[float, float], tuple[str | None, str | None]] | None = None
 _DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%m-%Y", "%d/%m/%Y", "%d-%B-%Y", "%d-%b-%Y", "%d %b %Y")
 _SLUG_APART = re.compile(r"[^a-z0-9]+")
 
@@ -211,6 +215,11 @@ def feature_row(feature: dict[str, Any]) -> list[str]:
         "assoc_actor_1": "; ".join(actors[2:]),
         "location": str(props.get("place") or "").split(",")[0].strip(),
     }
+    names_at = admin_names_at
+    if names_at and lon is not None and lat is not None and not (kept.get("admin1") and kept.get("country")):
+        # An event not from an ACLED file: its region and country from the point, as ACLED names them.
+        admin1, country = names_at(lon, lat)
+        derived.update({k: v for k, v in (("admin1", admin1), ("country", country)) if v})
     cells = []
     for name in COLUMNS:
         value = current[name] if name in current else kept.get(name, derived.get(name, ""))
