@@ -2,23 +2,29 @@
 and ``POST /api/imports`` share.
 
 GeoJSON is streamed into the importer as it is read. Every other format is read by its reader
-(``timeline.formats``) into a FeatureCollection first, so each row or feature goes through the
-same checks and the same all-or-nothing write. What the reader noticed (a reprojection) and, for
+(``timeline.formats``) into a FeatureCollection first, handed to the importer as it is (not
+written as JSON and parsed again), so each row or feature goes through the same checks and the
+same all-or-nothing write. What the reader noticed (a reprojection) and, for
 ACLED, the events an earlier file brought that this one lacks, come back with the report.
 """
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from timeline.domain.datasets import Missing, missing_from_file
-from timeline.domain.importing import ImportRejected, ImportReport, ProgressCallback, import_stream
+from timeline.domain.importing import (
+    ImportRejected,
+    ImportReport,
+    ProgressCallback,
+    import_features,
+    import_stream,
+)
 from timeline.formats import FORMATS, Format, UnknownFormat, by_file_name, by_media_type, csv_table, sniffed
 from timeline.formats import acled as acled_format
 from timeline.formats.csv_table import TableRejected
+from timeline.formats.geojson import CollectionStream
 from timeline.store.db import DbSession
 from timeline.store.models import User
 
@@ -115,8 +121,9 @@ def import_file(
             assert fmt.read is not None
             data = source.read()
             collection = csv_table.read_table(data, mapping) if mapping else fmt.read(data)
-            encoded = io.BytesIO(json.dumps(collection, ensure_ascii=False).encode())
-            report = import_stream(session, encoded, user, dry_run=dry_run, progress=progress)
+            report = import_features(
+                session, CollectionStream(collection), user, dry_run=dry_run, progress=progress
+            )
     except TableRejected as exc:
         unreadable = not exc.problems and ("cannot be read" in exc.summary or "not a zip" in exc.summary)
         raise FileRejected(exc.summary, [str(p) for p in exc.problems], not_readable=unreadable) from None

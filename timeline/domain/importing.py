@@ -53,7 +53,7 @@ from timeline.domain.features import (
 )
 from timeline.domain.fields import SERVER_MANAGED
 from timeline.domain.revisions import diff, record_revision
-from timeline.formats.geojson import FeatureStream, UnreadableDocument, load_json
+from timeline.formats.geojson import CollectionStream, FeatureStream, UnreadableDocument, load_json
 from timeline.store.bulk import EVENT_COLUMNS, AuditFields, StagedEvent, Staging
 from timeline.store.db import DbSession, writing
 from timeline.store.models import AuditEntry, Event, FeatureCache, Revision, Source, User, utcnow
@@ -240,6 +240,19 @@ def import_stream(
         stream = FeatureStream(source)
     except UnreadableDocument as exc:
         raise ImportRejected(str(exc)) from None
+    return import_features(session, stream, user, dry_run=dry_run, progress=progress)
+
+
+def import_features(
+    session: DbSession,
+    stream: FeatureStream | CollectionStream,
+    user: User | None = None,
+    *,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """:func:`import_stream` for features already read: a file's stream, or the collection a
+    table or GIS reader built (which thus skips being written as JSON and parsed again)."""
     _check_members(stream, final=False)
     if dry_run:
         if isinstance(session, scoped_session):
@@ -254,7 +267,7 @@ def import_stream(
         return _Import(session, stream, user, progress, dry_run=False).run()
 
 
-def _check_members(stream: FeatureStream, *, final: bool) -> None:
+def _check_members(stream: FeatureStream | CollectionStream, *, final: bool) -> None:
     """The collection's own members: a FeatureCollection, with a features array, in WGS 84.
 
     Checked on what the head of the file held before any feature is read (so a GeoJSON Feature
@@ -320,7 +333,7 @@ class _Import:
     def __init__(
         self,
         session: DbSession,
-        stream: FeatureStream,
+        stream: FeatureStream | CollectionStream,
         user: User | None,
         progress: ProgressCallback | None,
         *,

@@ -272,6 +272,28 @@ class FeatureStream:
         return builder.value
 
 
+class CollectionStream:
+    """A FeatureCollection already in memory (what a CSV, ACLED or GIS reader builds), given out
+    as :class:`FeatureStream` gives a file's, so that it goes through the same import without
+    being written as JSON and parsed again. ``position`` and ``size`` count features."""
+
+    def __init__(self, collection: Any):
+        self.is_object = isinstance(collection, dict)
+        members = collection if isinstance(collection, dict) else {}
+        features = members.get("features")
+        self.has_features = isinstance(features, list)
+        self._features: list[Any] = features if isinstance(features, list) else []
+        self.members = {key: value for key, value in members.items() if key != "features"}
+        self.size = len(self._features)
+        self.position = 0
+
+    def features(self) -> Iterator[Any]:
+        """Each feature in order."""
+        for index, feature in enumerate(self._features):
+            self.position = index + 1
+            yield feature
+
+
 def _unreadable(exc: Exception, position: int) -> UnreadableDocument:
     """ijson's (yajl's) message made readable: its first line, and NaN or Infinity named."""
     lines = str(exc).split("\n")
