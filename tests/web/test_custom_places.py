@@ -271,3 +271,19 @@ def test_hostile_text_is_escaped_on_the_pages(client, users) -> None:
     page = client.get("/edit/places").get_data(as_text=True)
     assert hostile not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert 'href="javascript:' not in page
+
+
+def test_ids_beyond_the_database_integer_are_404s(client, users) -> None:
+    token = users["editor"]["token"]
+    for method, path in (
+        ("get", ""),
+        ("patch", ""),
+        ("delete", ""),
+        ("post", "/restore"),
+        ("get", "/revisions"),
+    ):
+        response = getattr(client, method)(
+            f"/api/custom-places/2147483648{path}", json={"kind": "x", "version": 1}, headers=auth(token)
+        )
+        assert response.status_code == 404, (method, path, response.get_json())
+        assert response.get_json()["error"]

@@ -223,7 +223,14 @@ def place_data(place: CustomPlace) -> PlaceData:
     return PlaceData(**content)
 
 
+# Ids are the databases' 32-bit INTEGER: a larger one names no place (and PostgreSQL would refuse
+# to compare it, a 500 instead of a 404).
+MAX_ID = 2**31 - 1
+
+
 def get_place(session: DbSession, place_id: int, include_deleted: bool = False) -> CustomPlace | None:
+    if not 0 < place_id <= MAX_ID:
+        return None
     place = session.get(CustomPlace, place_id)
     if place is None or (place.deleted_at is not None and not include_deleted):
         return None
@@ -304,6 +311,8 @@ def create_place(session: DbSession, data: PlaceData, user: User | None) -> Cust
 
 
 def _existing(session: DbSession, place_id: int, include_deleted: bool = False) -> CustomPlace:
+    if not 0 < place_id <= MAX_ID:
+        raise LookupError(place_id)
     place = session.scalars(select(CustomPlace).where(CustomPlace.id == place_id)).first()
     if place is None or (place.deleted_at is not None and not include_deleted):
         raise LookupError(place_id)
@@ -373,7 +382,7 @@ def revert_place(
     session: DbSession, place_id: int, revision_id: int, expected_version: int | None, user: User | None
 ) -> CustomPlace:
     """Make an old revision's content current again, as a new revision."""
-    revision = session.get(CustomPlaceRevision, revision_id)
+    revision = session.get(CustomPlaceRevision, revision_id) if 0 < revision_id <= MAX_ID else None
     if revision is None or revision.place_id != place_id:
         raise LookupError(revision_id)
     data = parse_place(dict(revision.snapshot))

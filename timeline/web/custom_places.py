@@ -400,3 +400,95 @@ def _int(value: str | None) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------------------- OpenAPI
+
+
+def openapi_paths() -> dict[str, Any]:
+    """The API's paths for the OpenAPI document (timeline/web/openapi.py adds them to its own)."""
+    error = {"$ref": "#/components/responses/Error"}
+    place = {
+        "type": "object",
+        "description": "a custom place (id, name, alternate_names, lon, lat, source, kind, country, "
+        "region, version, author, created_at, updated_at, deleted_at)",
+    }
+    body = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+    place_id = {
+        "name": "placeId",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": places.MAX_ID},
+        "description": "the custom place's id",
+    }
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": 'the ETag (version) you loaded, e.g. "3"; or send "version" in the body',
+    }
+
+    def op(summary: str, ok: tuple[str, str], *errors: int, **extra: Any) -> dict[str, Any]:
+        status, description = ok
+        answer: dict[str, Any] = {"description": description}
+        if status != "204":
+            answer["content"] = {"application/json": {"schema": place}}
+        responses = {status: answer, **{str(e): error for e in (401, 403, *errors)}, "default": error}
+        return {"summary": summary, "security": [{"bearer": []}], "responses": responses, **extra}
+
+    return {
+        "/api/custom-places": {
+            "get": op("editors' places (?deleted=true: the deleted ones)", ("200", "the places")),
+            "post": op(
+                "add a place that the gazetteer lacks",
+                ("201", "the place as stored"),
+                400,
+                415,
+                requestBody=body,
+            ),
+        },
+        "/api/custom-places/{placeId}": {
+            "get": op("one place", ("200", "the place"), 404, parameters=[place_id]),
+            "patch": op(
+                "change some fields over the version you loaded",
+                ("200", "the place as stored"),
+                400,
+                404,
+                409,
+                412,
+                415,
+                428,
+                parameters=[place_id, if_match],
+                requestBody=body,
+            ),
+            "put": op(
+                "as PATCH",
+                ("200", "the place as stored"),
+                400,
+                404,
+                409,
+                412,
+                415,
+                428,
+                parameters=[place_id, if_match],
+                requestBody=body,
+            ),
+            "delete": op(
+                "delete a place (soft: it can be restored)",
+                ("204", "deleted"),
+                404,
+                409,
+                412,
+                parameters=[place_id, if_match],
+            ),
+        },
+        "/api/custom-places/{placeId}/restore": {
+            "post": op("restore a deleted place", ("200", "restored"), 404, parameters=[place_id]),
+        },
+        "/api/custom-places/{placeId}/revisions": {
+            "get": op(
+                "every saved version, newest first", ("200", "the revisions"), 404, parameters=[place_id]
+            ),
+        },
+    }

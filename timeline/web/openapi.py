@@ -21,6 +21,7 @@ from timeline.domain import fields
 from timeline.formats import FORMATS
 from timeline.store.models import CONFIDENCES
 from timeline.store.queries import ORDERS
+from timeline.web import custom_places
 from timeline.web.change_feed import MAX_CURSOR
 from timeline.web.params import MAX_LIMIT, MAX_TEXT_QUERY
 
@@ -518,6 +519,7 @@ def openapi(title: str) -> dict[str, Any]:
             404,
         ),
     }
+    paths.update(custom_places.openapi_paths())
     return {
         "openapi": "3.1.0",
         "info": {
