@@ -28,6 +28,8 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
+from flask import current_app, has_app_context
+
 from geodata.gazetteer import Gazetteer, GazetteerError, IndexNotReady, default_path, open_gazetteer
 from timeline.formats import acled
 
@@ -133,13 +135,8 @@ _LOCATORS_LOCK = Lock()
 
 def gazetteer_path() -> Path:
     """The app's ``GAZETTEER_PATH`` inside a request or app context, else the gazetteer's default."""
-    try:
-        from flask import current_app, has_app_context
-
-        if has_app_context() and (configured := current_app.config.get("GAZETTEER_PATH")):
-            return Path(configured)
-    except ImportError:  # pragma: no cover - Flask is always installed with the app
-        pass
+    if has_app_context() and (configured := current_app.config.get("GAZETTEER_PATH")):
+        return Path(configured)
     return default_path()
 
 
