@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -200,6 +200,25 @@ def _source(value: object, problems: list[Problem]) -> str:
     return text
 
 
+def with_region(data: PlaceData) -> PlaceData:
+    """``data`` with its country and region codes filled in from the point where the editor left
+    them empty, as events get theirs (:mod:`timeline.domain.regions`); without the gazetteer index
+    they stay empty. A region is taken only in the country the editor named, if they named one."""
+    if data.country and data.region:
+        return data
+    from timeline.domain.regions import locator
+
+    where = locator()
+    if where is None:
+        return data
+    found = where.at(data.lon, data.lat)
+    country = data.country or found.country_code or ""
+    region = data.region
+    if not region and found.region_code and found.country_code == country:
+        region = found.region_code if REGION_CODE.match(found.region_code) else ""
+    return replace(data, country=country[:2], region=region)
+
+
 # ---------------------------------------------------------------------------- reading
 
 
@@ -303,11 +322,40 @@ def _as_content(values: dict[str, Any]) -> dict[str, Any]:
 def create_place(session: DbSession, data: PlaceData, user: User | None) -> CustomPlace:
     """A new custom place, searchable as soon as this returns."""
     with writing(session):
-        place = CustomPlace(author_id=user.id if user else None)
-        _apply(place, data)
-        session.add(place)
-        _record(session, place, "create", user, None)
+        place = _new(session, data, user)
     return place
+
+
+def _new(session: DbSession, data: PlaceData, user: User | None) -> CustomPlace:
+    place = CustomPlace(author_id=user.id if user else None)
+    _apply(place, data)
+    session.add(place)
+    _record(session, place, "create", user, None)
+    return place
+
+
+# A row of an import names a place already there when a live place of the same (folded) name lies
+# this close: importing a file twice adds nothing the second time.
+SAME_PLACE_KM = 1.0
+
+
+def import_places(session: DbSession, rows: list[PlaceData], user: User | None) -> tuple[int, int]:
+    """Add every row as a place, all in one transaction (all or nothing), each with its revision;
+    a row naming a place already there is skipped. Returns (added, skipped)."""
+    from geodata.gazetteer import haversine_km
+
+    added = skipped = 0
+    with writing(session):
+        for data in rows:
+            key = fold(data.name)
+            known = [place for place, folded in matching(session, key) if folded == key]
+            if any(haversine_km(p.lon, p.lat, data.lon, data.lat) < SAME_PLACE_KM for p in known):
+                skipped += 1
+                continue
+            _new(session, data, user)
+            session.flush()  # the next row's duplicate check sees this one
+            added += 1
+    return added, skipped
 
 
 def _existing(session: DbSession, place_id: int, include_deleted: bool = False) -> CustomPlace:

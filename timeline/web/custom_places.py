@@ -18,15 +18,12 @@ map to add or edit one, and each place's history.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -37,10 +34,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from geodata.gazetteer import GazetteerError, default_path, open_gazetteer
 from timeline.domain import custom_places as places
 from timeline.domain.accounts import acting_user, require
-from timeline.domain.custom_places import PlaceConflict, PlaceData, PlaceInvalid
+from timeline.domain.custom_places import PlaceConflict, PlaceInvalid
 from timeline.domain.features import Problem
 from timeline.domain.importing import ImportRejected, read_document
 from timeline.store.db import db
@@ -53,26 +49,6 @@ FORM_FIELDS = ("name", "alternate_names", "lon", "lat", "source", "kind", "count
 
 
 # ---------------------------------------------------------------------------- shared
-
-
-def with_region(data: PlaceData) -> PlaceData:
-    """``data`` with its country and region filled in from the point, where the editor left them
-    empty and the gazetteer knows (a place abroad keeps what the editor said)."""
-    if data.country and data.region:
-        return data
-    configured = current_app.config.get("GAZETTEER_PATH")
-    try:
-        gazetteer = open_gazetteer(Path(configured) if configured else default_path(), wait=False)
-        found = gazetteer.reverse(data.lon, data.lat)
-    except GazetteerError:  # not built yet, or not buildable: the codes stay empty
-        return data
-    region, country = found.region, found.country
-    new_country = data.country or (country.country if country else "") or (region.country if region else "")
-    new_region = data.region
-    if not new_region and region is not None and region.country == new_country:
-        code = region.ref.split(":", 1)[1]
-        new_region = code if places.REGION_CODE.match(code) else ""
-    return replace(data, country=new_country[:2], region=new_region)
 
 
 def place_json(place: CustomPlace) -> dict[str, Any]:
@@ -184,7 +160,7 @@ def api_create() -> tuple[Response, int]:
     if "version" in body:
         return _invalid([Problem("version", "is kept by the server and cannot be set")])
     try:
-        data = with_region(places.parse_place(body))
+        data = places.with_region(places.parse_place(body))
     except PlaceInvalid as exc:
         return _invalid(exc.problems)
     place = places.create_place(db.session, data, acting_user())
@@ -208,7 +184,7 @@ def api_update(place_id: int) -> tuple[Response, int]:
     place = _place_or_404(place_id)
     expected = _expected_version(body)
     try:
-        data = with_region(places.parse_place(body, base=places.place_data(place)))
+        data = places.with_region(places.parse_place(body, base=places.place_data(place)))
         place = places.update_place(db.session, place_id, data, expected, acting_user())
     except PlaceInvalid as exc:
         return _invalid(exc.problems)
@@ -315,7 +291,7 @@ def page_new() -> ResponseReturnValue:
         return _render_form(None, _values(None))
     values = _form_values()
     try:
-        data = with_region(places.parse_place(values))
+        data = places.with_region(places.parse_place(values))
     except PlaceInvalid as exc:
         return _render_form(None, values, _errors(exc.problems), status=422)
     place = places.create_place(db.session, data, acting_user())
@@ -332,7 +308,7 @@ def page_edit(place_id: int) -> ResponseReturnValue:
     values = _form_values()
     loaded = _int(request.form.get("version"))
     try:
-        data = with_region(places.parse_place(values))
+        data = places.with_region(places.parse_place(values))
         places.update_place(db.session, place.id, data, loaded, acting_user())
     except PlaceInvalid as exc:
         return _render_form(place, values, _errors(exc.problems), version=loaded, status=422)
