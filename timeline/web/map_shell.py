@@ -26,6 +26,10 @@ DEFAULT_ZOOM = 7
 MIN_ZOOM = 2
 MAX_ZOOM = 18
 
+# An event page's map frames its event with context: a point (or a small area) shows the towns and
+# the border around it, not one street; a larger area is fitted whole.
+EVENT_MAX_ZOOM = 7
+
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
 
@@ -80,7 +84,7 @@ def geometry_map(geometry: dict[str, Any]) -> MapShell:
     # A geometry always has bounds; folium types them as possibly None for an empty layer.
     corners = [[value for value in corner if value is not None] for corner in layer.get_bounds()]
     assert all(len(corner) == 2 for corner in corners)
-    fmap.fit_bounds(corners, max_zoom=9, padding=(30, 30))
+    fmap.fit_bounds(corners, max_zoom=EVENT_MAX_ZOOM, padding=(40, 40))
     return render_shell(fmap)
 
 

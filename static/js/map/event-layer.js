@@ -23,9 +23,73 @@ function keyboardSkips(layer) {
   node.setAttribute("focusable", "false");
 }
 
+const SPREAD_RADIUS_PX = 26; // how far from their shared point coincident events are fanned out
+const SPREAD_STEP_PX = 5; // and further for each event beyond six
+
+/** Where the n events of one position go when spread: a circle around it, first at the top. */
+export function spreadOffsets(n) {
+  const radius = SPREAD_RADIUS_PX + Math.max(0, n - 6) * SPREAD_STEP_PX;
+  return Array.from({ length: n }, (_, i) => {
+    const angle = -Math.PI / 2 + (2 * Math.PI * i) / n;
+    return [Math.round(radius * Math.cos(angle)), Math.round(radius * Math.sin(angle))];
+  });
+}
+
+/** Events at one position, by the position's coordinates (points only). */
+function stacksOf(features) {
+  const stacks = new Map();
+  for (const f of features) {
+    if (f.geometry.type !== "Point") continue;
+    const key = f.geometry.coordinates.map((v) => v.toFixed(6)).join(",");
+    if (!stacks.has(key)) stacks.set(key, []);
+    stacks.get(key).push(f.id);
+  }
+  return stacks;
+}
+
 export function createEventLayer({ map, store, ui, maxZoom, onSelect }) {
   const group = L.layerGroup().addTo(map);
   const layers = new Map(); // event id -> its Leaflet layer, for what is drawn now
+  // Spiderfy: events drawn at one position are fanned out around it when one of them is clicked
+  // (that one is selected too), so each can be reached; they close up when the map is clicked
+  // elsewhere. The fanned-out position survives a redraw of the same events and follows zooms.
+  const legs = L.layerGroup().addTo(map);
+  let stacks = new Map(); // position key -> ids of the events drawn there
+  let spread = null; // the key of the fanned-out position
+
+  function closeUp() {
+    legs.clearLayers();
+    for (const ids of stacks.values()) {
+      for (const id of ids) {
+        const layer = layers.get(id);
+        if (layer && layer.home) layer.setLatLng(layer.home);
+      }
+    }
+    spread = null;
+  }
+
+  function fanOut(key) {
+    const ids = (stacks.get(key) || []).filter((id) => layers.has(id));
+    closeUp();
+    if (ids.length < 2) return;
+    spread = key;
+    const home = layers.get(ids[0]).home;
+    const centre = map.latLngToLayerPoint(home);
+    spreadOffsets(ids.length).forEach(([dx, dy], i) => {
+      const layer = layers.get(ids[i]);
+      const to = map.layerPointToLatLng(centre.add([dx, dy]));
+      layer.setLatLng(to);
+      legs.addLayer(L.polyline([home, to], { color: "#52606d", weight: 1, interactive: false }));
+    });
+    legs.addLayer(L.circleMarker(home, { radius: 3, color: "#52606d", weight: 1, fillOpacity: 1, interactive: false }));
+  }
+
+  map.on("click", () => {
+    if (spread) closeUp();
+  });
+  map.on("zoomend", () => {
+    if (spread) fanOut(spread);
+  });
 
   function baseStyle(feature) {
     const colour = categoryOf(store, feature.properties.category).colour;
@@ -49,30 +113,46 @@ export function createEventLayer({ map, store, ui, maxZoom, onSelect }) {
 
   /** Draw these events (slim features from /api/events?view=summary), replacing what was drawn. */
   function drawFeatures(features) {
+    const wasSpread = spread;
+    closeUp();
     group.clearLayers();
     layers.clear();
+    stacks = stacksOf(features);
+    const keyOf = new Map();
+    for (const [key, ids] of stacks) for (const id of ids) keyOf.set(id, key);
     const rank = (f) => (f.geometry.type.endsWith("Polygon") ? 0 : f.geometry.type.endsWith("LineString") ? 1 : 2);
     const ordered = [...features].sort((a, b) => rank(a) - rank(b));
     const points = ordered.filter((f) => f.geometry.type === "Point").length;
     const pointGroup = points >= MARKER_CLUSTER_FROM && L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 40 }) : null;
     L.geoJSON(ordered, {
       className: "event-feature",
-      pointToLayer: (feature, latlng) => L.circleMarker(latlng, { radius: 7, className: "event-feature" }),
+      pointToLayer: (feature, latlng) => {
+        const marker = L.circleMarker(latlng, { radius: 7, className: "event-feature", bubblingMouseEvents: false });
+        marker.home = latlng;
+        return marker;
+      },
       style: baseStyle,
       onEachFeature: (feature, layer) => {
         layers.set(feature.id, layer);
         layer.bindTooltip(el("span", { lang: feature.properties.lang }, feature.properties.title));
-        layer.on("click", () => onSelect(feature.id, "map"));
+        layer.on("click", () => {
+          const key = keyOf.get(feature.id);
+          if (key && stacks.get(key).length > 1 && spread !== key) fanOut(key);
+          onSelect(feature.id, "map");
+        });
         layer.on("add", () => keyboardSkips(layer));
         (pointGroup && feature.geometry.type === "Point" ? pointGroup : group).addLayer(layer);
       },
     });
     if (pointGroup) group.addLayer(pointGroup);
+    if (wasSpread && stacks.has(wasSpread) && !pointGroup) fanOut(wasSpread);
     highlight(store.view.sel, true);
   }
 
   /** Draw the server's clusters (/api/clusters), replacing what was drawn. */
   function drawClusters(collection) {
+    closeUp();
+    stacks = new Map();
     group.clearLayers();
     layers.clear();
     const largest = Math.max(1, ...collection.features.map((f) => f.properties.count));

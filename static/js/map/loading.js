@@ -102,6 +102,13 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
     timeline.draw(features);
     loaded = { features, matched, complete };
     showList();
+    // Every matching event of every date is here: the density strip spreads each one over its
+    // own period from these (see density.js); otherwise it draws the server's weekly counts.
+    const spans = complete && !store.view.vp ? features.map((f) => f.properties) : null;
+    if (spans || store.spans) {
+      store.spans = spans;
+      density.draw();
+    }
   }
 
   /** The time window changed (and nothing else): the list and count follow it, fetched again

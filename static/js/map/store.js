@@ -14,6 +14,7 @@ export function createStore() {
     view: emptyView(), // the time window, filters, selection and timeline scope (see url-state.js)
     categories: new Map(), // slug -> { slug, label, colour }, from /api/categories
     weeks: [], // [{ start, count }]: matching events per week, for the density strip and Play
+    spans: null, // the properties of every matching event, when the timeline holds them all (density)
     totalEvents: null, // events in the whole story, unfiltered (counted once)
     restoring: false, // while the address's view is being applied, it must not be written back
   };
