@@ -11,9 +11,11 @@ database holding the demo story), with Debian's Chromium:
   4× CPU slowdown) on ``/`` and on one event's page, each run ``--runs`` times; the median
   performance score is kept, since it moves between runs by a few points.
 
-    .venv/bin/python -m bench.lighthouse [--runs 3] [--no-lighthouse] [--append]
+    .venv/bin/python -m bench.lighthouse [--runs 3] [--no-lighthouse] [--write | --append]
 
-``--append`` adds a dated section to bench/RESULTS.md; without it the section is only printed.
+``--write`` (what ``make bench`` runs) puts the section in bench/RESULTS.md in place of the one
+there, so the file holds the latest figures once; ``--append`` adds a dated section after the
+others; with neither the section is only printed.
 Scores vary between runs and machines, so they go here and never into tests.
 """
 
@@ -48,6 +50,7 @@ GOALS = {
     "event": dict.fromkeys(CATEGORIES, 95),
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
+SECTION_HEADING = "## Lighthouse and first-load bytes"
 # Time for the background compression of the largest files (about 1.3 s each on this machine).
 WARM_UP_SECONDS = 8
 
@@ -225,7 +228,7 @@ def section(first: Load, repeat: Load, scores: dict[str, Any], runs: int) -> str
     today = dt.date.today().isoformat()
     cores = os.cpu_count()
     lines = [
-        f"## Lighthouse and first-load bytes ({today})",
+        f"{SECTION_HEADING} ({today})",
         "",
         f"Machine: {cores} cores, 24 GiB, {platform.system()} {platform.machine()}, Debian Chromium "
         f"({CHROMIUM}); gunicorn gthread on 127.0.0.1, SQLite with the demo story. "
@@ -276,11 +279,24 @@ def section(first: Load, repeat: Load, scores: dict[str, Any], runs: int) -> str
     return "\n".join(lines) + "\n"
 
 
+def replace_section(document: str, text: str) -> str:
+    """``document`` with its Lighthouse section (from its heading to the next ``## `` heading)
+    replaced by ``text``, or ``text`` appended when it has none; nothing else is touched."""
+    lines = document.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith(SECTION_HEADING)), None)
+    if start is None:
+        return document.rstrip("\n") + "\n\n" + text
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    tail = "".join(lines[end:])
+    return "".join(lines[:start]) + text + ("\n" + tail if tail else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-lighthouse", action="store_true")
     parser.add_argument("--append", action="store_true", help="append the section to bench/RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="replace the section in bench/RESULTS.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="timeline-lighthouse-") as tmp, demo_server(Path(tmp)) as base:
         first, repeat = measure_loads(base)
@@ -300,7 +316,9 @@ def main() -> None:
                 }
     text = section(first, repeat, scores, args.runs)
     print(text)
-    if args.append:
+    if args.write:
+        RESULTS.write_text(replace_section(RESULTS.read_text(encoding="utf-8"), text), encoding="utf-8")
+    elif args.append:
         with RESULTS.open("a", encoding="utf-8") as results:
             results.write("\n" + text)
 
