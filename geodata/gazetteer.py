@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -167,10 +168,19 @@ def default_sources() -> Sources:
 
 
 def default_path() -> Path:
-    """``TIMELINE_GAZETTEER_PATH``, else ``~/.cache/timeline/gazetteer.sqlite`` (XDG_CACHE_HOME)."""
-    if configured := os.environ.get("TIMELINE_GAZETTEER_PATH"):
+    """``TIMELINE_GAZETTEER_PATH``, else ``~/.cache/timeline/gazetteer.sqlite`` (XDG_CACHE_HOME).
+
+    Asked on every saved event (for its region), so the path is worked out once per setting."""
+    return _default_path(
+        os.environ.get("TIMELINE_GAZETTEER_PATH"), os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME")
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _default_path(configured: str | None, cache_home: str | None, home: str | None) -> Path:
+    if configured:
         return Path(configured)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache = Path(cache_home or Path.home() / ".cache")
     return cache / "timeline" / "gazetteer.sqlite"
 
 
@@ -633,6 +643,7 @@ class Gazetteer:
         self._region_ids: Any = None
         self._region_boxes: Any = None
         self._polygons: OrderedDict[int, Any] = OrderedDict()
+        self._areas: dict[tuple[int, str], tuple[Place | None, Place | None]] = {}
         self._label_ids: Any = None
         self._label_kinds: Any = None
         self._label_lons: Any = None
@@ -874,16 +885,33 @@ class Gazetteer:
             )
             if closest is not None and closest[0] < radius:
                 nearest = self._extra_place(closest[1], lang, distance=closest[0])
-        region = country = None
-        if region_id := self._region_at(lon, lat):
-            region_row = connection.execute(f"{_SELECT} WHERE p.id = ?", [region_id]).fetchone()
-            if region_row:
-                region = _place(region_row, lang)
-                country_row = connection.execute(
-                    f"{_SELECT} WHERE p.ref = ?", ["country:" + region.country]
-                ).fetchone()
-                country = _place(country_row, lang) if country_row else None
+        region, country = self.areas_at(lon, lat, lang)
         return ReverseResult(nearest=nearest, region=region, country=country)
+
+    def areas_at(self, lon: float, lat: float, lang: str = "en") -> tuple[Place | None, Place | None]:
+        """The region and the country a point lies in (None, None at sea), without the nearest
+        place: what every saved event asks, so it costs one polygon test, not a KD-tree query and
+        three lookups. The pair is kept per region, as a story's events fall in a handful."""
+        self._load_reverse()
+        region_id = self._region_at(lon, lat)
+        if region_id is None:
+            return None, None
+        key = (region_id, lang)
+        with self._reverse_lock:
+            if (known := self._areas.get(key)) is not None:
+                return known
+        connection = self._connection()
+        region = country = None
+        region_row = connection.execute(f"{_SELECT} WHERE p.id = ?", [region_id]).fetchone()
+        if region_row:
+            region = _place(region_row, lang)
+            country_row = connection.execute(
+                f"{_SELECT} WHERE p.ref = ?", ["country:" + region.country]
+            ).fetchone()
+            country = _place(country_row, lang) if country_row else None
+        with self._reverse_lock:
+            self._areas[key] = (region, country)
+        return region, country
 
     def _region_at(self, lon: float, lat: float) -> int | None:
         """The region whose polygon covers the point: its box from the STRtree, then the polygon."""

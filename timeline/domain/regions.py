@@ -79,8 +79,7 @@ class Locator:
             if (found := self._cache.get(key)) is not None:
                 self._cache.move_to_end(key)
                 return found
-        result = self.gazetteer.reverse(lon, lat, lang="en")
-        region, country = result.region, result.country
+        region, country = self.gazetteer.areas_at(lon, lat, lang="en")
         found = Regions(
             region_code=region.ref.removeprefix(_REF_PREFIX)[:REGION_CODE_LENGTH] if region else None,
             region_name=(region.label or region.name)[:REGION_NAME_LENGTH] if region else None,
@@ -107,11 +106,8 @@ class Locator:
         with self._lock:
             if (found := self._bare.get(key)) is not None:
                 return found
-        result = self.gazetteer.reverse(lon, lat, lang="en")
-        names = (
-            result.region.name if result.region else None,
-            result.country.name if result.country else None,
-        )
+        region, country = self.gazetteer.areas_at(lon, lat, lang="en")
+        names = (region.name if region else None, country.name if country else None)
         with self._lock:
             self._bare[key] = names
             while len(self._bare) > _CACHE_SIZE:
