@@ -103,3 +103,8 @@ def test_ogc_items_and_error_pages_are_german(app, load):
     assert "1 von 1 passenden Ereignissen." in items and "<th>Titel</th>" in items
     missing = client.get("/no-such-page")
     assert missing.status_code == 404 and "Zurück zur Karte" in text(missing)
+    # The title and explanation are German too, not Werkzeug's English description.
+    assert "404 — Nicht gefunden" in text(missing) and "Unter dieser Adresse gibt es nichts" in text(missing)
+    assert "The requested URL was not found" not in text(missing)
+    event = client.get("/events/no-such-event")
+    assert event.status_code == 404 and "Nicht gefunden" in text(event) and "no event" not in text(event)

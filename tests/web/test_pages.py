@@ -129,6 +129,13 @@ def test_unknown_page_is_an_html_404(client):
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "Back to the map" in response.get_data(as_text=True)
+    assert "404 — Not found" in response.get_data(as_text=True)
+
+
+def test_an_error_page_in_english_keeps_the_specific_reason(client):
+    response = client.get("/events/no-such-event")
+    assert response.status_code == 404
+    assert "no-such-event" in response.get_data(as_text=True)
 
 
 def test_server_errors_reveal_nothing(app):
