@@ -16,6 +16,7 @@ import { readPageConfig } from "./shared/config.js";
 import { byId } from "./shared/dom.js";
 import { addPlaceLabels, labelLanguage } from "./shared/place-labels.js";
 import { createPlaceSearch, placeZoom } from "./shared/place-search.js";
+import { translator } from "./shared/ui-text.js";
 
 const BOUNDARY_STYLE = { color: "#6b7280", weight: 1, fill: false };
 const POINT_ZOOM = 9; // an existing point is shown this close
@@ -23,6 +24,7 @@ const SHAPE_MAX_ZOOM = 11; // an existing line or area is fitted, at most this c
 const TYPED_POINT_ZOOM = 8; // a typed point is shown at least this close
 
 const config = readPageConfig();
+const t = translator((config.page && config.page.text) || {});
 const form = byId("event-form");
 const geometryField = byId("geometry");
 const lonField = byId("lon");
@@ -96,7 +98,7 @@ async function proposeName(latlng) {
   const name = [nearest.properties.label, region].filter(Boolean).join(", ");
   const km = nearest.properties.distance_km;
   const text = document.createElement("span");
-  text.textContent = `Nearest place: ${name} (${km < 1 ? "under 1" : Math.round(km)} km)`;
+  text.textContent = t("nearest", { name, distance: km < 1 ? t("under_one") : Math.round(km) });
   proposal.append(text);
   if (!placeField.value.trim() || placeField.value === proposedName) {
     placeField.value = name;
@@ -106,7 +108,7 @@ async function proposeName(latlng) {
   if (placeField.value === name) return;
   const use = document.createElement("button");
   use.type = "button";
-  use.textContent = "Use this name";
+  use.textContent = t("use_name");
   use.addEventListener("click", () => {
     placeField.value = name;
     proposedName = name;
@@ -170,7 +172,7 @@ createPlaceSearch({
   input: placeField,
   url: config.urls.places,
   lang,
-  noMatchText: "No place of that name is known",
+  noMatchText: t("no_place"),
   context: () => {
     const centre = map.getCenter().wrap();
     return { near: [centre.lng, centre.lat] };

@@ -108,7 +108,7 @@ def test_clicking_the_editor_map_proposes_the_nearest_place(browser, server):
     frame = page.locator("#editor-map").bounding_box()
     page.mouse.click(frame["x"] + frame["width"] / 2 + 30, frame["y"] + frame["height"] / 2 + 30)
     expect(box).to_have_value(re.compile("Sudzha"))
-    expect(page.locator("#place-proposal")).to_contain_text("Sudzha")
+    expect(page.locator("#place-proposal")).to_contain_text(re.compile(r"Nearest place: Sudzha.* km\)"))
     # A name the editor typed is not overwritten: the proposal is offered as a button instead.
     box.fill("Near the border crossing")
     page.mouse.click(frame["x"] + frame["width"] / 2 - 40, frame["y"] + frame["height"] / 2 + 40)
@@ -117,4 +117,23 @@ def test_clicking_the_editor_map_proposes_the_nearest_place(browser, server):
     expect(box).to_have_value("Near the border crossing")
     use.click()
     expect(box).to_have_value(re.compile("Sudzha"))
+    assert not recorder.errors
+
+
+def test_the_editor_maps_proposal_speaks_german(browser, server):
+    page, recorder = open_page(browser, 1280, 900)
+    log_in(page, server.url)
+    page.set_extra_http_headers({"Accept-Language": "de"})
+    page.goto(server.url + "/edit/events/new")
+    page.wait_for_selector("#editor-map.leaflet-container .leaflet-control-zoom")
+    box = page.get_by_role("combobox", name="Ortsname")
+    choose_with_keyboard(page, box, "Sudzh", "Oblast Kursk")
+    page.wait_for_timeout(1200)
+    box.fill("Am Grenzübergang")
+    frame = page.locator("#editor-map").bounding_box()
+    page.mouse.click(frame["x"] + frame["width"] / 2 + 30, frame["y"] + frame["height"] / 2 + 30)
+    expect(page.locator("#place-proposal")).to_contain_text("Nächster Ort: ")
+    expect(page.get_by_role("button", name="Diesen Namen verwenden")).to_be_visible()
+    box.fill("Xqzzyx")
+    expect(page.get_by_text("Kein Ort dieses Namens bekannt")).to_be_visible()
     assert not recorder.errors

@@ -37,6 +37,17 @@ def _categories() -> list[Category]:
     return list(db.session.scalars(select(Category).order_by(Category.label)))
 
 
+def _form_text() -> dict[str, str]:
+    """What the form's script shows (static/js/editor.js), in the editor's language; the script
+    fills in the %(name)s placeholders."""
+    return {
+        "nearest": _("Nearest place: %(name)s (%(distance)s km)"),
+        "under_one": _("under 1"),
+        "use_name": _("Use this name"),
+        "no_place": _("No place of that name is known"),
+    }
+
+
 def _render_form(state: FormState, event: Event | None, status: int = 200) -> ResponseReturnValue:
     return (
         render_template(
@@ -46,6 +57,7 @@ def _render_form(state: FormState, event: Event | None, status: int = 200) -> Re
             categories=_categories(),
             confidences=CONFIDENCES,
             user=acting_user(),
+            form_text=_form_text(),
         ),
         status,
     )
