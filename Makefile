@@ -79,7 +79,8 @@ demo: migrate
 
 # Benchmarks beside same-run baselines (python -m bench), the latest run per size and backend written to
 # bench/RESULTS.md, hand-written findings in bench/FINDINGS.md; 1,000,000 events are generated
-# into bench/data/ on first use. `make bench BENCH_ARGS=--quick` uses 20,000 events.
+# into bench/data/ on first use. `make bench BENCH_ARGS=--quick` uses 20,000 events. Then every request
+# the map page makes, over HTTP, on both backends (`REQUESTS_ARGS=--quick` for 20,000 events).
 # Last, the map page's first-load bytes and Lighthouse 12's scores (npx, Debian's chromium, the test
 # extra's Playwright), written in place of their section of bench/RESULTS.md (LIGHTHOUSE_ARGS=--runs=1).
 LIGHTHOUSE_ARGS ?= --runs 3
@@ -87,6 +88,7 @@ bench: $(VENV)/.installed assets
 	bench/install-tools
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.requests $(REQUESTS_ARGS)
 	$(BIN)/python -m bench.lighthouse --write $(LIGHTHOUSE_ARGS)
 
 # PostgreSQL with PostGIS for the [postgis] half of `make test` (as root: installs Debian's packages
