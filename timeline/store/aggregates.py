@@ -55,10 +55,13 @@ BASE_ZOOM = 8
 BASE_CELL = 360.0 / (2**BASE_ZOOM * CELLS_PER_TILE)  # must equal CELL in migration 0004
 # The events the cell counts hold: smaller than a cell (migrations 0004 and 0012).
 SMALL = and_((Event.max_lon - Event.min_lon) < BASE_CELL, (Event.max_lat - Event.min_lat) < BASE_CELL)
-# The partial index ix_events_large (migration 0004) answers exactly this condition.
+# The partial index ix_events_large (migration 0004) answers exactly this condition. "pk > 0"
+# (every pk) makes it a range search of that index: without it, SQLite (which has no statistics
+# here, see maintenance.py) scans ix_events_live_ends instead, whose condition the first term also
+# meets, and reads every live event: 600 ms instead of 1 at 100,000 events, for every cluster answer.
 LARGE = text(
     "deleted_at IS NULL AND NOT "
-    f"((max_lon - min_lon) < {BASE_CELL!r} AND (max_lat - min_lat) < {BASE_CELL!r})"
+    f"((max_lon - min_lon) < {BASE_CELL!r} AND (max_lat - min_lat) < {BASE_CELL!r}) AND pk > 0"
 )
 
 
@@ -279,9 +282,11 @@ def without_idle_viewport(session: DbSession, f: EventFilter) -> EventFilter:
     """``f`` without its viewport when the viewport holds every matching event whole.
 
     Such a viewport filters nothing (the whole-extent view of the map), and without it the count
-    tables may answer. It is looked at only when the viewport is all that keeps them from it.
+    tables may answer. It is looked at only when the viewport is all that keeps them from it (a
+    time window too: a box holding every live event whole holds those of any window, and a zoom-7
+    map of a region's story is such a box, which otherwise reads its edges' rows).
     """
-    if f.bbox is None or not answerable_from_counts(replace(f, bbox=None)):
+    if f.bbox is None or not answerable_from_viewport_counts(f):
         return f
     return replace(f, bbox=None) if _holds_everything(session, f, f.bbox) else f
 
