@@ -176,7 +176,12 @@ map.on("moveend", loader.mapMoved);
 window.addEventListener("popstate", () => restorer.restore(false));
 
 // Without tiles the boundaries are the base map; with tiles, they replace tiles that fail to load.
-const drawBoundaries = () => addBasemap(map, config.urls.basemap, (layer) => BOUNDARY_STYLES[layer.kind]);
+// Their detailed part waits until the address's view is restored (start(), below).
+let started;
+const restored = new Promise((resolve) => {
+  started = resolve;
+});
+const drawBoundaries = () => addBasemap(map, config.urls.basemap, (layer) => BOUNDARY_STYLES[layer.kind], { ready: restored });
 if (config.tiles) whenTilesFail(map, drawBoundaries);
 else drawBoundaries();
 
@@ -188,7 +193,11 @@ async function start() {
     console.error(e);
   }
   controls.drawCategories();
-  await restorer.restore(true);
+  try {
+    await restorer.restore(true);
+  } finally {
+    started();
+  }
 }
 
 start();

@@ -11,8 +11,8 @@ def test_map_page_is_a_folium_shell_with_local_assets(client):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert re.search(r'<div class="folium-map" id="map_[0-9a-f]+"', html)
-    assert 'src="/static/vendor/leaflet/leaflet.js"' in html
-    assert 'href="/static/vendor/leaflet/leaflet.css"' in html
+    assert re.search(r'src="/static/vendor/leaflet/leaflet\.js\?v=[0-9a-f]+" defer', html)  # cached, deferred
+    assert re.search(r'href="/static/vendor/leaflet/leaflet\.css\?v=[0-9a-f]+"', html)
     assert 'id="timeline"' in html
     # Nothing is fetched from another host: every src/href for scripts and styles is local.
     for url in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html):

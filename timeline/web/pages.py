@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,14 @@ from timeline.domain.features import event_to_feature
 from timeline.infra.security import csp_nonce
 from timeline.store.db import db
 from timeline.store.queries import get_event
-from timeline.web.map_shell import NONCE_PLACEHOLDER, MapShell, build_map_shell, geometry_map
+from timeline.web.map_shell import (
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    NONCE_PLACEHOLDER,
+    MapShell,
+    build_map_shell,
+    geometry_map,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -83,14 +91,31 @@ _FOLIUM_VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>", re.IGNORECASE)
 
 def _shell_parts(shell: MapShell) -> dict[str, Any]:
     """Template values for a Folium shell. Folium output is our own markup with no user text, so it
-    is marked safe here and only here."""
+    is marked safe here and only here.
+
+    Nothing of it holds up the first paint: Leaflet is loaded with ``defer`` (and a fingerprinted
+    URL, so it is cached for a year), and the script that makes the map is meant for a
+    ``<script type="module">``, which runs after it, in document order with the other deferred
+    scripts; a module's ``var`` is its own, so the map is also put on ``window`` by name, where
+    the page's modules look for it."""
     header = _FOLIUM_VIEWPORT.sub("", shell.header)
+    for _, path in LEAFLET_JS:
+        deferred = f'<script src="{_static_url(path)}" defer></script>'
+        header = header.replace(f'<script src="{path}"></script>', deferred)
+    for _, path in LEAFLET_CSS:
+        header = header.replace(f'href="{path}"', f'href="{_static_url(path)}"')
+    script = f"{shell.script}\nwindow[{json.dumps(shell.map_name)}] = {shell.map_name};"
     return {
         "map_header": Markup(header.replace(NONCE_PLACEHOLDER, csp_nonce())),  # noqa: S704
         "map_body": Markup(shell.body),  # noqa: S704
-        "map_script": Markup(shell.script),  # noqa: S704
+        "map_script": Markup(script),  # noqa: S704
         "map_name": shell.map_name,
     }
+
+
+def _static_url(path: str) -> str:
+    """The fingerprinted URL of a file Folium names by its plain /static/ path."""
+    return url_for("pages.static", filename=path.removeprefix("/static/"))
 
 
 @bp.get("/")

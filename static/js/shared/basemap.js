@@ -61,9 +61,11 @@ export function viewNeedsDetail(zoom, bounds, box) {
 /**
  * Draw the boundaries on a map: `baseUrl` is where the files are (the page config's
  * urls.basemap), `styleOf(layer)` the Leaflet path style of a layer of BASEMAP_LAYERS. A file
- * that cannot be had is left out, with a warning. Resolves once the world file is drawn.
+ * that cannot be had is left out, with a warning. `ready` (a promise) holds the detail back until
+ * the map is where the page means it to be (a link's view), so a page opened far from the story
+ * never fetches it for the default view it starts in. Resolves once the world file is drawn.
  */
-export async function addBasemap(map, baseUrl, styleOf) {
+export async function addBasemap(map, baseUrl, styleOf, { ready = Promise.resolve() } = {}) {
   const pane = basemapPane(map);
   const fetchLayer = (layer) =>
     getJSON(basemapUrl(baseUrl, layer.file)).catch((e) => {
@@ -102,6 +104,7 @@ export async function addBasemap(map, baseUrl, styleOf) {
     }
     worldOutside.bringToFront(); // countries over regions, as everywhere else
   }
+  await ready;
   map.on("moveend zoomend", update);
   await update();
 }
