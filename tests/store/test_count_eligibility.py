@@ -21,6 +21,8 @@ RESTRICTING = {
     "end": date(2024, 8, 31),
     "text": "Sudzha",
     "where": (Event.place == "Sudzha",),
+    "regions": ["RU-KRS"],
+    "countries": ["RU"],
 }
 COUNT_TABLES = ("event_week_counts", "event_cell_counts")
 
