@@ -421,6 +421,11 @@ def openapi(title: str) -> dict[str, Any]:
         "/api/categories": read(
             "the categories with their colours", [], _answer("categories", {"type": "object"})
         ),
+        "/api/regions": read(
+            "the countries and regions the published events lie in, with their counts",
+            [],
+            _answer("countries, each with its regions: code, name and count", {"type": "object"}),
+        ),
         "/api/validate": {
             "post": {
                 "summary": "check a FeatureCollection against the contract without storing it",

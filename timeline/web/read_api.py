@@ -23,6 +23,7 @@ from timeline.store.db import db
 from timeline.store.filters import EventFilter, PageKey
 from timeline.store.models import Category
 from timeline.store.queries import get_event, page_and_count
+from timeline.store.region_counts import region_counts
 from timeline.web.language import LANGUAGES
 from timeline.web.params import check_categories, parse_filters, parse_sort, parse_zoom
 
@@ -129,6 +130,28 @@ def list_categories() -> Response:
         raise BadParameter("lang", f"must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     rows = db.session.scalars(select(Category).order_by(Category.label))
     return jsonify({"categories": [category_json(c, lang) for c in rows]})
+
+
+@bp.get("/regions")
+@shared
+def list_regions() -> Response:
+    """The countries and first-level regions the published events lie in, with their counts.
+
+    What the map page's region filter offers: each ``code`` (or, without one, ``name``) is a value
+    ``region=`` or ``country=`` accepts. Countries come in name order, each with its regions; a
+    country's ``count`` includes its events that lie in no known region. Names are as stored (in
+    English, or an ACLED file's own).
+    """
+    countries: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+    for c in region_counts(db.session):
+        country = countries.setdefault(
+            (c.country_code, c.country_name),
+            {"code": c.country_code, "name": c.country_name, "count": 0, "regions": []},
+        )
+        country["count"] += c.count
+        if c.region_code or c.region_name:
+            country["regions"].append({"code": c.region_code, "name": c.region_name, "count": c.count})
+    return jsonify({"countries": list(countries.values())})
 
 
 @bp.post("/validate")
