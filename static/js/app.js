@@ -96,6 +96,7 @@ const selection = createSelection({ store, map, config, address, eventLayer, eve
 
 const controls = createControls({
   store,
+  ui,
   on: {
     filtersChanged: () => {
       address.write(true);
@@ -186,13 +187,18 @@ if (config.tiles) whenTilesFail(map, drawBoundaries);
 else drawBoundaries();
 
 async function start() {
+  // The region list is asked for beside the categories; without it the filter offers "All regions"
+  // only (and still shows a link's region).
+  const places = getJSON(config.urls.regions).catch((e) => console.error(e));
   try {
     const body = await getJSON(config.urls.categories);
     for (const c of body.categories) store.categories.set(c.slug, c);
   } catch (e) {
     console.error(e);
   }
+  store.places = (await places)?.countries || [];
   controls.drawCategories();
+  controls.drawRegions();
   try {
     await restorer.restore(true);
   } finally {

@@ -24,6 +24,7 @@ const GOOD = {
     places: "/api/places",
     placeLabels: "/api/places/labels",
     placeReverse: "/api/places/reverse",
+    regions: "/api/regions",
   },
   page: { mapVariable: "map_abc" },
 };

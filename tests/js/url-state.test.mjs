@@ -17,6 +17,8 @@ test("a view survives being written into a link and read back", () => {
     q: "Sudzha & Kursk/Oblast",
     sel: "kursk-2024-ukrainian-held-area",
     vp: true,
+    region: "RU-KRS",
+    country: "",
   };
   const link = linkTo("/", view, MAP_VIEW);
   const read = readView(new URL(link, "http://example.test").search, RULES);
@@ -106,4 +108,14 @@ test("a filter that chose nothing survives the address, and its categories count
   assert.deepEqual(read.view.confidences, [NOTHING]);
   assert.deepEqual(withKnownCategories(read, new Set(["offensive"])).problems, []);
   assert.deepEqual(readView("?cat=offensive,-", RULES).view.categories, [NOTHING]);
+});
+
+test("a region or country in a link is kept when the API could take it, else refused", () => {
+  assert.equal(readView("?region=RU-KRS", RULES).view.region, "RU-KRS");
+  assert.equal(readView("?country=Russian%20Federation", RULES).view.country, "Russian Federation");
+  assert.equal(viewQuery({ ...emptyView(), country: "UA" }, MAP_VIEW), "map=9/51.2000/35.2000&country=UA");
+  const bad = readView("?region=RU-KRS,UA-59&country=%3Cb%3E", RULES);
+  assert.deepEqual(bad.problems, ["region", "country"]);
+  assert.equal(bad.view.region, "");
+  assert.equal(bad.view.country, "");
 });

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from helpers import XSS_PAYLOADS, feature
+from helpers import GOOD_PASSWORD, XSS_PAYLOADS, feature, log_in
 
 
 def test_map_page_is_a_folium_shell_with_local_assets(client):
@@ -150,3 +150,20 @@ def test_server_errors_reveal_nothing(app):
     assert response.status_code == 500
     assert "secret internals" not in response.get_data(as_text=True)
     assert response.get_json()["error"] == "internal server error"
+
+
+def test_editors_find_custom_places_in_the_top_bar_visitors_do_not(client, users):
+    assert "/edit/places" not in client.get("/").get_data(as_text=True)
+    log_in(client, users["editor"]["username"], GOOD_PASSWORD)
+    html = client.get("/").get_data(as_text=True)
+    assert '<a href="/edit/places">Custom places</a>' in html
+    client.set_cookie("lang", "de")
+    assert '<a href="/edit/places">Eigene Orte</a>' in client.get("/edit/").get_data(as_text=True)
+
+
+def test_the_map_page_offers_a_region_filter_in_the_visitors_language(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<select id="region-filter" name="region">' in html and ">All regions</option>" in html
+    client.set_cookie("lang", "de")
+    html = client.get("/").get_data(as_text=True)
+    assert '<label for="region-filter">Region</label>' in html and ">Alle Regionen</option>" in html

@@ -48,6 +48,7 @@ def page_config(**page: Any) -> dict[str, Any]:
             "places": url_for("places.search_places"),
             "placeLabels": url_for("places.place_labels"),
             "placeReverse": url_for("places.reverse_place"),
+            "regions": url_for("api.list_regions"),  # the region filter's choices
         },
         "page": page,
     }

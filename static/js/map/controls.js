@@ -1,6 +1,6 @@
 /*
  * The filter form beside the map: the category legend (which is the category filter), confidence,
- * text search, the time window's date fields, "All time" and "only events in the map view". It
+ * region, text search, the time window's date fields, "All time" and "only events in the map view". It
  * reads what the visitor changed into the view and shows the view it is given; what follows from a
  * change (reloading, the address) is the caller's, through the `on` callbacks.
  */
@@ -10,7 +10,7 @@ import { chosenValues, isTicked } from "../shared/filters.js";
 
 const SEARCH_SETTLE_MS = 300; // a search runs once typing has paused this long
 
-export function createControls({ store, on }) {
+export function createControls({ store, ui, on }) {
   const form = byId("filters");
   const categoryList = byId("category-list");
   const search = byId("search");
@@ -18,6 +18,7 @@ export function createControls({ store, on }) {
   const windowEnd = byId("window-end");
   const viewportOnly = byId("viewport-only");
   const windowError = byId("window-error");
+  const regionSelect = byId("region-filter");
   const categoryBoxes = () => [...categoryList.querySelectorAll("input")];
   const confidenceBoxes = () => [...form.querySelectorAll("input[name=confidence]")];
   const ticked = (boxes) => boxes.filter((b) => b.checked).map((b) => b.value);
@@ -33,6 +34,39 @@ export function createControls({ store, on }) {
     }
   }
 
+  /**
+   * The region filter's choices: "All regions", then per country (a group named after it) the
+   * country as a whole and each of its regions, with how many published events each holds. A
+   * choice is written "region:CODE" or "country:CODE" (the name when there is no code). A link's
+   * place the list does not hold still shows as chosen, so the select never hides a filter.
+   */
+  function drawRegions() {
+    const all = regionSelect.options[0];
+    regionSelect.replaceChildren(all);
+    const label = (name, code, count) => `${name || code} (${ui.number(count)})`;
+    for (const country of store.places) {
+      const group = el("optgroup", { label: country.name || country.code || "?" });
+      if (country.code || country.name) {
+        group.append(el("option", { value: `country:${country.code || country.name}` }, label(country.name, country.code, country.count)));
+      }
+      for (const region of country.regions) {
+        group.append(el("option", { value: `region:${region.code || region.name}` }, label(region.name, region.code, region.count)));
+      }
+      regionSelect.append(group);
+    }
+    showRegion();
+  }
+
+  /** The view's region or country in the select (added as an option of its own if not listed). */
+  function showRegion() {
+    const view = store.view;
+    const value = view.region ? `region:${view.region}` : view.country ? `country:${view.country}` : "";
+    if (value && ![...regionSelect.options].some((o) => o.value === value)) {
+      regionSelect.append(el("option", { value }, view.region || view.country));
+    }
+    regionSelect.value = value;
+  }
+
   /** Show the view in every control. */
   function show() {
     const view = store.view;
@@ -42,6 +76,7 @@ export function createControls({ store, on }) {
     windowStart.value = view.start || "";
     windowEnd.value = view.end || "";
     viewportOnly.checked = view.vp;
+    showRegion();
     showWindowError(false);
   }
 
@@ -65,6 +100,13 @@ export function createControls({ store, on }) {
       on.filtersChanged();
     });
   }
+  regionSelect.addEventListener("change", () => {
+    const [kind, ...rest] = regionSelect.value.split(":");
+    const value = rest.join(":");
+    store.view.region = kind === "region" ? value : "";
+    store.view.country = kind === "country" ? value : "";
+    on.filtersChanged();
+  });
   search.addEventListener(
     "input",
     debounce(() => {
@@ -102,5 +144,5 @@ export function createControls({ store, on }) {
     on.scopeChanged();
   });
 
-  return { drawCategories, show, showWindow };
+  return { drawCategories, drawRegions, show, showWindow };
 }

@@ -1,7 +1,7 @@
 /*
  * The download menu: each format's link takes the view as it is when the visitor reaches for it
- * (time window, categories, confidence, text, and the map's bounds when "only what the map shows"
- * is ticked), so the file holds exactly the events on screen. Nothing ticked means no file.
+ * (time window, categories, confidence, text, region, and the map's bounds when "only what the map
+ * shows" is ticked), so the file holds exactly the events on screen. Nothing ticked means no file.
  */
 
 import { filterParams, showsNothing } from "../shared/filters.js";

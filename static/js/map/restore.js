@@ -23,7 +23,7 @@ export function createRestorer({ store, map, ui, address, controls, loader, time
     const { view: next, mapView, problems } = first ? withKnownCategories(read, store.categories) : read;
     const view = store.view; // changed in place: every part holds this very object
     const selectedBefore = view.sel;
-    Object.assign(view, { start: next.start, end: next.end, categories: next.categories, confidences: next.confidences, q: next.q, vp: next.vp });
+    Object.assign(view, { start: next.start, end: next.end, categories: next.categories, confidences: next.confidences, q: next.q, vp: next.vp, region: next.region, country: next.country });
     controls.show();
     // reset: Leaflet would otherwise pan by whole pixels to a centre within one screen, landing a
     // fraction of a pixel off the address it restores.

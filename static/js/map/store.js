@@ -13,6 +13,7 @@ export function createStore() {
   return {
     view: emptyView(), // the time window, filters, selection and timeline scope (see url-state.js)
     categories: new Map(), // slug -> { slug, label, colour }, from /api/categories
+    places: [], // [{ code, name, count, regions: [{ code, name, count }] }], from /api/regions
     weeks: [], // [{ start, count }]: matching events per week, for the density strip and Play
     spans: null, // the properties of every matching event, when the timeline holds them all (density)
     totalEvents: null, // events in the whole story, unfiltered (counted once)

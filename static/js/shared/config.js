@@ -10,7 +10,7 @@
 
 export const URL_NAMES = [
   "events", "clusters", "density", "categories", "eventPage", "embed", "home", "basemap",
-  "places", "placeLabels", "placeReverse",
+  "places", "placeLabels", "placeReverse", "regions",
 ];
 
 function fail(what) {

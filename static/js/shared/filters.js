@@ -1,6 +1,6 @@
 /*
- * What the API is asked for: the view's filters (time window, categories, confidence, text) and
- * the map's bounds become the query parameters that /api/events, /api/clusters and /api/density
+ * What the API is asked for: the view's filters (time window, categories, confidence, text, region
+ * or country) and the map's bounds become the query parameters that /api/events, /api/clusters and /api/density
  * share (timeline/web/params.py reads them). Also the rule the filter checkboxes follow: every box
  * ticked means no filter at all, no box ticked means no event.
  *
@@ -20,6 +20,8 @@ export function filterParams(view, { bounds = null, timeWindow = true } = {}) {
   for (const c of view.categories) params.append("category", c);
   for (const c of view.confidences) params.append("confidence", c);
   if (view.q) params.set("q", view.q);
+  if (view.region) params.set("region", view.region);
+  if (view.country) params.set("country", view.country);
   if (bounds) params.set("bbox", bboxParam(bounds));
   return params;
 }

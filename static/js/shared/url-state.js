@@ -7,7 +7,9 @@
  *
  * A view: { start, end } the time window as ISO days or null (all time); categories and confidences
  * chosen (empty: all); q the text search; sel the selected event id or null; vp whether the
- * timeline lists only events in the map view. The map view is { z, lat, lon }.
+ * timeline lists only events in the map view; region and country the place chosen in the region
+ * filter (a code such as RU-KRS or RU, or a stored name; "" for every place). The map view is
+ * { z, lat, lon }.
  */
 
 import { isIsoDay } from "./dates.js";
@@ -15,8 +17,12 @@ import { NOTHING } from "./filters.js";
 
 /** The view a page opens with when its address holds nothing. */
 export function emptyView() {
-  return { start: null, end: null, categories: [], confidences: [], q: "", sel: null, vp: false };
+  return { start: null, end: null, categories: [], confidences: [], q: "", sel: null, vp: false, region: "", country: "" };
 }
+
+/** Whether a link's region or country is one the API takes: one code (RU-KRS, RU) or one place
+ * name (letters first; no comma, which would make it two), as timeline/web/params.py checks it. */
+const isPlaceValue = (value) => value.length <= 200 && /^[\p{L}\p{N}][\p{L}\p{N}\p{M} .'’()/-]*$/u.test(value);
 
 const list = (text) => (text || "").split(",").filter(Boolean);
 
@@ -46,6 +52,11 @@ export function readView(search, rules) {
   if (confidences.some((c) => c !== NOTHING && !rules.confidences.includes(c))) problems.push("conf");
   else view.confidences = confidences;
   view.q = (params.get("q") || "").slice(0, rules.searchMaxLength);
+  for (const key of ["region", "country"]) {
+    const value = params.get(key) || "";
+    if (!value || isPlaceValue(value)) view[key] = value;
+    else problems.push(key);
+  }
   view.sel = params.get("sel") || null;
   view.vp = params.get("vp") === "1";
   let mapView = null;
@@ -80,6 +91,8 @@ export function viewQuery(view, mapView) {
   if (view.q) params.set("q", view.q);
   if (view.sel) params.set("sel", view.sel);
   if (view.vp) params.set("vp", "1");
+  if (view.region) params.set("region", view.region);
+  if (view.country) params.set("country", view.country);
   return params.toString().replace(/%2C/g, ",").replace(/%2F/g, "/");
 }
 
