@@ -30,7 +30,7 @@ def server(story_server, request):  # noqa: F811  (the shared server, with the t
 
 def _add_place_by_clicking(page: Any, base: str) -> tuple[float, float]:
     page.goto(base + "/edit/")
-    page.get_by_role("link", name="Custom places").click()
+    page.locator("#main").get_by_role("link", name="Custom places").click()  # the dashboard's link
     expect(page.get_by_role("heading", name="Custom places")).to_be_visible()
     page.get_by_role("link", name="Add a place").click()
     page.wait_for_selector("#place-map.leaflet-container .leaflet-control-zoom")

@@ -132,6 +132,7 @@ def test_a_permalink_restores_the_view_and_back_goes_back(live_server, page, dem
     # A new selection is a new history entry; back returns to the permalink's selection.
     page.locator('#timeline button[data-id="kursk-2024-ukrainian-incursion-sudzha"]').click()
     expect(page).to_have_url(in_address("sel", "kursk-2024-ukrainian-incursion-sudzha"))
+    expect(page.locator("#details h2")).to_contain_text("cross-border incursion")  # shown first
     page.go_back()
     expect(page).to_have_url(in_address("sel", "kursk-2024-ukrainian-held-area"))
     expect(page.locator("#details h2")).to_contain_text("Ukrainian-held area")
