@@ -381,8 +381,9 @@ def _int(value: str | None) -> int | None:
 # ---------------------------------------------------------------------------- OpenAPI
 
 
-def openapi_paths() -> dict[str, Any]:
-    """The API's paths for the OpenAPI document (timeline/web/openapi.py adds them to its own)."""
+def openapi_paths(if_match: dict[str, Any]) -> dict[str, Any]:
+    """The API's paths for the OpenAPI document (timeline/web/openapi.py adds them to its own,
+    and gives the ``If-Match`` parameter the events' operations use too)."""
     error = {"$ref": "#/components/responses/Error"}
     place = {
         "type": "object",
@@ -397,13 +398,6 @@ def openapi_paths() -> dict[str, Any]:
         "schema": {"type": "integer", "minimum": 1, "maximum": places.MAX_ID},
         "description": "the custom place's id",
     }
-    if_match = {
-        "name": "If-Match",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": 'the ETag (version) you loaded, e.g. "3"; or send "version" in the body',
-    }
 
     def op(summary: str, ok: tuple[str, str], *errors: int, **extra: Any) -> dict[str, Any]:
         status, description = ok
@@ -413,6 +407,13 @@ def openapi_paths() -> dict[str, Any]:
         responses = {status: answer, **{str(e): error for e in (401, 403, *errors)}, "default": error}
         return {"summary": summary, "security": [{"bearer": []}], "responses": responses, **extra}
 
+    change = op(
+        "change some fields over the version you loaded",
+        ("200", "the place as stored"),
+        *(400, 404, 409, 412, 415, 428),
+        parameters=[place_id, if_match],
+        requestBody=body,
+    )
     return {
         "/api/custom-places": {
             "get": op("editors' places (?deleted=true: the deleted ones)", ("200", "the places")),
@@ -426,30 +427,8 @@ def openapi_paths() -> dict[str, Any]:
         },
         "/api/custom-places/{placeId}": {
             "get": op("one place", ("200", "the place"), 404, parameters=[place_id]),
-            "patch": op(
-                "change some fields over the version you loaded",
-                ("200", "the place as stored"),
-                400,
-                404,
-                409,
-                412,
-                415,
-                428,
-                parameters=[place_id, if_match],
-                requestBody=body,
-            ),
-            "put": op(
-                "as PATCH",
-                ("200", "the place as stored"),
-                400,
-                404,
-                409,
-                412,
-                415,
-                428,
-                parameters=[place_id, if_match],
-                requestBody=body,
-            ),
+            "patch": change,
+            "put": {**change, "summary": "as PATCH"},
             "delete": op(
                 "delete a place (soft: it can be restored)",
                 ("204", "deleted"),

@@ -524,7 +524,7 @@ def openapi(title: str) -> dict[str, Any]:
             404,
         ),
     }
-    paths.update(custom_places.openapi_paths())
+    paths.update(custom_places.openapi_paths(if_match))
     return {
         "openapi": "3.1.0",
         "info": {
