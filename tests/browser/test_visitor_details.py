@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from helpers import THE_MAP, click_feature_at
 from playwright.sync_api import expect
-from visitor_fixtures import features, open_page, story_server  # noqa: F401
+from visitor_fixtures import box, features, open_page, story_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.backends("sqlite")]
 
@@ -16,12 +16,6 @@ DETAILS = "#details"
 @pytest.fixture(scope="module")
 def server(story_server):  # noqa: F811  (the shared server, under a short name)
     return story_server
-
-
-def box(page, selector):
-    found = page.locator(selector).bounding_box()
-    assert found, f"{selector} is not on screen"
-    return found
 
 
 def longest(story):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import THE_MAP, centre_map_on, wait_for_the_map
 from playwright.sync_api import expect
-from visitor_fixtures import features, open_page, story_server  # noqa: F401
+from visitor_fixtures import box, features, open_page, story_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.backends("sqlite")]
 
@@ -22,12 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def server(story_server):  # noqa: F811  (the shared server, under a short name)
     return story_server
-
-
-def box(page, selector):
-    found = page.locator(selector).bounding_box()
-    assert found, f"{selector} is not on screen"
-    return found
 
 
 def test_on_a_desktop_the_timeline_runs_the_whole_width_under_the_map(browser, server):

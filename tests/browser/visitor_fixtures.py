@@ -93,3 +93,10 @@ def log_in(page: Any, base: str, username: str = ADMIN, password: str = GOOD_PAS
     page.fill("input[name=password]", password)
     page.click("form.stacked button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def box(page: Any, selector: str) -> dict[str, float]:
+    """Where ``selector`` is on screen (x, y, width, height); failing when it is not shown."""
+    found = page.locator(selector).bounding_box()
+    assert found, f"{selector} is not on screen"
+    return found
