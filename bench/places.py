@@ -82,6 +82,13 @@ def _gazetteer(path: str) -> dict[str, float]:
         started = time.perf_counter()
         gazetteer.reverse(lon, lat)
         reverse_ms.append((time.perf_counter() - started) * 1000)
+    # What every saved event asks (its region and country), beside the full reverse it replaced.
+    areas_ms = []
+    for _ in range(2000):
+        lon, lat = rng.uniform(33.0, 38.0), rng.uniform(50.0, 52.5)
+        started = time.perf_counter()
+        gazetteer.areas_at(lon, lat)
+        areas_ms.append((time.perf_counter() - started) * 1000)
     views = _viewports(rng, 600)
     started = time.perf_counter()
     gazetteer.labels(*views[0])
@@ -100,6 +107,7 @@ def _gazetteer(path: str) -> dict[str, float]:
         "search_median_ms": statistics.median(search_ms),
         "search_p95_ms": statistics.quantiles(search_ms, n=20)[-1],
         "reverse_median_ms": statistics.median(reverse_ms),
+        "areas_median_ms": statistics.median(areas_ms),
         "labels_median_ms": statistics.median(labels_ms),
         "labels_p95_ms": statistics.quantiles(labels_ms, n=20)[-1],
         "queries": len(search_ms),
@@ -215,6 +223,10 @@ def main() -> None:
     print(
         f"autocomplete: median {ours['search_median_ms']:.2f} ms, p95 {ours['search_p95_ms']:.2f} ms "
         f"({ours['queries']:.0f} queries); reverse: median {ours['reverse_median_ms']:.3f} ms"
+    )
+    print(
+        f"region and country of a saved event (areas_at): median {ours['areas_median_ms'] * 1000:.0f} µs "
+        f"vs the full reverse {ours['reverse_median_ms'] * 1000:.0f} µs"
     )
     print(
         f"labels for a viewport: first {ours['first_labels_s'] * 1000:.0f} ms, median "
