@@ -47,20 +47,24 @@ def test_server_managed_properties_are_accepted_but_not_reported():
     [
         ({"start": "2024-02-30"}, "start", "has 29 days"),
         ({"start": "2024-13", "date_precision": "month"}, "start", "month 13 does not exist"),
-        ({"start": "2024-11-11", "end": "2024-11-01"}, "start", "before start"),
-        ({"start": None}, "start", "is required"),
-        ({"start": "2024-10", "date_precision": "day"}, "start", "month precision but date_precision is day"),
-        ({"start": "2024-10-01", "end": "2024-11"}, "start", "end 2024-11 is written at month"),
+        (
+            {"start": "2024-11-11", "end": "2024-11-01"},
+            "start",
+            "Enter the end date on or after the start date",
+        ),
+        ({"start": None}, "start", "Enter the start date"),
+        ({"start": "2024-10", "date_precision": "day"}, "start", "Enter the start date as a day"),
+        ({"start": "2024-10-01", "end": "2024-11"}, "start", "Enter the end date as a day"),
         ({"date_precision": "week"}, "start", "date_precision must be one of"),
-        ({"confidence": "rumour"}, "confidence", "must be one of confirmed, reported, claimed"),
-        ({"status": "secret"}, "status", "must be one of draft, published"),
-        ({"title": ""}, "title", "must not be empty"),
-        ({"title": None}, "title", "is required"),
-        ({"title": 42}, "title", "must be a string"),
+        ({"confidence": "rumour"}, "confidence", "Choose one of confirmed, reported, claimed"),
+        ({"status": "secret"}, "status", "Choose one of draft, published"),
+        ({"title": ""}, "title", "Fill in this field"),
+        ({"title": None}, "title", "Fill in this field"),
+        ({"title": 42}, "title", "as a string"),
         ({"title": "x" * 501}, "title", "at most 500"),
         ({"title": "nul\x00byte"}, "title", "NUL"),
-        ({"lang": "not a language"}, "lang", "language tag"),
-        ({"category": "Bad Slug!"}, "category", "category slug"),
+        ({"lang": "not a language"}, "lang", "Enter a language code"),
+        ({"category": "Bad Slug!"}, "category", "is not a category key"),
         ({"actors": "Ukraine"}, "actors", "list of strings"),
         ({"sources": [{"url": "javascript:alert(1)"}]}, "sources[0]", "http:// or https://"),
         ({"sources": [{"url": "data:text/html,<b>x</b>"}]}, "sources[0]", "http:// or https://"),
@@ -68,7 +72,7 @@ def test_server_managed_properties_are_accepted_but_not_reported():
         ({"sources": [{"url": "https://a.example/x y"}]}, "sources[0]", "spaces"),
         ({"sources": [{"url": "https://ok.example", "published": "2024-02-30"}]}, "sources[0]", "published"),
         ({"sources": "https://example.org"}, "sources", "list of source objects"),
-        ({"sources": ["https://example.org"]}, "sources[0]", "must be an object"),
+        ({"sources": ["https://example.org"]}, "sources[0]", "as an object"),
     ],
 )
 def test_bad_properties_are_named(overrides, field, message):
@@ -102,7 +106,7 @@ def test_missing_geometry_and_bad_id():
     raw = feature(id="bad id with spaces")
     raw["geometry"] = None
     found = problems_of(raw)
-    assert "is required" in found["geometry"]
+    assert "Mark the place on the map" in found["geometry"]
     assert "not a valid id" in found["id"]
 
 

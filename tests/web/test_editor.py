@@ -1,6 +1,7 @@
 """Editing through the pages: roles, the form, conflicts and merges, history and restore, trash."""
 
 import re
+from html import unescape
 
 import pytest
 from helpers import GOOD_PASSWORD, auth, csrf_token, feature, log_in
@@ -140,12 +141,16 @@ def test_a_drawn_line_is_stored(app, users):
 @pytest.mark.parametrize(
     ("override", "field", "message"),
     [
-        ({"start": "2024-02-30"}, "start", "has 29 days"),
-        ({"lon": "east", "lat": "51"}, "geometry", "must be numbers"),
-        ({"lon": "", "lat": ""}, "geometry", "is required"),
-        ({"lon": "200"}, "geometry", "outside -180..180"),
-        ({"title": ""}, "title", "must not be empty"),
-        ({"source_url": ["javascript:alert(1)", ""]}, "sources[0]", "http:// or https://"),
+        ({"start": "2024-02-30"}, "start", "Enter the start date as a year, month or day"),
+        ({"lon": "east", "lat": "51"}, "geometry", "Enter the longitude and latitude as numbers"),
+        ({"lon": "", "lat": ""}, "geometry", "Mark the place on the map"),
+        ({"lon": "200"}, "geometry", "Enter a longitude from -180 to 180"),
+        ({"title": ""}, "title", "Fill in this field"),
+        (
+            {"source_url": ["javascript:alert(1)", ""]},
+            "sources[0]",
+            "Enter a web address starting with http://",
+        ),
     ],
 )
 def test_form_errors_appear_next_to_the_field_and_keep_what_was_typed(app, users, override, field, message):
@@ -160,6 +165,71 @@ def test_form_errors_appear_next_to_the_field_and_keep_what_was_typed(app, users
     assert "Typed text stays" in html
     with app.app_context():
         assert db.session.scalar(select(Event)) is None
+
+
+def field_error(html, field):
+    """The message shown beside a form field, as a reader sees it (entities decoded)."""
+    found = re.search(rf'id="error-{re.escape(field)}"[^>]*>([^<]*)<', html)
+    return unescape(found.group(1)) if found else None
+
+
+GUIDANCE = [
+    # form overrides, field, English, German
+    ({"start": "2024-08-10", "end": "2024-08-01"}, "start",
+     "Enter the end date on or after the start date (2024-08-01 is before 2024-08-10)",
+     "Geben Sie als Ende ein Datum am oder nach dem Beginn ein (2024-08-01 liegt vor 2024-08-10)"),
+    ({"start": "10.08.2024"}, "start",
+     "Enter the start date as a year, month or day such as 2024, 2024-10 or 2024-11-11 "
+     "(“10.08.2024” is not a date)",
+     "Geben Sie den Beginn als Jahr, Monat oder Tag ein, z. B. 2024, 2024-10 oder 2024-11-11 "
+     "(„10.08.2024“ ist kein Datum)"),
+    ({"date_precision": "day", "start": "2024-08"}, "start",
+     "Enter the start date as a day, e.g. 2024-11-11, or choose a coarser precision",
+     "Geben Sie für den Beginn einen Tag an, z. B. 2024-11-11, oder wählen Sie eine gröbere Genauigkeit"),
+    ({"title": "   "}, "title", "Fill in this field", "Bitte füllen Sie dieses Feld aus"),
+    ({"lat": "95"}, "geometry",
+     "Enter a longitude from -180 to 180 and a latitude from -90 to 90, e.g. 35.27 and 51.19",
+     "Geben Sie einen Längengrad von -180 bis 180 und einen Breitengrad von -90 bis 90 ein, "
+     "z. B. 35.27 und 51.19"),
+    ({"source_url": ["www.example.org/a", ""]}, "sources[0]",
+     "Enter a web address starting with http:// or https:// (“www.example.org/a” is not one)",
+     "Geben Sie eine Webadresse ein, die mit http:// oder https:// beginnt "
+     "(„www.example.org/a“ tut das nicht)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("override", "field", "english", "german"), GUIDANCE)
+def test_a_bad_form_is_answered_with_guidance_beside_the_field(app, users, override, field, english, german):
+    client = client_as(app, users, "editor")
+    response = client.post("/edit/events/new", data=form_data(client, **override))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert field_error(html, field) == english
+    assert "ISO 8601" not in html and "precision but" not in html  # the API's detail stays out of the form
+
+
+@pytest.mark.parametrize(("override", "field", "english", "german"), GUIDANCE)
+def test_a_bad_form_is_answered_in_german_for_a_german_editor(app, users, override, field, english, german):
+    client = client_as(app, users, "editor")
+    client.set_cookie("lang", "de")
+    response = client.post("/edit/events/new", data=form_data(client, **override))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert field_error(html, field) == german
+    assert english not in html
+
+
+def test_the_api_keeps_english_messages_with_their_detail_whatever_the_language(client, users):
+    response = client.post(
+        "/api/events",
+        json=feature(None, start="2024-02-30"),
+        headers={**auth(users["admin"]["token"]), "Accept-Language": "de"},
+    )
+    assert response.status_code == 422
+    [problem] = response.get_json()["problems"]
+    assert problem["field"] == "start"
+    assert problem["message"].startswith("Enter the start date as a year, month or day")
+    assert "2024-02 has 29 days" in problem["message"]
 
 
 def test_stale_form_save_shows_both_versions_and_merges(app, users, load):

@@ -9,10 +9,12 @@ first), and nothing is applied unless the whole feature is good.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +36,7 @@ from timeline.domain.fields import (
     limit,
     max_items,
 )
-from timeline.domain.input_gate import check_text, text_problem
+from timeline.domain.input_gate import text_problem
 from timeline.domain.regions import Regions, locate
 from timeline.store.models import Event, Source, utcnow
 
@@ -42,18 +44,63 @@ ID_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:~-]{{0,{ID_LENGTH - 1}}}$")
 LANG_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
+def N_(template: str) -> str:
+    """Mark a message for the translation catalogue without translating it.
+
+    The domain knows no request and so no language: a :class:`Problem` keeps the English template
+    and its parameters, and the page that shows it translates it (:meth:`Problem.translated`).
+    ``pybabel extract`` finds ``N_`` among its default keywords.
+    """
+    return template
+
+
 @dataclass
 class Problem:
-    """One thing wrong with an input, named by the field it is in."""
+    """One thing wrong with an input, named by the field it is in.
+
+    ``template`` is the guidance an editor reads, with named ``%(placeholders)s`` filled from
+    ``params``; ``detail`` is the technical reason (from the date or geometry parser), which the
+    API's English ``message`` adds for developers and the form leaves out.
+    """
 
     field: str
-    message: str
+    template: str
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    detail: str | None = None
+
+    @property
+    def message(self) -> str:
+        """The English text the API, the CLI and logs show."""
+        text = self.translated(str)
+        return f"{text} ({self.detail})" if self.detail else text
+
+    def translated(self, translate: Callable[[str], str]) -> str:
+        """The guidance in the language ``translate`` looks templates up in (e.g. flask-babel's gettext)."""
+        text = translate(self.template)
+        return text % self.params if self.params else text
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
+
+
+class Invalid(ValueError):
+    """A value refused with a translatable template: the readers below raise it, ``parse_feature``
+    turns it into a :class:`Problem` of the field being read.
+
+    It is a ``ValueError`` whose text is the English message, so callers that only catch
+    ``ValueError`` (the importer's ``crs`` check) keep working unchanged.
+    """
+
+    def __init__(self, template: str, detail: str | None = None, **params: object):
+        self.problem = Problem("", template, params, detail)
+        super().__init__(self.problem.message)
+
+    def at(self, name: str) -> Problem:
+        """The problem, named by the field it was found in."""
+        return Problem(name, self.problem.template, self.problem.params, self.problem.detail)
 
 
 class FeatureError(ValueError):
@@ -166,25 +213,31 @@ def _timestamp(value: datetime | None) -> str | None:
 def parse_feature(raw: object) -> EventData:
     """Check a GeoJSON Feature against the contract; raise :class:`FeatureError` listing every problem."""
     if not isinstance(raw, dict) or raw.get("type") != "Feature":
-        raise FeatureError([Problem("type", 'expected a GeoJSON object with "type": "Feature"')])
+        raise FeatureError([Problem("type", N_('Send a GeoJSON object with "type": "Feature"'))])
     problems: list[Problem] = []
     props = raw.get("properties")
     if not isinstance(props, dict):
-        problems.append(Problem("properties", "must be an object"))
+        problems.append(Problem("properties", N_("Send the properties as an object")))
         props = {}
 
     def check(name: str, fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
+        except Invalid as exc:
+            problems.append(exc.at(name))
         except (ValueError, TypeError) as exc:
             problems.append(Problem(name, str(exc)))
-            return None
+        return None
 
     if "crs" in raw:
         check("crs", refuse_crs, raw["crs"])
     for name in props:
         if not isinstance(name, str) or text_problem(name):
-            problems.append(Problem("properties", f"a property name is not readable text: {name!r}"))
+            problems.append(
+                Problem(
+                    "properties", N_("A property name is not readable text: %(name)s"), {"name": repr(name)}
+                )
+            )
     event_id = check("id", _read_id, raw.get("id"))
     geometry = check("geometry", _read_geometry, raw.get("geometry"))
     title = check("title", _read_text, props.get("title"), limit("title"), True)
@@ -275,23 +328,40 @@ def _read_id(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError("must be a string")
+        raise Invalid(N_("Send the id as a string"))
     text = str(value)
     if not ID_PATTERN.match(text):
-        raise ValueError(
-            f"{text!r} is not a valid id (1-{ID_LENGTH} letters, digits, '.', '_', ':', '~' or '-', "
-            "starting with a letter or digit)"
+        raise Invalid(
+            N_(
+                "“%(value)s” is not a valid id: use 1 to %(length)s letters, digits, '.', '_', ':', '~' "
+                "or '-', starting with a letter or digit"
+            ),
+            value=text,
+            length=ID_LENGTH,
         )
     return text
 
 
 def _read_geometry(value: object) -> ValidGeometry:
+    """The event's place; a refusal tells an editor what to change, the detail what was wrong."""
     if value is None:
-        raise ValueError("is required: an event must have a place on the map")
+        raise Invalid(N_("Mark the place on the map, or enter its longitude and latitude"))
     try:
         return parse_geometry(value, max_positions=fields.SIZE_LIMITS.geometry_positions)
     except GeometryError as exc:
-        raise ValueError(str(exc)) from exc
+        # A point is what the longitude and latitude boxes make; any other shape was drawn.
+        if isinstance(value, dict) and value.get("type") == "Point":
+            raise Invalid(
+                N_("Enter a longitude from -180 to 180 and a latitude from -90 to 90, e.g. 35.27 and 51.19"),
+                str(exc),
+            ) from exc
+        raise Invalid(
+            N_(
+                "Draw the shape on the map again: this one cannot be stored, "
+                "for example because its edges cross"
+            ),
+            str(exc),
+        ) from exc
 
 
 # Names of the one CRS that RFC 7946 coordinates are in (longitude, latitude on WGS 84), as tools
@@ -313,32 +383,51 @@ def refuse_crs(value: object) -> None:
     if isinstance(name, str) and name.strip() in WGS84_LONLAT_NAMES:
         return
     shown = name if isinstance(name, str) else value
-    raise ValueError(
-        f"names the coordinate system {shown!r}; GeoJSON (RFC 7946) is always WGS 84 longitude/latitude: "
-        "reproject the data to WGS 84 (e.g. ogr2ogr -t_srs EPSG:4326) and leave crs out"
+    raise Invalid(
+        N_(
+            "names the coordinate system %(name)s; GeoJSON (RFC 7946) is always WGS 84 longitude/latitude: "
+            "reproject the data to WGS 84 (e.g. ogr2ogr -t_srs EPSG:4326) and leave crs out"
+        ),
+        name=repr(shown),
     )
 
 
-def _read_text(value: object, max_length: int, required: bool) -> str:
+def _read_text(
+    value: object,
+    max_length: int,
+    required: bool,
+    too_long: str = N_("Shorten this to at most %(limit)s characters (it has %(length)s)"),
+) -> str:
+    """Text as typed, trimmed; ``too_long`` names the text when the field alone would not."""
     if value is None:
         if required:
-            raise ValueError("is required")
+            raise Invalid(N_("Fill in this field"))
         return ""
     if not isinstance(value, str):
-        raise ValueError("must be a string")
+        raise Invalid(N_("Send this as a string"))
     text = value.strip()
     if required and not text:
-        raise ValueError("must not be empty")
+        raise Invalid(N_("Fill in this field"))
     if len(text) > max_length:
-        raise ValueError(f"is {len(text)} characters long; at most {max_length} are allowed")
-    return check_text(text)
+        raise Invalid(too_long, limit=max_length, length=len(text))
+    if problem := text_problem(text):
+        raise Invalid(
+            N_(
+                "Remove the invisible or broken characters from this text: "
+                "only tabs and line breaks are allowed"
+            ),
+            problem,
+        )
+    return text
 
 
 def _read_lang(value: object) -> str:
     if value is None or value == "":
         return str(default("lang"))
     if not isinstance(value, str) or not LANG_PATTERN.match(value):
-        raise ValueError(f"{value!r} is not a language tag such as 'de' or 'en-GB'")
+        raise Invalid(
+            N_("Enter a language code such as de, en or en-GB (“%(value)s” is not one)"), value=value
+        )
     return value
 
 
@@ -346,7 +435,13 @@ def _read_slug(value: object) -> str:
     if value is None or value == "":
         return str(default("category"))
     if not isinstance(value, str) or not SLUG_PATTERN.match(value):
-        raise ValueError(f"{value!r} is not a category slug (lower-case letters, digits and '-')")
+        raise Invalid(
+            N_(
+                "Choose a category from the list: “%(value)s” is not a category key "
+                "(lower-case letters, digits and '-')"
+            ),
+            value=value,
+        )
     return value
 
 
@@ -355,7 +450,9 @@ def _read_choice(value: object, name: str) -> str:
     if value is None:
         return str(fallback)
     if value not in choices:
-        raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
+        raise Invalid(
+            N_("Choose one of %(choices)s (not “%(value)s”)"), choices=", ".join(choices), value=value
+        )
     return str(value)
 
 
@@ -363,9 +460,13 @@ def _read_actors(value: object) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
-        raise ValueError("must be a list of strings")
+        raise Invalid(N_("Send the actors as a list of strings"))
     if len(value) > max_items("actors"):
-        raise ValueError(f"lists {len(value)} actors; at most {max_items('actors')} are allowed")
+        raise Invalid(
+            N_("List at most %(limit)s actors (there are %(count)s)"),
+            limit=max_items("actors"),
+            count=len(value),
+        )
     actors = [_read_text(a, limit("actors"), False) for a in value]
     return [a for a in actors if a]
 
@@ -375,9 +476,13 @@ def _read_attributes(value: object) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError("must be an object of names and values")
+        raise Invalid(N_("Send the attributes as an object of names and values"))
     if len(value) > max_items("attributes"):
-        raise ValueError(f"has {len(value)} entries; at most {max_items('attributes')} are allowed")
+        raise Invalid(
+            N_("Send at most %(limit)s attributes (there are %(count)s)"),
+            limit=max_items("attributes"),
+            count=len(value),
+        )
     checked: dict[str, Any] = {}
     for name, item in value.items():
         key = _read_text(name, ATTRIBUTE_NAME_LENGTH, True)
@@ -385,30 +490,70 @@ def _read_attributes(value: object) -> dict[str, Any]:
             checked[key] = _read_text(item, limit("attributes"), False)
         elif item is None or isinstance(item, bool | int | float):
             if isinstance(item, float) and not math.isfinite(item):
-                raise ValueError(f"{key}: must be a finite number")
+                raise Invalid(N_("Attribute %(name)s must be a finite number"), name=key)
             checked[key] = item
         else:
-            raise ValueError(f"{key}: must be a string, number, true/false or null, not a list or object")
+            raise Invalid(
+                N_("Attribute %(name)s must be a string, number, true/false or null, not a list or object"),
+                name=key,
+            )
     return checked
+
+
+# What to enter when a date is not written at the precision chosen for the event, per date and
+# precision: whole sentences, so that each language can word them its own way.
+_AT_PRECISION = {
+    ("start", "day"): N_("Enter the start date as a day, e.g. 2024-11-11, or choose a coarser precision"),
+    ("start", "month"): N_("Enter the start date as a month, e.g. 2024-11, or choose another precision"),
+    ("start", "year"): N_("Enter the start date as a year, e.g. 2024, or choose a finer precision"),
+    ("end", "day"): N_("Enter the end date as a day, e.g. 2024-11-11, like the start date"),
+    ("end", "month"): N_("Enter the end date as a month, e.g. 2024-11, like the start date"),
+    ("end", "year"): N_("Enter the end date as a year, e.g. 2024, like the start date"),
+}
 
 
 def _read_dates(start: object, end: object, precision: object) -> tuple[PartialDate, PartialDate | None]:
     """Start (required) and end (optional) at one precision, end not before start."""
     if start is None:
-        raise ValueError("is required (ISO 8601 at its precision: 2024, 2024-10 or 2024-11-11)")
+        raise Invalid(N_("Enter the start date: a year, month or day such as 2024, 2024-10 or 2024-11-11"))
     try:
         first = parse_partial_date(start)
+    except DateError as exc:
+        raise Invalid(
+            N_(
+                "Enter the start date as a year, month or day such as 2024, 2024-10 or 2024-11-11 "
+                "(“%(value)s” is not a date)"
+            ),
+            str(exc),
+            value=start,
+        ) from exc
+    try:
         last = parse_partial_date(end) if end is not None else None
     except DateError as exc:
-        raise ValueError(str(exc)) from exc
-    wanted = check_precision(precision) if precision is not None else first.precision
+        raise Invalid(
+            N_(
+                "Enter the end date as a year, month or day such as 2024, 2024-10 or 2024-11-11, or leave it "
+                "empty (“%(value)s” is not a date)"
+            ),
+            str(exc),
+            value=end,
+        ) from exc
+    try:
+        wanted = check_precision(precision) if precision is not None else first.precision
+    except DateError as exc:
+        raise Invalid(N_("Choose day, month or year as the date's precision"), str(exc)) from exc
     for label, value in (("start", first), ("end", last)):
         if value is not None and value.precision != wanted:
-            raise ValueError(
-                f"{label} {value} is written at {value.precision} precision but date_precision is {wanted}"
+            raise Invalid(
+                _AT_PRECISION[label, wanted],
+                f"{label} {value} is written at {value.precision} precision but date_precision is {wanted}",
             )
     if last is not None and last.first_day < first.first_day:
-        raise ValueError(f"end {last} is before start {first}")
+        raise Invalid(
+            N_("Enter the end date on or after the start date (%(end)s is before %(start)s)"),
+            end=str(last),
+            start=str(first),
+        )
     return first, last
 
 
@@ -416,30 +561,43 @@ def _read_sources(value: object, problems: list[Problem]) -> list[SourceData]:
     if value is None:
         return []
     if not isinstance(value, list):
-        problems.append(Problem("sources", "must be a list of source objects"))
+        problems.append(Problem("sources", N_("Send the sources as a list of source objects")))
         return []
     if len(value) > max_items("sources"):
+        limit_and_count = {"limit": max_items("sources"), "count": len(value)}
         problems.append(
-            Problem("sources", f"cites {len(value)} sources; at most {max_items('sources')} are allowed")
+            Problem("sources", N_("Cite at most %(limit)s sources (there are %(count)s)"), limit_and_count)
         )
         return []
     sources = []
     for i, raw in enumerate(value):
         where = f"sources[{i}]"
         if not isinstance(raw, dict):
-            problems.append(Problem(where, "must be an object with url, outlet, title, published"))
+            problems.append(
+                Problem(where, N_("Send each source as an object with url, outlet, title and published"))
+            )
             continue
         try:
             sources.append(
                 SourceData(
                     url=check_source_url(raw.get("url")),
-                    outlet=_read_text(raw.get("outlet"), SOURCE_LIMITS["outlet"], False),
-                    title=_read_text(raw.get("title"), SOURCE_LIMITS["title"], False),
+                    outlet=_read_text(
+                        raw.get("outlet"),
+                        SOURCE_LIMITS["outlet"],
+                        False,
+                        N_("Shorten the outlet's name to at most %(limit)s characters (it has %(length)s)"),
+                    ),
+                    title=_read_text(
+                        raw.get("title"),
+                        SOURCE_LIMITS["title"],
+                        False,
+                        N_("Shorten the source's title to at most %(limit)s characters (it has %(length)s)"),
+                    ),
                     published=_read_published(raw.get("published")),
                 )
             )
-        except ValueError as exc:
-            problems.append(Problem(where, str(exc)))
+        except Invalid as exc:
+            problems.append(exc.at(where))
     return sources
 
 
@@ -448,15 +606,19 @@ def check_source_url(value: object) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValueError("url must be a string")
+        raise Invalid(N_("Send the source's url as a string"))
     url = value.strip()
     if len(url) > SOURCE_LIMITS["url"]:
-        raise ValueError(f"url is longer than {SOURCE_LIMITS['url']} characters")
+        raise Invalid(
+            N_("Shorten the web address to at most %(limit)s characters"), limit=SOURCE_LIMITS["url"]
+        )
     if any(c.isspace() or ord(c) < 32 for c in url) or text_problem(url):
-        raise ValueError("url must not contain spaces, control characters or broken characters")
+        raise Invalid(N_("Enter the web address without spaces, invisible or broken characters"))
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"url {value!r} must be an absolute http:// or https:// address")
+        raise Invalid(
+            N_("Enter a web address starting with http:// or https:// (“%(value)s” is not one)"), value=value
+        )
     return url
 
 
@@ -466,4 +628,11 @@ def _read_published(value: object) -> str | None:
     try:
         return parse_partial_date(value).isoformat()
     except DateError as exc:
-        raise ValueError(f"published: {exc}") from exc
+        raise Invalid(
+            N_(
+                "Enter the source's publication date as a year, month or day such as 2024, 2024-10 or "
+                "2024-11-11, or leave it empty (“%(value)s” is not a date)"
+            ),
+            f"published: {exc}",
+            value=value,
+        ) from exc

@@ -26,6 +26,7 @@ from timeline.web.event_form import (
     empty_values,
     errors_by_field,
     feature_from_values,
+    problems_summary,
     values_from_feature,
     values_from_form,
 )
@@ -179,8 +180,7 @@ def merge(event_id: str) -> ResponseReturnValue:
     except LookupError:
         abort(404, description=f"no event with id {event_id!r}")
     except FeatureError as exc:
-        problems = "; ".join(str(p) for p in exc.problems)
-        flash(_("The merged event is not valid: %(problems)s", problems=problems))
+        flash(_("The merged event is not valid: %(problems)s", problems=problems_summary(exc.problems)))
         return redirect(url_for("editor.edit_event", event_id=event.id))
     except editing.Conflict as exc:
         return _conflict_page(exc.event, mine, _int(request.form.get("version")))

@@ -2,7 +2,8 @@
 
 The form posts flat fields; they are turned into a Feature and checked by the same
 :func:`timeline.features.parse_feature` as the API and the importer, so there is one set of rules.
-Problems come back keyed by form field, to be shown next to it with what was typed kept.
+Problems come back keyed by form field, to be shown next to it with what was typed kept, in the
+editor's language.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
-from timeline.domain.features import Problem
+from timeline.domain.features import N_, Problem
 from timeline.domain.fields import max_items
 
 SOURCE_FIELDS = ("url", "outlet", "title", "published")
@@ -82,13 +84,15 @@ def feature_from_values(
         try:
             geometry = json.loads(values["geometry"], parse_constant=_refuse)
         except ValueError:
-            problems.append(Problem("geometry", "the drawn shape could not be read; draw it again"))
+            problems.append(
+                Problem("geometry", N_("The shape drawn on the map could not be read; draw it again"))
+            )
     elif values["lon"].strip() or values["lat"].strip():
         try:
             geometry = {"type": "Point", "coordinates": [float(values["lon"]), float(values["lat"])]}
         except ValueError:
             problems.append(
-                Problem("geometry", "longitude and latitude must be numbers, e.g. 35.27 and 51.19")
+                Problem("geometry", N_("Enter the longitude and latitude as numbers, e.g. 35.27 and 51.19"))
             )
     props: dict[str, Any] = {
         "title": values["title"],
@@ -115,8 +119,15 @@ def _refuse(name: str) -> Any:
 
 
 def errors_by_field(problems: list[Problem]) -> dict[str, str]:
-    """Problems keyed by the form field that shows them (``sources[2]`` stays per row)."""
+    """Problems keyed by the form field that shows them (``sources[2]`` stays per row), worded as
+    guidance in the request's language; the technical detail the API adds is left out."""
     errors: dict[str, str] = {}
     for p in problems:
-        errors[p.field] = f"{errors[p.field]}; {p.message}" if p.field in errors else p.message
+        text = p.translated(gettext)
+        errors[p.field] = f"{errors[p.field]}; {text}" if p.field in errors else text
     return errors
+
+
+def problems_summary(problems: list[Problem]) -> str:
+    """Every problem on one line, each after the field it is in, for a message outside the form."""
+    return "; ".join(f"{name}: {text}" for name, text in errors_by_field(problems).items())
