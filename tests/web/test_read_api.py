@@ -292,7 +292,11 @@ def test_validate_accepts_a_good_collection_and_stores_nothing(client):
     [
         (feature(start="2024-02-30"), "start", "has 29 days"),
         (feature(start="2024-13", date_precision="month"), "start", "month 13"),
-        (feature(start="2024-11-11", end="2024-11-01"), "start", "before start"),
+        (
+            feature(start="2024-11-11", end="2024-11-01"),
+            "start",
+            "Enter the end date on or after the start date",
+        ),
         (feature(lon=181), "geometry", "outside -180..180"),
         (
             feature(geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}),
@@ -304,7 +308,7 @@ def test_validate_accepts_a_good_collection_and_stores_nothing(client):
             "geometry",
             "Self-intersection",
         ),
-        (feature(confidence="rumour"), "confidence", "must be one of"),
+        (feature(confidence="rumour"), "confidence", "Choose one of confirmed, reported, claimed"),
         (feature(sources=[{"url": "javascript:alert(1)"}]), "sources[0]", "http:// or https://"),
     ],
 )
