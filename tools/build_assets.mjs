@@ -393,6 +393,71 @@ function buildVendor(pkg, name, files) {
   console.log(`wrote ${rel(dst)}/: ${pkg} ${version}`);
 }
 
+// 1d. The timeline: vis-timeline (its esnext build, for current browsers: no polyfills), vis-data
+//     and moment, bundled and minified into one ES module that the map page imports only once its
+//     events are on screen (static/js/map/timeline.js). Only what the page uses is kept (Timeline
+//     and DataSet; not Graph2d's exports, nor moment's locales), and moment's German locale is a
+//     module of its own, loaded for German pages only. vis-timeline's stylesheet is copied as it is:
+//     the bundle injects no <style> elements, so style-src needs no 'unsafe-inline'.
+const TIMELINE_ENTRIES = {
+  timeline: [
+    'export { Timeline } from "vis-timeline/esnext/esm/vis-timeline-graph2d.mjs";',
+    'export { DataSet } from "vis-data/esnext/esm/vis-data.mjs";',
+    'export { default as moment } from "moment";',
+  ].join("\n"),
+  // By its path: the alias below would turn "moment/dist/…" into a path inside moment.js itself.
+  "moment-de": `import ${JSON.stringify(path.join(NM, "moment", "dist", "locale", "de.js"))};`,
+};
+async function buildTimeline() {
+  const { build } = await import("esbuild");
+  const dst = path.join(VENDOR, "timeline");
+  // The classic scripts the page loaded before the bundle, so they no longer linger.
+  for (const old of ["moment", "vis-data", "vis-timeline", "timeline"]) fs.rmSync(path.join(VENDOR, old), { recursive: true, force: true });
+  const entries = path.join(ROOT, "node_modules", ".timeline-entries");
+  fs.mkdirSync(entries, { recursive: true });
+  const entryPoints = Object.entries(TIMELINE_ENTRIES).map(([name, source]) => {
+    const file = path.join(entries, `${name}.mjs`);
+    fs.writeFileSync(file, source + "\n");
+    return { in: file, out: name };
+  });
+  const result = await build({
+    entryPoints,
+    absWorkingDir: ROOT,
+    bundle: true,
+    splitting: true, // moment is shared by the two entries: one chunk, one instance
+    format: "esm",
+    minify: true,
+    target: "es2020",
+    outdir: dst,
+    chunkNames: "[name]-[hash]",
+    // vis-timeline imports moment's CommonJS main; its German locale registers itself in the ES
+    // module build. One moment for both, or the locale would go to a copy the timeline never asks.
+    alias: { moment: "./node_modules/moment/dist/moment.js" },
+    legalComments: "none", // the licences are copied beside the bundle instead (below)
+    metafile: true,
+    logLevel: "warning",
+  });
+  fs.rmSync(entries, { recursive: true, force: true });
+  fs.copyFileSync(path.join(NM, "vis-timeline", "styles", "vis-timeline-graph2d.min.css"), path.join(dst, "vis-timeline-graph2d.min.css"));
+  // Every bundled package's licence, as licences/<package>-<file>.
+  const packages = new Set();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
+    if (match && !match[1].startsWith(".")) packages.add(match[1]);
+  }
+  fs.mkdirSync(path.join(dst, "licences"), { recursive: true });
+  for (const pkg of [...packages].sort()) {
+    const src = path.join(NM, ...pkg.split("/"));
+    for (const licence of fs.readdirSync(src).filter((f) => /^licen[cs]e/i.test(f))) {
+      fs.copyFileSync(path.join(src, licence), path.join(dst, "licences", `${pkg.replace("/", "-")}-${licence}`));
+    }
+  }
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    console.log(`wrote ${file}: ${kb(output.bytes)}`);
+  }
+  console.log(`  bundled: ${[...packages].sort().map((pkg) => `${pkg} ${readJson(path.join(NM, ...pkg.split("/"), "package.json")).version}`).join(", ")}`);
+}
+
 function buildAttribution() {
   const v = (pkg) => readJson(path.join(NM, pkg, "package.json")).version;
   const text = `Offline basemap and map library used by Timeline Map
@@ -427,15 +492,7 @@ static/vendor/leaflet/
 
 buildLeaflet();
 buildGeoman();
-// vis-timeline's peer build: unlike the standalone one it injects no <style> elements (the page
-// links its stylesheet), so style-src needs no 'unsafe-inline'. It takes moment (with the German
-// locale for its axis) and vis-data as globals, loaded before it.
-buildVendor("moment", "moment", ["min/moment.min.js", "locale/de.js"]);
-buildVendor("vis-data", "vis-data", ["peer/umd/vis-data.min.js"]);
-buildVendor("vis-timeline", "vis-timeline", [
-  "peer/umd/vis-timeline-graph2d.min.js",
-  "styles/vis-timeline-graph2d.min.css",
-]);
+await buildTimeline();
 buildVendor("leaflet.markercluster", "leaflet-markercluster", [
   "dist/leaflet.markercluster.js",
   "dist/MarkerCluster.css",

@@ -13,7 +13,7 @@
 import { addBasemap, basemapPane, whenTilesFail } from "./shared/basemap.js";
 import { readPageConfig } from "./shared/config.js";
 import { dateFormat, isoDay } from "./shared/dates.js";
-import { byId, readJsonBlock } from "./shared/dom.js";
+import { afterPaint, byId, readJsonBlock } from "./shared/dom.js";
 import { getJSON } from "./shared/http.js";
 import { addPlaceLabels, labelLanguage } from "./shared/place-labels.js";
 import { createPlaceSearch, placeZoom } from "./shared/place-search.js";
@@ -177,12 +177,13 @@ map.on("moveend", loader.mapMoved);
 window.addEventListener("popstate", () => restorer.restore(false));
 
 // Without tiles the boundaries are the base map; with tiles, they replace tiles that fail to load.
-// Their detailed part waits until the address's view is restored (start(), below).
+// Their detailed part waits until the address's view is restored (start(), below) and its events
+// are painted: the region's files are the largest the page loads, and nothing waits for them.
 let started;
 const restored = new Promise((resolve) => {
   started = resolve;
 });
-const drawBoundaries = () => addBasemap(map, config.urls.basemap, (layer) => BOUNDARY_STYLES[layer.kind], { ready: restored });
+const drawBoundaries = () => addBasemap(map, config.urls.basemap, (layer) => BOUNDARY_STYLES[layer.kind], { ready: restored.then(() => afterPaint()) });
 if (config.tiles) whenTilesFail(map, drawBoundaries);
 else drawBoundaries();
 

@@ -124,19 +124,24 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
     const mine = ++timelineRequest;
     const view = store.view;
     try {
-      if (store.totalEvents === null) store.totalEvents = (await getJSON(`${urls.clusters}?zoom=0`)).numberMatched;
-      if (showsNothing(view)) {
+      // The story's size and the filters' count are asked for together (one round trip, not two).
+      const total = store.totalEvents === null ? getJSON(`${urls.clusters}?zoom=0`) : null;
+      const params = filterParams(view, { bounds: view.vp ? bounds() : null, timeWindow: false });
+      params.set("zoom", "0");
+      const counted = showsNothing(view) ? null : getJSON(`${urls.clusters}?${params}`);
+      counted?.catch(() => {}); // its failure is reported below, once the total has come
+      if (total) store.totalEvents = (await total).numberMatched;
+      if (!counted) {
         if (mine === timelineRequest) drawTimeline([], 0, true);
         return;
       }
-      const params = filterParams(view, { bounds: view.vp ? bounds() : null, timeWindow: false });
-      params.set("zoom", "0");
-      let matched = (await getJSON(`${urls.clusters}?${params}`)).numberMatched;
+      let matched = (await counted).numberMatched;
       params.delete("zoom");
       if (matched > TIMELINE_LIMIT) {
         if (!view.start && !view.end) {
           // Too many for a timeline: show their rhythm (the density strip) over their whole period
           // and let the visitor pick a stretch of it.
+          await densityLoaded;
           if (mine !== timelineRequest) return;
           drawTimeline([], matched, false);
           const weeks = store.weeks;
@@ -165,8 +170,15 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
     }
   }
 
-  /** Events per week for the filters (every date), then the strip. */
-  async function refreshDensity() {
+  /** Events per week for the filters (every date), then the strip. The timeline of a big story
+   * waits for them (it spans their weeks); the rest of the page does not. */
+  let densityLoaded = Promise.resolve();
+  function refreshDensity() {
+    densityLoaded = loadDensity();
+    return densityLoaded;
+  }
+
+  async function loadDensity() {
     const mine = ++densityRequest;
     let weeks = [];
     if (!showsNothing(store.view)) {

@@ -29,8 +29,8 @@ export function createRestorer({ store, map, ui, address, controls, loader, time
     // fraction of a pixel off the address it restores.
     if (mapView) map.setView([mapView.lat, mapView.lon], mapView.z, { animate: false, reset: true });
     if (first) showNotice(problems);
-    await loader.refreshDensity();
-    await Promise.all([loader.refreshMap(), loader.refreshTimeline()]);
+    // All three at once: the map and the list need not wait for the weekly counts.
+    await Promise.all([loader.refreshDensity(), loader.refreshMap(), loader.refreshTimeline()]);
     if (view.start || view.end) timeline.showViewWindow();
     density.draw();
     // A visitor who picked an event while the view was loading keeps it: their click is newer

@@ -9,7 +9,13 @@
  * (so it never changes the time filter). Each title carries its full text and date as a tooltip,
  * for items too narrow to show it.
  *
- * Item content is a DOM node built from text. Uses vis-timeline's global `vis` (a classic script).
+ * Item content is a DOM node built from text.
+ *
+ * vis-timeline (with vis-data and moment, one bundle: tools/build_assets.mjs) is loaded only once
+ * the page's events are on screen, when the browser is idle (or at once when the visitor reaches
+ * for the timeline), so the map, the list and the count never wait for it. Until then the box
+ * keeps its height, empty, and what the page asks of the timeline is kept and done once it is
+ * there; its window, meanwhile, is the one it will show (see expectedWindow).
  *
  * Keyboard: the items are one tab stop (a roving tabindex: the selected or last visited item is
  * reachable with Tab, the others with the arrow keys, in time order); Enter or Space opens an item,
@@ -17,7 +23,7 @@
  * time window as a drag or the mouse wheel does.
  */
 
-import { el, debounce } from "../shared/dom.js";
+import { afterPaint, el, debounce } from "../shared/dom.js";
 import { DAY, afterLastDay, firstDay } from "../shared/dates.js";
 import { categoryOf } from "./store.js";
 
@@ -29,12 +35,13 @@ const ZOOM_IN_KEYS = new Set(["+", "="]);
 const ZOOM_OUT_KEYS = new Set(["-", "−", "_"]);
 const DRAG_DECIDES_PX = 6; // a drag's direction is known once it has moved this far
 
-export function createTimeline({ container, store, ui, onSelect, onWindowChosen, onWindowMoving }) {
-  const items = new vis.DataSet();
-  const groups = new vis.DataSet();
-  const timeline = new vis.Timeline(container, items, groups, {
+/** The timeline itself, made from the loaded bundle: the same methods as createTimeline's. */
+function mountTimeline({ Timeline, DataSet, moment }, { container, store, ui, onSelect, onWindowChosen, onWindowMoving }) {
+  const items = new DataSet();
+  const groups = new DataSet();
+  const timeline = new Timeline(container, items, {
     locale: ui.locale.startsWith("de") ? "de" : "en",
-    moment: (date) => window.moment(date).utc(),
+    moment: (date) => moment(date).utc(),
     stack: true,
     // As tall as its lanes: the box around it scrolls (app.css), with the browser's own scrollbar,
     // and every item stays drawn (vis-timeline's own vertical scroll draws only the lanes in sight).
@@ -49,8 +56,6 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     groupOrder: "order",
   });
   let movedByPage = false; // set while the page itself moves the window
-  container.setAttribute("role", "group");
-  container.setAttribute("aria-label", ui.t("timeline_help"));
   const nodes = new Map(); // event id -> the item's focusable content node
   let order = []; // event ids in time order, as the arrow keys walk them
   let current = null; // the item that is the timeline's one tab stop
@@ -253,6 +258,13 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
   });
 
   return {
+    timeline,
+    /** Its lanes for these events, in a task of its own: vis-timeline redraws whole, at once, for
+     * each change until it has drawn its first items, so the mount is cut into such steps. */
+    drawLanes: (features) => {
+      timeline.setGroups(groups);
+      drawLanes(features);
+    },
     draw,
     moveWindow,
     showViewWindow,
@@ -265,4 +277,122 @@ export function createTimeline({ container, store, ui, onSelect, onWindowChosen,
     },
     clearSelection: () => timeline.setSelection([]),
   };
+}
+
+// Until the bundle is there, a queued draw stands for every earlier one (it replaces their items).
+const REPLACED_BY_DRAW = new Set(["draw"]);
+const IDLE_TIMEOUT_MS = 1500; // the timeline is loaded by then even on a page that is never idle
+const FIT_MARGIN = 0.01; // vis-timeline's fit shows 1 % more on each side than its items span
+
+/** One task ends and the next begins: the browser paints and answers input in between. */
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * The timeline under the map. It answers at once; vis-timeline comes later (see the top of this
+ * file). `load` imports the bundle: tests and the editor's pages need not.
+ */
+export function createTimeline(options, load = loadBundle) {
+  const { container, store, ui } = options;
+  container.setAttribute("role", "group");
+  container.setAttribute("aria-label", ui.t("timeline_help"));
+  container.classList.add("timeline-pending");
+  let real = null;
+  let queued = []; // [method, args] the page asked for before the timeline was there
+  let features = []; // what the latest draw asked to show
+  let windowAsked = null; // the latest window the page moved to, before the timeline was there
+  let loading = null;
+
+  function mount() {
+    loading ||= (async () => {
+      const vendor = await load(ui.locale, container);
+      await nextTask(); // parsing the bundle was one task; making the timeline is the next
+      const made = mountTimeline(vendor, options);
+      await nextTask();
+      made.drawLanes(features);
+      await nextTask();
+      // Shown once drawn with its items: nothing in the box moves on screen as it fills.
+      const reveal = () => container.classList.remove("timeline-pending");
+      if (queued.some(([method]) => method === "draw")) made.timeline.once("changed", reveal);
+      else reveal();
+      for (const [method, args] of queued) made[method](...args);
+      queued = [];
+      real = made;
+      options.onWindowMoving(); // what was drawn for the expected window follows the real one
+    })();
+    return loading;
+  }
+
+  function ask(method, ...args) {
+    if (real) return real[method](...args);
+    if (REPLACED_BY_DRAW.has(method)) queued = queued.filter(([name]) => !REPLACED_BY_DRAW.has(name));
+    queued.push([method, args]);
+    if (method === "draw") {
+      features = args[0];
+      afterPaint(IDLE_TIMEOUT_MS).then(mount);
+    }
+    return undefined;
+  }
+
+  /** The window the timeline will show once it is there: the page's last move, or the view's
+   * period, or all of the drawn events' time (as vis-timeline fits it), or the year up to now. */
+  function expectedWindow() {
+    if (windowAsked) return windowAsked;
+    const starts = features.map((f) => firstDay(f.properties.start).getTime());
+    const ends = features.map((f) => afterLastDay(f.properties.end || f.properties.start, f.properties.date_precision).getTime());
+    const earliest = starts.length ? Math.min(...starts) : Date.now() - 365 * DAY;
+    const latest = ends.length ? Math.max(...ends) : Date.now();
+    const { start, end } = store.view;
+    if (start || end) {
+      return { start: start ? firstDay(start) : new Date(earliest), end: end ? new Date(firstDay(end).getTime() + DAY) : new Date(latest) };
+    }
+    const margin = (latest - earliest) * FIT_MARGIN;
+    return { start: new Date(earliest - margin), end: new Date(latest + margin) };
+  }
+
+  // Reaching for the timeline (a tap, a click, Tab into it) loads it now.
+  for (const type of ["pointerdown", "focusin"]) container.addEventListener(type, mount, { once: true });
+
+  return {
+    draw: (shown) => {
+      // A draw fits the window to its events, or shows the view's period (see mountTimeline's draw).
+      if (!real && (shown.length || store.view.start || store.view.end)) windowAsked = null;
+      return ask("draw", shown);
+    },
+    moveWindow: (start, end) => {
+      if (!real) windowAsked = { start, end };
+      return ask("moveWindow", start, end);
+    },
+    showViewWindow: () => {
+      if (!real) windowAsked = null;
+      return ask("showViewWindow");
+    },
+    fit: () => {
+      if (!real) windowAsked = null;
+      return ask("fit");
+    },
+    window: () => (real ? real.window() : expectedWindow()),
+    has: (id) => (real ? real.has(id) : features.some((f) => f.id === id)),
+    select: (id, focus) => ask("select", id, focus),
+    clearSelection: () => ask("clearSelection"),
+  };
+}
+
+/** The bundle, its stylesheet (the box names its URL), and moment's German for a German page's axis. */
+async function loadBundle(locale, container) {
+  const [vendor] = await Promise.all([
+    import("../../vendor/timeline/timeline.js"),
+    locale.startsWith("de") ? import("../../vendor/timeline/moment-de.js") : null,
+    loadStylesheet(container.dataset.stylesheet),
+  ]);
+  return vendor;
+}
+
+function loadStylesheet(href) {
+  if (!href) return null;
+  return new Promise((resolve) => {
+    const link = el("link", { rel: "stylesheet", href });
+    link.addEventListener("load", resolve, { once: true });
+    link.addEventListener("error", resolve, { once: true }); // unstyled is still usable
+    document.head.append(link);
+  });
 }

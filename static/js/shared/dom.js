@@ -51,6 +51,20 @@ export function debounce(fn, ms) {
   };
 }
 
+/** Resolves once the browser has painted what is on the page now, and then when it is idle (at
+ * the latest after `timeoutMs`): for work that must not hold up what the visitor is waiting for. */
+export function afterPaint(timeoutMs = 1000) {
+  // A frame's callbacks run before it is painted: the second frame's come once the first is on screen.
+  return new Promise((resolve) => {
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        if (window.requestIdleCallback) window.requestIdleCallback(() => resolve(), { timeout: timeoutMs });
+        else setTimeout(resolve, 0);
+      }),
+    );
+  });
+}
+
 /** The JSON in a <script type="application/json"> block of the page. */
 export const readJsonBlock = (id) => JSON.parse(byId(id).textContent);
 
