@@ -153,6 +153,8 @@ def test_list_timeline_and_count_show_the_same_events(visitor, server, address, 
     expect(visitor.locator(LIST_ITEMS)).to_have_count(wanted)
     if "sel" in address:
         expect(visitor.locator("#details h2")).to_be_visible()
+    # The timeline comes after the list (it is loaded once the events are on screen).
+    expect(visitor.locator("#vis-timeline")).not_to_have_class(re.compile(r"\btimeline-pending\b"))
     assert visitor.evaluate(TIMELINE_ITEMS_IN_WINDOW) == wanted
     if query.get("start") or query.get("end"):
         # The typed window shows in From and To, and the timeline's window is that window.

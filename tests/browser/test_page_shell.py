@@ -1,0 +1,138 @@
+"""The map page's shell as a visitor on a slow phone meets it: the timeline arrives after the events
+(its box already at its height, so nothing moves when it comes) and works from the keyboard once it
+is there; the filters' long German labels wrap inside their panel; and a signed-in editor's top bar
+on a phone is one line, its links behind one named button, every one of them reachable by keyboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from visitor_fixtures import box, features, log_in, open_page, story_server  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.backends("sqlite")]
+
+TIMELINE_BUNDLE = "**/static/vendor/timeline/timeline.js*"
+ITEMS = "#vis-timeline .item-title[data-id]"
+PHONE = (390, 844)
+GERMAN_VIEWPORT_LABEL = "Zeitleiste: nur Ereignisse im Kartenausschnitt"
+# One line of the bar's text: its line height, or the brand's own box where that is "normal".
+LINE_HEIGHT = "(a) => parseFloat(getComputedStyle(a).lineHeight) || a.getBoundingClientRect().height"
+VERTICAL_PADDING = (
+    "(b) => { const s = getComputedStyle(b); return parseFloat(s.paddingTop) + parseFloat(s.paddingBottom); }"
+)
+
+
+@pytest.fixture(scope="module")
+def server(story_server):  # noqa: F811  (the shared server, under a short name)
+    return story_server
+
+
+def test_the_timeline_comes_after_the_events_keeps_its_box_and_works_by_keyboard(browser, server):
+    page, recorder = open_page(browser, *PHONE)
+    held: list[Any] = []
+    page.route(TIMELINE_BUNDLE, lambda route: held.append(route))  # answered below, when we say
+    page.goto(server.url + "/")
+    story = features(server)
+    # The events are listed and counted while the timeline's code has not even arrived.
+    expect(page.locator("#timeline button.item")).to_have_count(len(story))
+    expect(page.locator("#status")).to_contain_text(str(len(story)))
+    expect(page.locator(ITEMS)).to_have_count(0)
+    waiting = box(page, "#vis-timeline")
+    assert waiting["height"] >= 150, f"the timeline's place is {waiting['height']} px tall before it comes"
+    for _ in range(50):  # the page asks for it once the list is painted and the browser idle
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the page never asked for the timeline"
+    for route in held:
+        route.continue_()
+    page.unroute(TIMELINE_BUNDLE)
+    expect(page.locator(ITEMS)).to_have_count(len(story))
+    drawn = box(page, "#vis-timeline")
+    assert (drawn["y"], drawn["height"]) == (waiting["y"], waiting["height"]), "the timeline moved as it came"
+    # From the keyboard: the items are one tab stop, arrows walk them, Enter opens one.
+    page.locator("#all-time").focus()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.matches('#vis-timeline .item-title')"):
+            break
+    first = page.evaluate("() => document.activeElement.dataset.id")
+    assert first, "Tab does not reach the timeline's items"
+    page.keyboard.press("ArrowRight")
+    second = page.evaluate("() => document.activeElement.dataset.id")
+    assert second and second != first
+    page.keyboard.press("Enter")
+    chosen = next(f for f in story if f["id"] == second)
+    expect(page.locator("#details h2")).to_have_text(chosen["properties"]["title"])
+    page.context.close()
+    assert recorder.errors == []
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), PHONE])
+def test_the_filters_long_german_label_wraps_inside_its_panel(browser, server, width, height):
+    page, recorder = open_page(browser, width, height)
+    page.context.add_cookies([{"name": "lang", "value": "de", "url": server.url}])
+    page.goto(server.url + "/")
+    panel = page.locator("#filter-panel")
+    if not panel.evaluate("(details) => details.open"):
+        panel.locator("summary").click()
+    label = page.locator("label", has=page.locator("#viewport-only"))
+    expect(label).to_have_text(GERMAN_VIEWPORT_LABEL)
+    label.scroll_into_view_if_needed()
+    inside, outside = label.bounding_box(), panel.bounding_box()
+    assert inside and outside
+    assert inside["x"] >= outside["x"] and inside["x"] + inside["width"] <= outside["x"] + outside["width"], (
+        f"the label runs from {inside['x']} to {inside['x'] + inside['width']} px, "
+        f"the panel from {outside['x']} to {outside['x'] + outside['width']} px"
+    )
+    # The tick box and its words stay together: the box is on the label's first line.
+    tick = page.locator("#viewport-only").bounding_box()
+    assert tick and tick["y"] < inside["y"] + inside["height"] / 2
+    page.context.close()
+    assert recorder.errors == []
+
+
+@pytest.mark.parametrize("path", ["/", "/edit/places"])
+def test_a_signed_in_top_bar_on_a_phone_is_one_line_with_every_link_a_keypress_away(browser, server, path):
+    page, recorder = open_page(browser, *PHONE)
+    log_in(page, server.url)
+    page.goto(server.url + path)
+    bar = page.locator(".topbar")
+    brand_line = page.locator(".topbar .brand").evaluate(LINE_HEIGHT)
+    height = box(page, ".topbar")["height"]
+    padding = bar.evaluate(VERTICAL_PADDING)
+    assert height - padding < 2 * brand_line, f"the bar is {height} px tall for {brand_line} px lines"
+    assert bar.evaluate("(b) => b.scrollWidth <= b.clientWidth"), "the bar's contents run past its edge"
+    # The links of the bar, as the server wrote them (hidden until the menu opens).
+    links = page.locator("nav.account a, nav.account button")
+    names = links.evaluate_all("(ls) => ls.map((l) => l.textContent.trim())")
+    assert len(names) >= 4 and all(names), names
+    toggle = page.get_by_role("button", name="Account")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    # By keyboard alone: Tab to the menu's button, open it, and Tab through every link.
+    page.locator(".topbar .brand").focus()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('account-toggle')"):
+            break
+    else:
+        pytest.fail("Tab does not reach the account menu's button")
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    reached = [page.evaluate("() => document.activeElement.textContent.trim()")]
+    for _ in names[1:]:
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("() => document.activeElement.textContent.trim()"))
+    assert reached == names
+    for link in links.all():
+        expect(link).to_be_visible()
+        assert link.evaluate("(l) => l.closest('nav').getAttribute('aria-label')") == "Account"
+    # Escape closes it and gives focus back to its button.
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
+    expect(links.first).to_be_hidden()
+    page.context.close()
+    assert recorder.errors == []
