@@ -44,10 +44,12 @@ class BBox:
 
 @dataclass(frozen=True)
 class ValidGeometry:
-    """A checked geometry: the GeoJSON to store and the box to index it by."""
+    """A checked geometry: the GeoJSON to store, the box to index it by, and the point it is
+    placed by (the point itself, else a representative point inside it: its region's)."""
 
     geojson: dict[str, Any]
     bbox: BBox
+    anchor: tuple[float, float] | None = None
 
 
 def parse_geometry(raw: object, *, max_positions: int | None = None) -> ValidGeometry:
@@ -66,6 +68,9 @@ def parse_geometry(raw: object, *, max_positions: int | None = None) -> ValidGeo
     if max_positions is not None:
         _check_size(raw["coordinates"], _DEPTH[gtype], max_positions)
     coords = _check_nesting(raw["coordinates"], _DEPTH[gtype], "coordinates")
+    if gtype == "Point":  # what shapely would give back, without making one (most events are points)
+        lon, lat = coords[0], coords[1]
+        return ValidGeometry({"type": "Point", "coordinates": coords}, BBox(lon, lat, lon, lat), (lon, lat))
     _check_parts(gtype, coords)
     _check_antimeridian(gtype, coords)
     geom = shape({"type": gtype, "coordinates": coords})
@@ -77,7 +82,12 @@ def parse_geometry(raw: object, *, max_positions: int | None = None) -> ValidGeo
     geom = _oriented(geom)
     min_lon, min_lat, max_lon, max_lat = geom.bounds
     normalised = shapely.geometry.mapping(geom)
-    return ValidGeometry(geojson=_as_lists(normalised), bbox=BBox(min_lon, min_lat, max_lon, max_lat))
+    inside = geom.representative_point()
+    return ValidGeometry(
+        geojson=_as_lists(normalised),
+        bbox=BBox(min_lon, min_lat, max_lon, max_lat),
+        anchor=(float(inside.x), float(inside.y)),
+    )
 
 
 def parse_bbox(values: list[float]) -> BBox:

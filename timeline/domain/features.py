@@ -10,6 +10,7 @@ first), and nothing is applied unless the whole feature is good.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -199,7 +200,9 @@ def feature_content(event: Event) -> dict[str, Any]:
     return feature
 
 
+@functools.lru_cache(maxsize=256)
 def _timestamp(value: datetime | None) -> str | None:
+    """An event's timestamp as the API writes it (cached: an import stamps every event alike)."""
     if value is None:
         return None
     if value.tzinfo is None:  # SQLite hands back naive datetimes; we only ever store UTC.
@@ -305,7 +308,7 @@ def apply_event_data(event: Event, data: EventData) -> None:
         if moved
         else Regions(event.region_code, event.region_name, event.country_code, event.country_name)
     )
-    place = locate(data.geometry.geojson, data.attributes, keep=kept)
+    place = locate(data.geometry.geojson, data.attributes, keep=kept, anchor=data.geometry.anchor)
     event.region_code, event.region_name = place.region_code, place.region_name
     event.country_code, event.country_name = place.country_code, place.country_name
     wanted = [(s.url, s.outlet, s.title, s.published) for s in data.sources]

@@ -29,8 +29,11 @@ path is compared with in tests and in the benchmark.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, cast
@@ -307,6 +310,7 @@ class _Draft:
 # Event attribute names of the staged columns (start_date is the attribute start, and so on).
 _ATTRIBUTES = {prop.columns[0].key: prop.key for prop in inspect(Event).column_attrs}
 STAGED_ATTRIBUTES = tuple(_ATTRIBUTES[column] for column in EVENT_COLUMNS)
+_staged_values = operator.attrgetter(*STAGED_ATTRIBUTES)
 
 
 def staged_event(index: int, data: EventData, now: datetime) -> StagedEvent:
@@ -322,9 +326,25 @@ def staged_event(index: int, data: EventData, now: datetime) -> StagedEvent:
     text = json.dumps(feature, ensure_ascii=False, separators=(",", ":"))  # = feature_json(event)
     props = feature["properties"]
     snapshot = {**feature, "properties": {k: v for k, v in props.items() if k not in SERVER_MANAGED}}
-    values = tuple(getattr(draft, name) for name in STAGED_ATTRIBUTES)
+    values = _staged_values(draft)
     sources = [(i, s.url, s.outlet, s.title, s.published) for i, s in enumerate(data.sources)]
     return StagedEvent(index, values, text, snapshot, diff(None, snapshot), sources)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while the pass over a file allocates.
+
+    Each feature makes dozens of short-lived dicts and lists, and every 700 allocations the
+    collector would walk the young ones: about a tenth of an import's time, for objects that hold
+    no reference cycles and are freed by their reference counts anyway.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 class _Import:
@@ -356,7 +376,8 @@ class _Import:
 
     def run(self) -> ImportReport:
         staging = Staging(self.session, ids_only=self.dry_run)
-        categories = self._check_features(staging)
+        with _fewer_collections():
+            categories = self._check_features(staging)
         staging.index_ids()
         repeated, listed = staging.duplicates(MAX_LISTED)
         clashes = [] if self.dry_run or self.bad else staging.external_id_clashes(MAX_LISTED)

@@ -187,16 +187,19 @@ def locate(
     *,
     where: Locator | None = None,
     keep: Regions | None = None,
+    anchor: tuple[float, float] | None = None,
 ) -> Regions:
     """The regions of an event with this geometry (and dataset attributes); never raises.
 
     ``where`` defaults to the shared locator of the app's index. Without one, ``keep`` (what an
     unmoved event already had) stays, else nothing is known but the names an imported file brought.
+    ``anchor`` is the geometry's :func:`point_of` when the caller has it already (a checked
+    geometry carries it), which spares reading the shape again.
     """
     found = keep or NOWHERE
     try:
         where = where or locator()
-        point = point_of(geometry) if where else None
+        point = (anchor or point_of(geometry)) if where else None
         if where and point:
             found = where.at(*point)
     except Exception:  # a broken index must not stop an editor saving
