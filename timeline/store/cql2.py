@@ -14,15 +14,21 @@ combined with the request's bbox, window and paging in the one query module.
 pygeofilter quirks handled here: its CQL2 text grammar takes ``T_INTERSECTS`` in infix form
 (``start T_INTERSECTS INTERVAL('…','…')``), and its CQL2 JSON reader turns ``{"bbox": [a, b, c, d]}``
 into an Envelope with its fields in the wrong order (x1=a, x2=b, y1=c, y2=d).
+
+Dates and timestamps, in text and JSON alike, are read here by :func:`read_instant` (RFC 3339,
+strictly), never by pygeofilter's reader (dateparser, which guesses: languages, relative words,
+the current time for a form it does not know), so a filter means the same written either way.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from lark.exceptions import VisitError
 from pygeofilter import ast, values  # type: ignore[import-untyped]
 from sqlalchemy import Boolean, ColumnElement, and_, func, not_, or_, true
 
@@ -71,25 +77,82 @@ def parse(text: str, lang: str = "cql2-text") -> ast.Node:
             from pygeofilter.parsers.cql2_json import parse as parse_json  # type: ignore[import-untyped]
 
             raw = json.loads(text)
-            return parse_json(_fix_json_bbox(raw))
+            return parse_json(_prepare_json(raw))
         if lang == "cql2-text":
             return _restore_quotes(_text_parser().parse(_hide_doubled_quotes(text)))
     except Cql2Error:
         raise
+    except VisitError as exc:  # lark wraps what a transformer callback raised
+        if isinstance(exc.orig_exc, Cql2Error):
+            raise exc.orig_exc from None
+        raise Cql2Error(f"the filter does not parse as {lang}: {exc.orig_exc}") from None
     except Exception as exc:  # lark's and pygeofilter's errors have no common base
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise Cql2Error(f"the filter does not parse as {lang}: {first}") from None
     raise Cql2Error(f"filter-lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
 
 
+# The forms a timestamp and a date take: the text grammar's own DATETIME and DATE terminals
+# (RFC 3339's extended form and ISO 8601's basic one, ``T`` or a space, an optional fraction and
+# zone), so the JSON reader takes exactly what the text reader does.
+_TIMESTAMP_FORM = re.compile(
+    r"[0-9]{4}-?[0-1][0-9]-?[0-3][0-9]"  # the date
+    r"[T ][0-2][0-9]:?[0-5][0-9]:?[0-5][0-9](\.[0-9]+)?"  # the time
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?"  # the zone
+)
+_DATE_FORM = re.compile(r"[0-9]{4}-[0-1][0-9]-[0-3][0-9]")
+OPEN_END = ".."
+
+
+def read_timestamp(value: Any) -> datetime:
+    """An RFC 3339 timestamp; :class:`Cql2Error` for anything else (``fromisoformat`` refuses a
+    mixed form such as ``2024-0806T10:00:00`` and an impossible hour or day, which is the point)."""
+    if isinstance(value, str) and _TIMESTAMP_FORM.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise Cql2Error(
+        f"{value!r} is not an RFC 3339 timestamp (YYYY-MM-DDThh:mm:ss, optional .fraction and Z/±hh:mm)"
+    )
+
+
+def read_date(value: Any) -> date:
+    """An RFC 3339 full date (``YYYY-MM-DD``); :class:`Cql2Error` for anything else."""
+    if isinstance(value, str) and _DATE_FORM.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise Cql2Error(f"{value!r} is not a date (YYYY-MM-DD)")
+
+
+def read_instant(value: Any) -> date | datetime | None:
+    """An interval's end: ``..`` (open: None), a date or a timestamp."""
+    if value == OPEN_END:
+        return None
+    if isinstance(value, str) and _DATE_FORM.fullmatch(value):
+        return read_date(value)
+    if isinstance(value, str) and _TIMESTAMP_FORM.fullmatch(value):
+        return read_timestamp(value)
+    raise Cql2Error(f"an interval end is a date (YYYY-MM-DD), an RFC 3339 timestamp or '..', not {value!r}")
+
+
 # pygeofilter's CQL2 text grammar takes NOT only before a predicate, so ``NOT (a OR b)``, which
-# CQL2 allows, does not parse. Its own grammar (read from the installed package) is used with that
-# one rule widened to any parenthesised condition.
+# CQL2 allows, does not parse; and its INTERVAL takes only two timestamps, where CQL2 also takes
+# dates and ``'..'`` for an open end (as the JSON form does). Its own grammar (read from the
+# installed package) is used with those rules widened.
 _NOT_RULES = (
     '            | "NOT"i predicate                                               -> not_\n'
     '            | "NOT"i "(" predicate ")"                                       -> not_'
 )
 _NOT_ANY = '            | "NOT"i condition_1                                             -> not_'
+_INTERVAL_RULE = '?interval: "INTERVAL" "("  "\'" DATETIME "\'" "," "\'" DATETIME "\'" ")"'
+_INTERVAL_ANY_END = (
+    '?interval: "INTERVAL" "(" "\'" interval_end "\'" "," "\'" interval_end "\'" ")"\n'
+    "?interval_end: DATETIME | DATE | OPEN_END\n"
+    'OPEN_END: ".."'
+)
 
 
 @lru_cache(maxsize=1)
@@ -102,10 +165,10 @@ def _text_parser() -> Any:
     folder = os.path.dirname(shipped.__file__)
     with open(os.path.join(folder, "grammar.lark"), encoding="utf-8") as handle:
         grammar = handle.read()
-    if _NOT_RULES not in grammar:  # a pygeofilter with another grammar: take it as it is
-        return shipped.parser
+    if _NOT_RULES not in grammar or _INTERVAL_RULE not in grammar:
+        raise RuntimeError("pygeofilter's CQL2 text grammar changed; update timeline.store.cql2")
     return Lark(
-        grammar.replace(_NOT_RULES, _NOT_ANY),
+        grammar.replace(_NOT_RULES, _NOT_ANY).replace(_INTERVAL_RULE, _INTERVAL_ANY_END),
         parser="lalr",
         maybe_placeholders=False,
         transformer=_transformer(shipped.CQLTransformer)(),
@@ -114,21 +177,23 @@ def _text_parser() -> Any:
 
 
 def _transformer(shipped: type) -> type:
-    """pygeofilter's transformer with RFC 3339 timestamps read by ``datetime.fromisoformat``.
+    """pygeofilter's transformer with dates and timestamps read by :func:`read_instant`'s readers.
 
     pygeofilter reads every TIMESTAMP and INTERVAL end with dateparser, which tries its language
     rules first: 5 to 25 ms per timestamp, so an INTERVAL cost more than the query it filtered;
     and it took the basic form (``20240806T000000Z``) for the current time.
-    Anything fromisoformat refuses (the grammar also takes basic and extended forms mixed, as in
-    ``2024-0301T00:00:00``) still goes to pygeofilter's reader.
     """
 
     class Transformer(shipped):  # type: ignore[misc]
-        def DATETIME(self, token: Any) -> datetime:  # lark calls a terminal's method by its name
-            try:
-                return datetime.fromisoformat(str(token))
-            except ValueError:
-                return super().DATETIME(token)  # type: ignore[no-any-return]
+        # lark calls a terminal's method by its name
+        def DATETIME(self, token: Any) -> datetime:
+            return read_timestamp(str(token))
+
+        def DATE(self, token: Any) -> date:
+            return read_date(str(token))
+
+        def OPEN_END(self, _token: Any) -> None:
+            return None
 
     return Transformer
 
@@ -169,18 +234,38 @@ def _restore_quotes(node: Any) -> Any:
     return node
 
 
-def _fix_json_bbox(node: Any) -> Any:
-    """A ``{"bbox": [...]}`` as the BBOX function, which pygeofilter reads in the right order."""
+_JSON_INSTANTS = ("date", "timestamp", "interval")
+
+
+def _prepare_json(node: Any) -> Any:
+    """The JSON filter with what pygeofilter's reader gets wrong already read: each ``{"bbox": [...]}``
+    as the BBOX function (which it reads in the right order), each ``{"date"}``, ``{"timestamp"}``
+    and ``{"interval"}`` as the value :func:`read_instant`'s readers make of it (pygeofilter passes
+    values through, and would otherwise ask dateparser)."""
     if isinstance(node, list):
-        return [_fix_json_bbox(n) for n in node]
-    if isinstance(node, dict):
-        if set(node) == {"bbox"}:
-            box = node["bbox"]
-            if not isinstance(box, list) or len(box) != 4:
-                raise Cql2Error("a bbox must be four numbers: minLon, minLat, maxLon, maxLat")
-            return {"function": {"name": "bbox", "arguments": box}}
-        return {k: _fix_json_bbox(v) for k, v in node.items()}
-    return node
+        return [_prepare_json(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"bbox"}:
+        box = node["bbox"]
+        if not isinstance(box, list) or len(box) != 4:
+            raise Cql2Error("a bbox must be four numbers: minLon, minLat, maxLon, maxLat")
+        return {"function": {"name": "bbox", "arguments": box}}
+    if named := [key for key in _JSON_INSTANTS if key in node]:
+        if len(node) != 1:
+            raise Cql2Error(f'a {named[0]} is an object with that one member, as {{"{named[0]}": …}}')
+        return _json_instant(named[0], node[named[0]])
+    return {k: _prepare_json(v) for k, v in node.items()}
+
+
+def _json_instant(kind: str, value: Any) -> date | datetime | values.Interval:
+    if kind == "date":
+        return read_date(value)
+    if kind == "timestamp":
+        return read_timestamp(value)
+    if not isinstance(value, list) or len(value) != 2:
+        raise Cql2Error('an interval is two ends, as {"interval": ["2024-08-01", ".."]}')
+    return values.Interval(read_instant(value[0]), read_instant(value[1]))
 
 
 def to_condition(node: ast.Node, dialect: str) -> ColumnElement[bool]:
