@@ -166,7 +166,7 @@ def first_event_id(base: str) -> str:
         return str(json.load(response)["features"][0]["id"])
 
 
-def lighthouse(url: str, out: Path) -> dict[str, float] | str:
+def lighthouse(url: str, out: Path) -> dict[str, Any] | str:
     """One Lighthouse run's category scores (0–100), or why it could not run."""
     npx = shutil.which("npx")
     if npx is None:
@@ -181,7 +181,8 @@ def lighthouse(url: str, out: Path) -> dict[str, float] | str:
     if done.returncode != 0 or not out.exists():
         return f"lighthouse exited {done.returncode}: {(done.stderr or done.stdout).strip()[-400:]}"
     report = json.loads(out.read_text())
-    scores = {name: round(100 * (report["categories"][name]["score"] or 0)) for name in CATEGORIES}
+    categories = report["categories"]
+    scores: dict[str, Any] = {name: round(100 * (categories[name]["score"] or 0)) for name in CATEGORIES}
     audits = report["audits"]
     for metric in (
         "first-contentful-paint",
@@ -192,8 +193,8 @@ def lighthouse(url: str, out: Path) -> dict[str, float] | str:
     ):
         if metric in audits:
             scores[metric] = audits[metric].get("numericValue", 0)
-    scores["version"] = report.get("lighthouseVersion", "?")  # type: ignore[assignment]
-    scores["advice"] = advice(report)  # type: ignore[assignment]
+    scores["version"] = report.get("lighthouseVersion", "?")
+    scores["advice"] = advice(report)
     return scores
 
 
@@ -224,7 +225,13 @@ def kib(n: float) -> str:
     return f"{n / 1024:,.1f} KB"
 
 
-def section(first: Load, repeat: Load, scores: dict[str, Any], runs: int) -> str:
+def load_average() -> str:
+    """The machine's 1-, 5- and 15-minute load averages: Lighthouse's scores fall as other work
+    shares the cores (its throttling is simulated from what it observes), so each run says it."""
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def section(first: Load, repeat: Load, scores: dict[str, Any], runs: int, loads: tuple[str, str]) -> str:
     today = dt.date.today().isoformat()
     cores = os.cpu_count()
     lines = [
@@ -232,6 +239,7 @@ def section(first: Load, repeat: Load, scores: dict[str, Any], runs: int) -> str
         "",
         f"Machine: {cores} cores, 24 GiB, {platform.system()} {platform.machine()}, Debian Chromium "
         f"({CHROMIUM}); gunicorn gthread on 127.0.0.1, SQLite with the demo story. "
+        f"Load average (1, 5, 15 min) {loads[0]} at the start, {loads[1]} at the end. "
         "`python -m bench.lighthouse`.",
         "",
         f"**First load of `/`: {kib(first.total)} over the wire in {len(first.transfers)} requests** "
@@ -298,6 +306,7 @@ def main() -> None:
     parser.add_argument("--append", action="store_true", help="append the section to bench/RESULTS.md")
     parser.add_argument("--write", action="store_true", help="replace the section in bench/RESULTS.md")
     args = parser.parse_args()
+    load_at_start = load_average()
     with tempfile.TemporaryDirectory(prefix="timeline-lighthouse-") as tmp, demo_server(Path(tmp)) as base:
         first, repeat = measure_loads(base)
         scores: dict[str, Any] = {}
@@ -314,7 +323,7 @@ def main() -> None:
                     "spread": {c: (min(r[c] for r in good), max(r[c] for r in good)) for c in CATEGORIES},
                     "version": good[0]["version"],
                 }
-    text = section(first, repeat, scores, args.runs)
+    text = section(first, repeat, scores, args.runs, (load_at_start, load_average()))
     print(text)
     if args.write:
         RESULTS.write_text(replace_section(RESULTS.read_text(encoding="utf-8"), text), encoding="utf-8")

@@ -89,7 +89,7 @@ def _map_page(embed: bool) -> str:
 _FOLIUM_VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>", re.IGNORECASE)
 
 
-def _shell_parts(shell: MapShell) -> dict[str, Any]:
+def _shell_parts(shell: MapShell, *, map_css_in_body: bool = False) -> dict[str, Any]:
     """Template values for a Folium shell. Folium output is our own markup with no user text, so it
     is marked safe here and only here.
 
@@ -97,20 +97,36 @@ def _shell_parts(shell: MapShell) -> dict[str, Any]:
     URL, so it is cached for a year), and the script that makes the map is meant for a
     ``<script type="module">``, which runs after it, in document order with the other deferred
     scripts; a module's ``var`` is its own, so the map is also put on ``window`` by name, where
-    the page's modules look for it."""
+    the page's modules look for it.
+
+    ``map_css_in_body`` takes Leaflet's stylesheet out of ``<head>`` into ``map_css``, for a page
+    to put just before its map: a stylesheet in the body holds back only what comes after it, so
+    a page whose text comes first (an event's) shows it without waiting for the map's styles."""
     header = _FOLIUM_VIEWPORT.sub("", shell.header)
     for _, path in LEAFLET_JS:
         deferred = f'<script src="{_static_url(path)}" defer></script>'
         header = header.replace(f'<script src="{path}"></script>', deferred)
+    map_css = ""
     for _, path in LEAFLET_CSS:
-        header = header.replace(f'href="{path}"', f'href="{_static_url(path)}"')
+        link = f'<link rel="stylesheet" href="{_static_url(path)}">'
+        if map_css_in_body and re.search(_stylesheet_link(path), header):
+            header = re.sub(_stylesheet_link(path), "", header)
+            map_css += link
+        else:
+            header = header.replace(f'href="{path}"', f'href="{_static_url(path)}"')
     script = f"{shell.script}\nwindow[{json.dumps(shell.map_name)}] = {shell.map_name};"
     return {
+        "map_css": Markup(map_css),  # noqa: S704
         "map_header": Markup(header.replace(NONCE_PLACEHOLDER, csp_nonce())),  # noqa: S704
         "map_body": Markup(shell.body),  # noqa: S704
         "map_script": Markup(script),  # noqa: S704
         "map_name": shell.map_name,
     }
+
+
+def _stylesheet_link(path: str) -> str:
+    """A pattern for Folium's ``<link>`` of the stylesheet at ``path``."""
+    return rf'<link rel="stylesheet" href="{re.escape(path)}"\s*/?>'
 
 
 def _static_url(path: str) -> str:
@@ -138,8 +154,8 @@ def event_page(event_id: str) -> str:
     if event is None:
         abort(404, description=gettext("There is no published event with this id."))
     feature = event_to_feature(event)
-    return render_template("pages/event.html", event=event, feature=feature, when=_when(event),
-                           **_shell_parts(geometry_map(feature["geometry"])))  # fmt: skip
+    shell = _shell_parts(geometry_map(feature["geometry"]), map_css_in_body=True)
+    return render_template("pages/event.html", event=event, feature=feature, when=_when(event), **shell)
 
 
 def _when(event: Any) -> str:

@@ -130,6 +130,10 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
       params.set("zoom", "0");
       const counted = showsNothing(view) ? null : getJSON(`${urls.clusters}?${params}`);
       counted?.catch(() => {}); // its failure is reported below, once the total has come
+      // On the page's first load the whole story is asked for beside its count, as most stories are
+      // small enough to be drawn whole: the list then comes one round trip sooner.
+      const early = total && counted ? getJSON(`${urls.events}?${wholeStoryParams(params)}`) : null;
+      early?.catch(() => {}); // used only when the count says the story is whole; fetched again if it fails
       if (total) store.totalEvents = (await total).numberMatched;
       if (!counted) {
         if (mine === timelineRequest) drawTimeline([], 0, true);
@@ -159,7 +163,7 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
       const whole = matched <= TIMELINE_LIMIT;
       params.set("limit", String(whole ? TIMELINE_LIMIT : WINDOW_PAGE));
       params.set("view", "summary");
-      const page = await getJSON(`${urls.events}?${params}`);
+      const page = (whole && early ? await early.catch(() => null) : null) || (await getJSON(`${urls.events}?${params}`));
       if (mine !== timelineRequest) return;
       matched = page.numberMatched;
       drawTimeline(page.features, matched, whole);
@@ -168,6 +172,15 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
       status.textContent = ui.t("failed");
       console.error(e);
     }
+  }
+
+  /** The query for every matching event of every date, as a whole story's timeline asks for it. */
+  function wholeStoryParams(countParams) {
+    const params = new URLSearchParams(countParams);
+    params.delete("zoom");
+    params.set("limit", String(TIMELINE_LIMIT));
+    params.set("view", "summary");
+    return params;
   }
 
   /** Events per week for the filters (every date), then the strip. The timeline of a big story
