@@ -13,7 +13,7 @@
 import { addBasemap, basemapPane, whenTilesFail } from "./shared/basemap.js";
 import { readPageConfig } from "./shared/config.js";
 import { dateFormat, isoDay } from "./shared/dates.js";
-import { afterPaint, byId, readJsonBlock } from "./shared/dom.js";
+import { afterPaint, byId, jsonData, readJsonBlock } from "./shared/dom.js";
 import { getJSON } from "./shared/http.js";
 import { addPlaceLabels, labelLanguage } from "./shared/place-labels.js";
 import { createPlaceSearch, placeZoom } from "./shared/place-search.js";
@@ -46,6 +46,9 @@ const numbers = new Intl.NumberFormat(locale);
 const ui = { locale, t: translator(readJsonBlock("ui-text")), number: (n) => numbers.format(n), ...dateFormat(locale) };
 const store = createStore();
 
+// Folium gives the zoom limits to tile layers only: a map without tiles would have none, and
+// Leaflet.markercluster (many points) refuses a map that can zoom in without end.
+if (!Number.isFinite(map.getMaxZoom())) map.setMaxZoom(config.maxZoom);
 basemapPane(map);
 // The map's box changes size as the page lays out around it (the timeline under it, a phone
 // turned): Leaflet only watches the window, so tell it, or it loads and draws the wrong area.
@@ -59,7 +62,10 @@ const address = createAddress({ store, map, config });
 const select = (id, from) => selection.select(id, from);
 const drawDensity = () => density.draw();
 
-const eventLayer = createEventLayer({ map, store, ui, maxZoom: config.maxZoom, onSelect: select });
+const eventLayer = createEventLayer({
+  map, store, ui, maxZoom: config.maxZoom, onSelect: select,
+  clusterPlugin: jsonData(document.querySelector(".map-pane"), "clusterPlugin"),
+});
 const timeline = createTimeline({
   container: byId("vis-timeline"),
   store,

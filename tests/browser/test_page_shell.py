@@ -1,13 +1,15 @@
 """The map page's shell as a visitor on a slow phone meets it: the timeline arrives after the events
 (its box already at its height, so nothing moves when it comes) and works from the keyboard once it
-is there; the filters' long German labels wrap inside their panel; and a signed-in editor's top bar
-on a phone is one line, its links behind one named button, every one of them reachable by keyboard."""
+is there; the marker-grouping plugin comes only for a view with many points; the filters' long
+German labels wrap inside their panel; and a signed-in editor's top bar on a phone is one line, its
+links behind one named button, every one of them reachable by keyboard."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from helpers import feature
 from playwright.sync_api import expect
 from visitor_fixtures import box, features, log_in, open_page, story_server  # noqa: F401
 
@@ -67,6 +69,45 @@ def test_the_timeline_comes_after_the_events_keeps_its_box_and_works_by_keyboard
     chosen = next(f for f in story if f["id"] == second)
     expect(page.locator("#details h2")).to_have_text(chosen["properties"]["title"])
     page.context.close()
+    assert recorder.errors == []
+
+
+CLUSTER_PLUGIN = "leaflet.markercluster.js"
+
+
+def test_many_points_are_grouped_by_a_plugin_that_a_small_story_never_loads(live_server, page):
+    from timeline.domain.importing import import_collection
+    from timeline.store.db import db
+
+    page, recorder = page
+    spots = [(35.2, 51.3), (35.9, 51.6), (34.8, 50.9)]  # many events at a few places, in the first view
+    crowd = [
+        feature(
+            f"crowd-{i:03d}",
+            lon=spots[i % 3][0],
+            lat=spots[i % 3][1],
+            title=f"Event {i:03d}",
+            start="2024-09-01",
+        )
+        for i in range(240)
+    ]
+    small = [feature("lone-1", lon=35.2, lat=51.3, title="Lone event", start="2024-09-01")]
+    with live_server.app.app_context():
+        import_collection(db.session, {"type": "FeatureCollection", "features": small})
+    page.goto(live_server.url + "/")
+    expect(page.locator("#timeline .timeline-item")).to_have_count(1)
+    expect(page.locator(".map-pane")).to_have_attribute("aria-busy", "false")
+    assert not [url for url in recorder.requests if CLUSTER_PLUGIN in url]
+    with live_server.app.app_context():
+        import_collection(db.session, {"type": "FeatureCollection", "features": crowd})
+    page.reload()
+    expect(page.locator(".map-pane")).to_have_attribute("aria-busy", "false")
+    groups = page.locator(".leaflet-marker-icon.marker-cluster")
+    expect(groups.first).to_be_visible()
+    # Its stylesheets came with it: a group is a coloured disc showing how many it holds.
+    assert groups.first.evaluate("(g) => getComputedStyle(g).backgroundColor") not in ("", "rgba(0, 0, 0, 0)")
+    counts = [int(text) for text in groups.all_inner_texts()]
+    assert sum(counts) <= len(crowd) + len(small) and max(counts) > 1
     assert recorder.errors == []
 
 

@@ -6,7 +6,7 @@
  * Tooltips and cluster labels are DOM nodes built from text, never HTML strings.
  */
 
-import { el } from "../shared/dom.js";
+import { el, loadScript, loadStylesheet } from "../shared/dom.js";
 import { categoryOf } from "./store.js";
 
 const MARKER_CLUSTER_FROM = 200; // this many points or more: group overlapping ones on the client
@@ -47,7 +47,7 @@ function stacksOf(features) {
   return stacks;
 }
 
-export function createEventLayer({ map, store, ui, maxZoom, onSelect }) {
+export function createEventLayer({ map, store, ui, maxZoom, onSelect, clusterPlugin = null }) {
   const group = L.layerGroup().addTo(map);
   const layers = new Map(); // event id -> its Leaflet layer, for what is drawn now
   // Spiderfy: events drawn at one position are fanned out around it when one of them is clicked
@@ -171,5 +171,16 @@ export function createEventLayer({ map, store, ui, maxZoom, onSelect }) {
     }
   }
 
-  return { drawFeatures, drawClusters, highlight, layerOf: (id) => layers.get(id) };
+  /** Resolves once drawFeatures can draw these as it means to: many points are grouped by
+   * Leaflet.markercluster, which is loaded only for them (`clusterPlugin`: its script and
+   * stylesheets), so a small story's page never waits for it. */
+  function ready(features) {
+    const points = features.filter((f) => f.geometry.type === "Point").length;
+    if (points < MARKER_CLUSTER_FROM || L.markerClusterGroup || !clusterPlugin) return Promise.resolve();
+    pluginLoading ||= Promise.all([...clusterPlugin.styles.map(loadStylesheet), loadScript(clusterPlugin.script)]);
+    return pluginLoading;
+  }
+  let pluginLoading = null;
+
+  return { ready, drawFeatures, drawClusters, highlight, layerOf: (id) => layers.get(id) };
 }

@@ -69,6 +69,8 @@ export function createLoader({ store, map, config, ui, address, eventLayer, time
         params.set("view", "summary");
         const page = await getJSON(`${urls.events}?${params}`);
         if (mine !== mapRequest) return;
+        await eventLayer.ready(page.features);
+        if (mine !== mapRequest) return;
         eventLayer.drawFeatures(page.features);
       }
       settled(mine);

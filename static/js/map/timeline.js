@@ -23,7 +23,7 @@
  * time window as a drag or the mouse wheel does.
  */
 
-import { afterPaint, el, debounce } from "../shared/dom.js";
+import { afterPaint, el, debounce, loadStylesheet } from "../shared/dom.js";
 import { DAY, afterLastDay, firstDay } from "../shared/dates.js";
 import { categoryOf } from "./store.js";
 
@@ -382,17 +382,7 @@ async function loadBundle(locale, container) {
   const [vendor] = await Promise.all([
     import("../../vendor/timeline/timeline.js"),
     locale.startsWith("de") ? import("../../vendor/timeline/moment-de.js") : null,
-    loadStylesheet(container.dataset.stylesheet),
+    container.dataset.stylesheet ? loadStylesheet(container.dataset.stylesheet) : null,
   ]);
   return vendor;
-}
-
-function loadStylesheet(href) {
-  if (!href) return null;
-  return new Promise((resolve) => {
-    const link = el("link", { rel: "stylesheet", href });
-    link.addEventListener("load", resolve, { once: true });
-    link.addEventListener("error", resolve, { once: true }); // unstyled is still usable
-    document.head.append(link);
-  });
 }

@@ -65,6 +65,26 @@ export function afterPaint(timeoutMs = 1000) {
   });
 }
 
+/** Add a stylesheet to the page; resolves once it applies (or failed: unstyled is still usable). */
+export function loadStylesheet(href) {
+  return new Promise((resolve) => {
+    const link = el("link", { rel: "stylesheet", href });
+    link.addEventListener("load", resolve, { once: true });
+    link.addEventListener("error", resolve, { once: true });
+    document.head.append(link);
+  });
+}
+
+/** Run a classic script (a library that sets a global); resolves once it has run, or failed. */
+export function loadScript(src) {
+  return new Promise((resolve) => {
+    const script = el("script", { src });
+    script.addEventListener("load", resolve, { once: true });
+    script.addEventListener("error", resolve, { once: true });
+    document.head.append(script);
+  });
+}
+
 /** The JSON in a <script type="application/json"> block of the page. */
 export const readJsonBlock = (id) => JSON.parse(byId(id).textContent);
 
