@@ -279,19 +279,14 @@ function mountTimeline({ Timeline, DataSet, moment }, { container, store, ui, on
   };
 }
 
-// Until the bundle is there, a queued draw stands for every earlier one (it replaces their items).
-const REPLACED_BY_DRAW = new Set(["draw"]);
 const IDLE_TIMEOUT_MS = 1500; // the timeline is loaded by then even on a page that is never idle
 const FIT_MARGIN = 0.01; // vis-timeline's fit shows 1 % more on each side than its items span
 
 /** One task ends and the next begins: the browser paints and answers input in between. */
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/**
- * The timeline under the map. It answers at once; vis-timeline comes later (see the top of this
- * file). `load` imports the bundle: tests and the editor's pages need not.
- */
-export function createTimeline(options, load = loadBundle) {
+/** The timeline under the map. It answers at once; vis-timeline comes later (see the top of this file). */
+export function createTimeline(options) {
   const { container, store, ui } = options;
   container.setAttribute("role", "group");
   container.setAttribute("aria-label", ui.t("timeline_help"));
@@ -304,7 +299,7 @@ export function createTimeline(options, load = loadBundle) {
 
   function mount() {
     loading ||= (async () => {
-      const vendor = await load(ui.locale, container);
+      const vendor = await loadBundle(ui.locale, container);
       await nextTask(); // parsing the bundle was one task; making the timeline is the next
       const made = mountTimeline(vendor, options);
       await nextTask();
@@ -318,13 +313,17 @@ export function createTimeline(options, load = loadBundle) {
       queued = [];
       real = made;
       options.onWindowMoving(); // what was drawn for the expected window follows the real one
-    })();
+    })().catch((e) => {
+      loading = null; // the next draw tries again
+      console.error(e);
+    });
     return loading;
   }
 
   function ask(method, ...args) {
     if (real) return real[method](...args);
-    if (REPLACED_BY_DRAW.has(method)) queued = queued.filter(([name]) => !REPLACED_BY_DRAW.has(name));
+    // A draw replaces the items of every earlier one: only the latest is kept.
+    if (method === "draw") queued = queued.filter(([name]) => name !== "draw");
     queued.push([method, args]);
     if (method === "draw") {
       features = args[0];
@@ -349,8 +348,8 @@ export function createTimeline(options, load = loadBundle) {
     return { start: new Date(earliest - margin), end: new Date(latest + margin) };
   }
 
-  // Reaching for the timeline (a tap, a click, Tab into it) loads it now.
-  for (const type of ["pointerdown", "focusin"]) container.addEventListener(type, mount, { once: true });
+  // Reaching for the timeline (a tap or a click on its box) loads it now.
+  container.addEventListener("pointerdown", mount, { once: true });
 
   return {
     draw: (shown) => {
