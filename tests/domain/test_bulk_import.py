@@ -18,6 +18,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pytest
 from helpers import feature, square
 from sqlalchemy import text
 
+from timeline.domain import importing
 from timeline.domain.features import feature_json
 from timeline.domain.importing import MAX_LISTED, ImportRejected, import_stream
 from timeline.store import bulk
@@ -157,7 +159,21 @@ def data_version(app) -> int:
     return int(value or 0)
 
 
-def test_a_bulk_import_equals_the_same_file_imported_row_by_row(app, fresh_database, app_factory, load_into):
+@pytest.fixture(params=["one batch", "many batches", "second process"])
+def import_path(request, monkeypatch) -> str:
+    """Each way the streamed import can run: the whole file as one written batch, batches written
+    while the file is read, and the file checked in a second process while this one writes."""
+    if request.param != "one batch":
+        monkeypatch.setattr(importing, "BATCH", 128)
+    if request.param == "second process":
+        monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setattr(importing, "CHUNK", 97)
+    return str(request.param)
+
+
+def test_a_bulk_import_equals_the_same_file_imported_row_by_row(
+    app, fresh_database, app_factory, load_into, import_path
+):
     first = story(1, bulk.BULK_MIN_ROWS + 100)
     other = app_factory(fresh_database("row_by_row"))
     before = data_version(app)
@@ -195,7 +211,7 @@ def test_a_small_import_through_the_triggers_equals_the_row_by_row_one(
     assert_same(state(app), state(other))
 
 
-def test_one_bad_feature_among_many_stores_nothing_and_problems_are_bounded(app):
+def test_one_bad_feature_among_many_stores_nothing_and_problems_are_bounded(app, import_path):
     features = story(5, 50) + [feature(f"bad-{i}", start="2024-02-30") for i in range(MAX_LISTED + 5)]
     features.insert(3, feature("b1"))  # a repeated id, listed in file order among the others
     with pytest.raises(ImportRejected) as caught:
@@ -205,6 +221,22 @@ def test_one_bad_feature_among_many_stores_nothing_and_problems_are_bounded(app)
     assert len(rejected.problems) == MAX_LISTED
     assert str(rejected.problems[0]) == "feature 3 (b1): id: 'b1' is also the id of feature 1"
     assert rejected.problems[1].index == 51 and rejected.problems[1].feature_id == "bad-0"
+    assert state(app)["events"] == {}
+
+
+def test_a_repeated_id_or_dataset_id_among_good_features_stores_nothing(app, import_path):
+    """Written while the file is still read, the first holder of an id is already in the table when
+    its repeat comes: the import must still refuse the file whole and name both features."""
+    features = story(6, bulk.BULK_MIN_ROWS + 100)
+    features[400] = {**features[400], "id": features[7]["id"]}
+    features[450]["properties"]["external_id"] = "acled:UKR1"
+    features[460]["properties"]["external_id"] = "acled:UKR1"
+    with pytest.raises(ImportRejected) as caught:
+        stream_import(app, collection(features))
+    listed = [str(problem) for problem in caught.value.problems]
+    repeated = features[7]["id"]
+    assert listed[0] == f"feature 400 ({repeated}): id: '{repeated}' is also the id of feature 7"
+    assert any(line.startswith("feature 460") and "acled:UKR1" in line for line in listed), listed
     assert state(app)["events"] == {}
 
 
@@ -329,9 +361,15 @@ def test_a_killed_import_leaves_nothing_behind(app, load, tmp_path, when):
             if f": {when} " in line:
                 break
         alive = process.poll() is None
+        helpers = children(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     assert alive, "the import ended before it could be killed:\n" + "".join(seen)
+    # A large file is checked in a second process: it must not outlive the import.
+    deadline = time.monotonic() + 30
+    while (left := [pid for pid in helpers if running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"processes of the killed import still run: {left}"
     assert table_counts(app) == before
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
@@ -344,6 +382,24 @@ def test_a_killed_import_leaves_nothing_behind(app, load, tmp_path, when):
     )
     assert done.returncode == 0, done.stderr
     assert "3 created" in done.stdout
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux's /proc), and theirs."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *children(int(child))]
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie, ended but not yet reaped by its new parent, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
 
 
 @pytest.mark.backends("sqlite")
