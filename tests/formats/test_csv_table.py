@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import pytest
 
+from timeline.formats import csv_table
 from timeline.formats.csv_table import COLUMNS, TableRejected, read_table, write_table
 
 FEATURE = {
@@ -13,12 +14,12 @@ FEATURE = {
     "id": "ev1",
     "geometry": {"type": "Point", "coordinates": [30.5, 50.25]},
     "properties": {
-        "title": "=HYPERLINK(\"x\")",
+        "title": '=HYPERLINK("x")',
         "start": "2024-10",
         "end": None,
         "date_precision": "month",
         "category": "battle",
-        "place": "Kyiv, \"centre\"",
+        "place": 'Kyiv, "centre"',
         "actors": ["A", "B"],
         "sources": [{"url": "https://example.org/a", "outlet": "Ex", "title": None, "published": None}],
         "description": "line one\nline two",
@@ -35,7 +36,7 @@ def test_the_table_is_rfc_4180_with_a_header_and_defused_formulas():
     assert data.startswith(",".join(COLUMNS).encode() + b"\r\n")
     frame = pd.read_csv(io.BytesIO(data), keep_default_na=False)
     row = frame.iloc[0]
-    assert row["title"] == "'=HYPERLINK(\"x\")"
+    assert row["title"] == '\'=HYPERLINK("x")'
     assert (row["lon"], row["lat"], row["wkt"]) == (30.5, 50.25, "POINT (30.5 50.25)")
     assert row["actors"] == "A; B" and row["description"] == "line one\nline two"
     assert json.loads(row["sources"])[0]["url"] == "https://example.org/a"
@@ -90,3 +91,47 @@ def test_every_bad_row_is_listed_with_its_number_column_and_reason():
     assert listed[1].startswith("row 4, column lon:") and "outside" in listed[1]
     assert listed[2].startswith("row 5, column lat:") and "not a number" in listed[2]
     assert "3 of 4 rows" in caught.value.summary
+
+
+# A table whose rows a reader reading a few bytes at a time must join across its reads: a byte
+# order mark, CRLF and lone CR line ends, characters of two to four bytes, a quoted cell with a
+# line break, and a blank row.
+AWKWARD = (
+    "\ufefftitle,date,lat,lon,description\r\n"
+    'Köln 🚀,2024-01-02,50.9,6.9,"first line\r\nsecond, quoted ""line"""\r\n'
+    "\r\n"
+    "Łódź,2024-02,51.75,19.45,ü\r"
+    "Ѣ,2024,1,2,end\n"
+).encode()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_a_table_read_a_few_bytes_at_a_time_reads_the_same(monkeypatch, chunk):
+    whole = read_table(AWKWARD)
+    monkeypatch.setattr(csv_table, "READ_CHUNK", chunk)
+    assert read_table(AWKWARD) == whole
+    assert [f["properties"]["title"] for f in whole["features"]] == ["Köln 🚀", "Łódź", "Ѣ"]
+    assert whole["features"][0]["properties"]["description"] == 'first line\r\nsecond, quoted "line"'
+    assert [f["row"] for f in whole["features"]] == [2, 4, 5]
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 64])
+def test_a_byte_that_is_not_utf8_is_named_by_its_place_in_the_file(monkeypatch, chunk):
+    monkeypatch.setattr(csv_table, "READ_CHUNK", chunk)
+    table = "\ufefftitle,date,lat,lon\r\nKöln,2024,1.5,2\r\n".encode()
+    table += "Zürich,2024,1,2\r\n".encode("latin-1")
+    with pytest.raises(TableRejected) as caught:
+        read_table(table)
+    assert "byte 39 cannot be read" in str(caught.value)  # after the mark: "Z" is byte 38
+
+
+def test_every_bad_row_is_listed_after_a_good_one_too():
+    good = "".join(f"Event {i},2024,1,2\n" for i in range(50))
+    table = f"title,date,lat,lon\n{good}Bad,2024,x,2\n{good}Worse,2024,1,500\n".encode()
+    with pytest.raises(TableRejected) as caught:
+        read_table(table)
+    assert [str(p).split(":")[0] for p in caught.value.problems] == [
+        "row 52, column lat",
+        "row 103, column lon",
+    ]
+    assert "2 of 102 rows are invalid" in caught.value.summary

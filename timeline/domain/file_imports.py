@@ -1,11 +1,12 @@
 """A file of any readable format imported as events: the one path the CLI, the admin upload page
 and ``POST /api/imports`` share.
 
-GeoJSON is streamed into the importer as it is read. Every other format is read by its reader
-(``timeline.formats``) into a FeatureCollection first, handed to the importer as it is (not
-written as JSON and parsed again), so each row or feature goes through the same checks and the
-same all-or-nothing write. What the reader noticed (a reprojection) and, for
-ACLED, the events an earlier file brought that this one lacks, come back with the report.
+GeoJSON is streamed into the importer as it is read, and so are CSV and ACLED tables, a row at a
+time. The GIS formats are read by their reader (``timeline.formats``) into a FeatureCollection
+first, handed to the importer as it is (not written as JSON and parsed again), so each row or
+feature goes through the same checks and the same all-or-nothing write. What the reader noticed
+(a reprojection) and, for ACLED, the events an earlier file brought that this one lacks, come back
+with the report.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from timeline.domain.importing import (
     import_features,
     import_stream,
 )
-from timeline.formats import FORMATS, Format, UnknownFormat, by_file_name, by_media_type, csv_table, sniffed
+from timeline.formats import FORMATS, Format, UnknownFormat, by_file_name, by_media_type, sniffed
 from timeline.formats import acled as acled_format
-from timeline.formats.csv_table import TableRejected
+from timeline.formats.csv_table import TableRejected, TableStream, table_stream
 from timeline.formats.geojson import CollectionStream
 from timeline.store.db import DbSession
 from timeline.store.models import User
@@ -114,13 +115,18 @@ def import_file(
     if mapping and fmt.name != "csv":
         raise FileRejected(f"a column mapping applies to CSV tables, not to {fmt.name}", [])
     collection: dict[str, Any] | None = None
+    table: TableStream | None = None
     try:
         if fmt.name == "geojson":
             report = import_stream(session, source, user, dry_run=dry_run, progress=progress)
+        elif fmt.name in TABLES:
+            table = (
+                acled_format.acled_stream(source) if fmt.name == "acled" else table_stream(source, mapping)
+            )
+            report = import_features(session, table, user, dry_run=dry_run, progress=progress)
         else:
             assert fmt.read is not None
-            data = source.read()
-            collection = csv_table.read_table(data, mapping) if mapping else fmt.read(data)
+            collection = fmt.read(source.read())
             report = import_features(
                 session, CollectionStream(collection), user, dry_run=dry_run, progress=progress
             )
@@ -129,22 +135,21 @@ def import_file(
         raise FileRejected(exc.summary, [str(p) for p in exc.problems], not_readable=unreadable) from None
     except ImportRejected as exc:
         problems = [str(p) for p in exc.problems]
-        if fmt.name in TABLES and collection is not None:
-            problems = [_as_row(p, collection["features"]) for p in exc.problems]
+        if table is not None:
+            problems = [_as_row(p, table) for p in exc.problems]
         raise FileRejected(exc.summary, problems, not_readable=not exc.problems) from None
     result = FileImport(fmt.name, report, notes=list((collection or {}).get("notes", [])))
-    if fmt.name == "acled" and collection is not None:
-        features = collection["features"]
-        countries = {f["properties"]["attributes"].get("country") for f in features} - {None}
-        present = [f["properties"]["external_id"] for f in features]
-        result.missing = missing_from_file(session, acled_format.EXTERNAL_PREFIX, countries, present)
+    if isinstance(table, acled_format.AcledStream):
+        result.missing = missing_from_file(
+            session, acled_format.EXTERNAL_PREFIX, table.countries, table.external_ids
+        )
     return result
 
 
-def _as_row(problem: Any, features: list[dict[str, Any]]) -> str:
-    """A feature's problem said by the table row its reader noted (the header is row 1)."""
+def _as_row(problem: Any, table: TableStream) -> str:
+    """A feature's problem said by its table row (the header is row 1)."""
     text = str(problem)
     prefix = f"feature {problem.index}"
-    if not text.startswith(prefix) or not 0 <= problem.index < len(features):
+    if not text.startswith(prefix) or problem.index < 0:
         return text
-    return f"row {features[problem.index].get('row', problem.index + 2)}" + text[len(prefix) :]
+    return f"row {table.row_of(problem.index)}" + text[len(prefix) :]

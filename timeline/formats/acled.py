@@ -22,19 +22,20 @@ too. Column names are matched case-insensitively. Problems of the table itself r
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from timeline.formats.csv_table import (
     RowProblem,
     TableRejected,
-    collect_rows,
+    TableRows,
+    TableStream,
     defuse,
     parse_coordinate,
-    read_rows,
     write_rows,
 )
 
@@ -76,14 +77,37 @@ def detect(header: Sequence[str]) -> bool:
 
 def read_acled(data: bytes) -> dict[str, Any]:
     """An ACLED CSV as a FeatureCollection of events (checked again, like any feature, on import)."""
-    header, records = read_rows(data)
-    missing = [name for name in REQUIRED if name not in header]
+    return acled_stream(io.BytesIO(data)).collection()
+
+
+class AcledStream(TableStream):
+    """An ACLED table's rows as the importer's stream of events, a row at a time, noting what
+    the check for events an earlier file brought needs: the countries and the external ids."""
+
+    def __init__(self, rows: TableRows):
+        super().__init__(rows, _row_feature)
+        self.countries: set[str] = set()
+        self.external_ids: set[str] = set()
+
+    def taken(self, feature: dict[str, Any]) -> None:
+        props = feature["properties"]
+        if (country := props["attributes"].get("country")) is not None:
+            self.countries.add(country)
+        self.external_ids.add(props["external_id"])
+
+
+def acled_stream(source: IO[bytes]) -> AcledStream:
+    """An ACLED CSV read from a binary file as the importer's stream of events (see
+    :class:`~timeline.formats.csv_table.TableStream`); a header lacking a required column is
+    refused at once."""
+    rows = TableRows(source)
+    missing = [name for name in REQUIRED if name not in rows.header]
     if missing:
         raise TableRejected(
             f"not an ACLED export: missing columns {', '.join(missing)}; "
-            f"the header has {', '.join(header) or 'nothing'}"
+            f"the header has {', '.join(rows.header) or 'nothing'}"
         )
-    return collect_rows(records, _row_feature)
+    return AcledStream(rows)
 
 
 def parse_acled_date(value: str) -> date:

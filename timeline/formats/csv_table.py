@@ -10,17 +10,25 @@ Reading accepts lat/lon columns under common names (lat/latitude/y, lon/lng/long
 WKT column (wkt/geometry/geom), and turns each row into a Feature that then goes through the same
 checks as GeoJSON. Problems the table itself has (encoding, missing columns, unreadable numbers)
 raise :class:`TableRejected` listing every bad row with its row number and column.
+
+Reading is streamed (:func:`table_stream`): the file is decoded a chunk at a time and each row
+becomes a Feature as the importer asks for it, so a table of a million rows costs no more memory
+than one of ten.
 """
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import csv
 import io
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
+
+from timeline.formats.geojson import CollectionStream
 
 COLUMNS = (
     "id", "title", "start", "end", "date_precision", "category", "place", "actors", "confidence",
@@ -141,37 +149,117 @@ def write_rows(
 # ---------------------------------------------------------------------------- reading
 
 
-def decode(data: bytes) -> str:
-    """The file as text: UTF-8, a byte order mark dropped; anything else refused by name."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise TableRejected("the file is UTF-16; save it as UTF-8 and import it again")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TableRejected(
-            f"the file is not UTF-8 (byte {exc.start:,} cannot be read); save it as UTF-8 and import it again"
-        ) from None
+# How much of the file is read and decoded at a time: rows are read from it one by one, so memory
+# holds this much text and the row at hand, however large the table.
+READ_CHUNK = 1 << 20
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
-    """The header (lower-cased, trimmed) and each row as a dict; an empty file is refused."""
-    text = decode(data)
-    if not text.strip():
-        raise TableRejected("the file is empty")
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise TableRejected(f"not a readable CSV table: {exc}") from None
-    header = [name.strip().lower() for name in rows[0]]
-    records: list[dict[str, str]] = []
-    for cells in rows[1:]:
-        if not any(cell.strip() for cell in cells):
-            records.append({})
-            continue
-        records.append(dict(zip(header, cells, strict=False)))
-    return header, records
+class _Text:
+    """A binary file as UTF-8 text, a chunk at a time: a byte order mark dropped, UTF-16 and bytes
+    that are not UTF-8 refused by name (with the offset of the first bad byte after the mark)."""
+
+    def __init__(self, source: IO[bytes]):
+        self.source = source
+        self.position = 0  # bytes read, for progress
+        self.blank = True  # nothing but white space read so far
+        try:
+            here = source.tell()
+            source.seek(0, io.SEEK_END)
+            self.size = source.tell() - here
+            source.seek(here)
+        except (OSError, AttributeError, ValueError):
+            self.size = 0
+
+    def chunks(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunk = self._read()
+        while 0 < len(chunk) < len(_UTF8_BOM) and (more := self._read()):  # enough to see a mark
+            chunk += more
+        final = not chunk  # the file has ended (the chunk may be empty for having been a mark)
+        if chunk.startswith(_UTF8_BOM):
+            chunk = chunk[len(_UTF8_BOM) :]
+        elif chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise TableRejected("the file is UTF-16; save it as UTF-8 and import it again")
+        decoded = 0  # bytes handed to the decoder, the mark not counted
+        while True:
+            pending = len(decoder.getstate()[0])  # a character cut by the previous chunk's end
+            try:
+                text = decoder.decode(chunk, final)
+            except UnicodeDecodeError as exc:
+                raise TableRejected(
+                    f"the file is not UTF-8 (byte {decoded - pending + exc.start:,} cannot be read); "
+                    "save it as UTF-8 and import it again"
+                ) from None
+            decoded += len(chunk)
+            if text:
+                self.blank = self.blank and not text.strip()
+                yield text
+            if final:
+                return
+            chunk = self._read()
+            final = not chunk
+
+    def _read(self) -> bytes:
+        chunk = self.source.read(READ_CHUNK)
+        self.position += len(chunk)
+        return chunk
+
+    def lines(self) -> Iterator[str]:
+        """The text's lines with their ends, split where ``io.StringIO(text, newline="")`` splits
+        (``\\n``, ``\\r\\n``, ``\\r``), which is what :mod:`csv` expects of a file."""
+        carry = ""
+        for chunk in self.chunks():
+            lines = io.StringIO(carry + chunk, newline="").readlines()
+            # The last line may go on in the next chunk (a "\\r" too: its "\\n" may follow).
+            carry = lines.pop() if lines and not lines[-1].endswith("\n") else ""
+            yield from lines
+        if carry:
+            yield carry
+
+
+class TableRows:
+    """A CSV file's header (lower-cased, trimmed), then its rows one at a time as dicts.
+
+    The header is read when this is made, so a table without the columns it needs is refused
+    before anything is imported; an empty file (nothing but white space) is refused too.
+    """
+
+    def __init__(self, source: IO[bytes]):
+        self._text = _Text(source)
+        self._reader = csv.reader(self._text.lines())
+        first = self._next()
+        self.header = [name.strip().lower() for name in first or []]
+        if not any(self.header):
+            for _ in iter(self._next, None):  # the rest decides whether the file is empty
+                pass
+            if self._text.blank:
+                raise TableRejected("the file is empty")
+        self.count = 0  # rows after the header read so far
+
+    @property
+    def position(self) -> int:
+        return self._text.position
+
+    @property
+    def size(self) -> int:
+        return self._text.size
+
+    def _next(self) -> list[str] | None:
+        try:
+            return next(self._reader, None)
+        except csv.Error as exc:
+            raise TableRejected(f"not a readable CSV table: {exc}") from None
+
+    def records(self) -> Iterator[dict[str, str]]:
+        """Each row after the header as a dict by column name; a blank row as ``{}``."""
+        header = self.header
+        for cells in iter(self._next, None):
+            self.count += 1
+            if not any(cell.strip() for cell in cells):
+                yield {}
+                continue
+            yield dict(zip(header, cells, strict=False))
 
 
 def _first(header: Sequence[str], names: Sequence[str]) -> str | None:
@@ -218,9 +306,15 @@ def read_table(data: bytes, mapping: dict[str, str] | None = None) -> dict[str, 
 
     ``mapping`` names the table's column for an event column (``{"title": "Headline", "lat": "Y"}``),
     for tables whose headers no default name matches."""
-    header, records = read_rows(data)
-    if mapping:
-        header, records = _mapped(header, records, mapping)
+    return table_stream(io.BytesIO(data), mapping).collection()
+
+
+def table_stream(source: IO[bytes], mapping: dict[str, str] | None = None) -> TableStream:
+    """A CSV table read from a binary file as the importer's stream of Features, a row at a time;
+    :class:`TableRejected` at once if the header lacks a required column (see :func:`read_table`)."""
+    rows = TableRows(source)
+    rename = _renaming(rows.header, mapping) if mapping else None
+    header = [rename.get(name, name) for name in rows.header] if rename is not None else rows.header
     lat, lon, wkt = _first(header, LAT_NAMES), _first(header, LON_NAMES), _first(header, WKT_NAMES)
     title, date = _first(header, TITLE_NAMES), _first(header, DATE_NAMES)
     missing = []
@@ -234,36 +328,85 @@ def read_table(data: bytes, mapping: dict[str, str] | None = None) -> dict[str, 
         raise TableRejected(
             f"missing required columns: {', '.join(missing)}; the header has {', '.join(header) or 'nothing'}"
         )
-    return collect_rows(records, lambda row, number: _row_feature(row, number, lat, lon, wkt, title, date))
+
+    def read_row(row: dict[str, str], number: int) -> tuple[dict[str, Any], list[RowProblem]]:
+        if rename is not None:
+            row = {rename.get(k, k): v for k, v in row.items()}
+        return _row_feature(row, number, lat, lon, wkt, title, date)
+
+    return TableStream(rows, read_row)
 
 
 RowReader = Callable[[dict[str, str], int], tuple[dict[str, Any], list[RowProblem]]]
 
 
-def collect_rows(records: list[dict[str, str]], read_row: RowReader) -> dict[str, Any]:
-    """Every non-blank row as a Feature (row 1 is the header), or :class:`TableRejected` listing
-    the problems of every bad row: a table is read whole or not at all."""
-    problems: list[RowProblem] = []
-    features = []
-    for number, row in enumerate(records, start=2):
-        if not row:
-            continue
-        feature, bad = read_row(row, number)
-        problems += bad
-        if not bad:
-            features.append(feature)
-    if problems:
-        raise TableRejected(
-            f"{len({p.row for p in problems})} of {len(records)} rows are invalid; nothing was imported",
-            problems[:MAX_LISTED],
-        )
-    return {"type": "FeatureCollection", "features": features}
+class TableStream(CollectionStream):
+    """A table's rows turned into Features one at a time, given out to the importer as
+    :class:`~timeline.formats.geojson.CollectionStream` gives a collection's, so that a large file
+    is never held whole: memory holds the row at hand and the rows' problems.
+
+    A table is read whole or not at all: a row with problems (a bad coordinate, sources that are
+    not JSON…) is noted with its number (the header is row 1) and column, the rows after it are
+    still read and checked but no longer given out, and at the end :class:`TableRejected` lists
+    every bad row (the first :data:`MAX_LISTED`), which undoes the import it feeds.
+    ``position`` and ``size`` count the file's bytes.
+    """
+
+    def __init__(self, rows: TableRows, read_row: RowReader):
+        super().__init__({"type": "FeatureCollection", "features": []})
+        self.has_features = True
+        self._rows = rows
+        self._read_row = read_row
+        self.size = rows.size
+        # Feature indexes before which blank rows were skipped (one entry per blank row), so that
+        # a feature's row number is found without keeping one per feature.
+        self._skips: list[int] = []
+
+    @property  # a plain attribute in the base class
+    def position(self) -> int:
+        return self._rows.position
+
+    @position.setter
+    def position(self, _value: int) -> None:
+        pass  # the base class counts features; here the file's bytes count
+
+    def features(self) -> Iterator[dict[str, Any]]:
+        """Each good row's Feature in order, then :class:`TableRejected` if any row was bad."""
+        problems: list[RowProblem] = []
+        bad_rows = 0
+        given = 0
+        for number, row in enumerate(self._rows.records(), start=2):
+            if not row:
+                self._skips.append(given)
+                continue
+            feature, bad = self._read_row(row, number)
+            if bad:
+                bad_rows += 1
+                problems += bad[: MAX_LISTED - len(problems)]
+            elif not bad_rows:
+                given += 1
+                self.taken(feature)
+                yield feature
+        if bad_rows:
+            raise TableRejected(
+                f"{bad_rows} of {self._rows.count} rows are invalid; nothing was imported", problems
+            )
+
+    def taken(self, feature: dict[str, Any]) -> None:
+        """Called for each Feature given out (a format that keeps something of each overrides it)."""
+
+    def row_of(self, index: int) -> int:
+        """The table row (the header is row 1) of the ``index``-th Feature given out."""
+        return index + 2 + bisect.bisect_right(self._skips, index)
+
+    def collection(self) -> dict[str, Any]:
+        """The whole table as a FeatureCollection in memory (for callers that want one)."""
+        return {"type": "FeatureCollection", "features": list(self.features())}
 
 
-def _mapped(
-    header: list[str], records: list[dict[str, str]], mapping: dict[str, str]
-) -> tuple[list[str], list[dict[str, str]]]:
-    """The table with its mapped columns renamed to the event columns they hold."""
+def _renaming(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """How the mapped columns are renamed to the event columns they hold (a column the mapping
+    took another's name for is renamed to "", so the mapped one wins)."""
     unknown = sorted(set(mapping) - MAPPABLE)
     if unknown:
         choices = ", ".join(sorted(MAPPABLE))
@@ -277,9 +420,7 @@ def _mapped(
             )
         renames[source] = ours
     taken = set(renames.values())
-    renamed = [renames.get(name, "" if name in taken else name) for name in header]
-    rows = [{renames.get(k, "" if k in taken else k): v for k, v in row.items()} for row in records]
-    return renamed, rows
+    return {name: renames.get(name, "" if name in taken else name) for name in header}
 
 
 def _row_feature(
