@@ -305,9 +305,10 @@ export function createTimeline(options) {
       await nextTask();
       made.drawLanes(features);
       await nextTask();
-      // Shown once drawn with its items: nothing in the box moves on screen as it fills.
+      // Shown once drawn with its items and settled (vis-timeline redraws a few times as it
+      // measures and stacks them): nothing in the box moves on screen as it fills.
       const reveal = () => container.classList.remove("timeline-pending");
-      if (queued.some(([method]) => method === "draw")) made.timeline.once("changed", reveal);
+      if (queued.some(([method]) => method === "draw")) revealWhenSettled(made.timeline, reveal);
       else reveal();
       for (const [method, args] of queued) made[method](...args);
       queued = [];
@@ -374,6 +375,22 @@ export function createTimeline(options) {
     select: (id, focus) => ask("select", id, focus),
     clearSelection: () => ask("clearSelection"),
   };
+}
+
+/** Call `reveal` once `timeline` has redrawn and then not again for a frame. */
+function revealWhenSettled(timeline, reveal) {
+  let redraws = 0;
+  const changed = () => {
+    const seen = ++redraws;
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        if (seen !== redraws) return; // it redrew again meanwhile
+        timeline.off("changed", changed);
+        reveal();
+      }),
+    );
+  };
+  timeline.on("changed", changed);
 }
 
 /** The bundle, its stylesheet (the box names its URL), and moment's German for a German page's axis. */
