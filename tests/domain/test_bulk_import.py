@@ -18,7 +18,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -159,15 +158,11 @@ def data_version(app) -> int:
     return int(value or 0)
 
 
-@pytest.fixture(params=["one batch", "many batches", "second process"])
+@pytest.fixture(params=["one batch", "many batches"])
 def import_path(request, monkeypatch) -> str:
-    """Each way the streamed import can run: the whole file as one written batch, batches written
-    while the file is read, and the file checked in a second process while this one writes."""
-    if request.param != "one batch":
+    """Both ways the streamed import stages a file: as one batch, or in many while it is read."""
+    if request.param == "many batches":
         monkeypatch.setattr(importing, "BATCH", 128)
-    if request.param == "second process":
-        monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
-        monkeypatch.setattr(importing, "CHUNK", 97)
     return str(request.param)
 
 
@@ -225,8 +220,8 @@ def test_one_bad_feature_among_many_stores_nothing_and_problems_are_bounded(app,
 
 
 def test_a_repeated_id_or_dataset_id_among_good_features_stores_nothing(app, import_path):
-    """Written while the file is still read, the first holder of an id is already in the table when
-    its repeat comes: the import must still refuse the file whole and name both features."""
+    """A repeated id or dataset id, in one staged batch or across two, refuses the file whole and
+    names both features."""
     features = story(6, bulk.BULK_MIN_ROWS + 100)
     features[400] = {**features[400], "id": features[7]["id"]}
     features[450]["properties"]["external_id"] = "acled:UKR1"
@@ -361,15 +356,9 @@ def test_a_killed_import_leaves_nothing_behind(app, load, tmp_path, when):
             if f": {when} " in line:
                 break
         alive = process.poll() is None
-        helpers = children(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     assert alive, "the import ended before it could be killed:\n" + "".join(seen)
-    # A large file is checked in a second process: it must not outlive the import.
-    deadline = time.monotonic() + 30
-    while (left := [pid for pid in helpers if running(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"processes of the killed import still run: {left}"
     assert table_counts(app) == before
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
@@ -382,24 +371,6 @@ def test_a_killed_import_leaves_nothing_behind(app, load, tmp_path, when):
     )
     assert done.returncode == 0, done.stderr
     assert "3 created" in done.stdout
-
-
-def children(pid: int) -> list[int]:
-    """The processes ``pid`` started (Linux's /proc), and theirs."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            found += [int(child), *children(int(child))]
-    return found
-
-
-def running(pid: int) -> bool:
-    """Whether ``pid`` still runs (a zombie, ended but not yet reaped by its new parent, does not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
 
 
 @pytest.mark.backends("sqlite")

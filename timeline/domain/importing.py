@@ -31,14 +31,8 @@ from __future__ import annotations
 
 import gc
 import json
-import multiprocessing
 import operator
-import os
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,10 +55,9 @@ from timeline.domain.features import (
     refuse_crs,
 )
 from timeline.domain.fields import SERVER_MANAGED
-from timeline.domain.regions import gazetteer_path
 from timeline.domain.revisions import diff, record_revision
 from timeline.formats.geojson import CollectionStream, FeatureStream, UnreadableDocument, load_json
-from timeline.store.bulk import EVENT_COLUMNS, AuditFields, StagedEvent, StagedRow, Staging, staged_row
+from timeline.store.bulk import EVENT_COLUMNS, AuditFields, StagedEvent, Staging
 from timeline.store.db import DbSession, writing
 from timeline.store.models import AuditEntry, Event, FeatureCache, Revision, Source, User, utcnow
 from timeline.store.queries import events_by_ids
@@ -354,89 +347,6 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-@dataclass(frozen=True)
-class Checked:
-    """One feature of a file, checked: its problem, or its id, category, unknown properties and
-    (when it is to be stored) its staged row."""
-
-    index: int
-    problem: FeatureProblem | None = None
-    id: str | None = None
-    category: str = ""
-    unknown: Sequence[str] = ()
-    staged: StagedRow | None = None
-
-
-def check_feature(index: int, raw: Any, now: datetime, stage: str | None) -> Checked:
-    """Check one raw feature with :func:`parse_feature`; with ``stage`` (the database's dialect
-    name), build its new row for that database too."""
-    try:
-        data = parse_feature(raw)
-    except FeatureError as exc:
-        raw_id = raw.get("id") if isinstance(raw, dict) else None
-        label = str(raw_id) if raw_id is not None else None
-        return Checked(index, problem=FeatureProblem(index, label, exc.problems))
-    staged = staged_row(staged_event(index, data, now), stage) if stage else None
-    return Checked(index, None, data.id, data.category, data.unknown_properties, staged)
-
-
-# A file at least this large (bytes of GeoJSON, or features a table or GIS reader built) is checked
-# in a second process; below it, starting one (about a second) would cost more than it saves.
-PARALLEL_MIN_BYTES = 8 * 1024 * 1024
-PARALLEL_MIN_FEATURES = 5_000
-# Features per chunk sent to the checking process, and chunks in flight at most (memory bound).
-CHUNK = 500
-IN_FLIGHT = 3
-
-
-def _start_checker(gazetteer: str) -> None:
-    """In the checking process: find the regions in the same gazetteer as the app does, and end
-    when the importing process does (killed, it cannot tell this one to stop)."""
-    os.environ["TIMELINE_GAZETTEER_PATH"] = gazetteer
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="import-parent-watch", daemon=True).start()
-
-
-def _check_chunk(chunk: list[tuple[int, Any]], now: datetime, stage: str | None) -> list[Checked]:
-    return [check_feature(index, raw, now, stage) for index, raw in chunk]
-
-
-def _checked_elsewhere(features: Iterable[Any], now: datetime, stage: str | None) -> Iterator[Checked]:
-    """Every feature checked by :func:`check_feature` in a process of its own, in file order.
-
-    The process is started fresh (``spawn``: it shares no open database or index handles with this
-    one) and ends with the import; if this process is killed, its pipe closes and the worker exits.
-    """
-    context = multiprocessing.get_context("spawn")
-    gazetteer = str(gazetteer_path())
-    with ProcessPoolExecutor(
-        1, mp_context=context, initializer=_start_checker, initargs=(gazetteer,)
-    ) as pool:
-        pending: deque[Future[list[Checked]]] = deque()
-        chunk: list[tuple[int, Any]] = []
-        try:
-            for index, raw in enumerate(features):
-                chunk.append((index, raw))
-                if len(chunk) >= CHUNK:
-                    pending.append(pool.submit(_check_chunk, chunk, now, stage))
-                    chunk = []
-                    if len(pending) >= IN_FLIGHT:
-                        yield from pending.popleft().result()
-            if chunk:
-                pending.append(pool.submit(_check_chunk, chunk, now, stage))
-            while pending:
-                yield from pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
-
-
 class _Import:
     """One run of :func:`import_stream` inside its transaction."""
 
@@ -458,8 +368,6 @@ class _Import:
         self.problems: list[FeatureProblem] = []
         self.bad = 0
         self.now = utcnow()
-        self.known_categories: set[str] = set()
-        self.who = AuditFields(None, "", "import", "")
 
     def _tell(self, stage: str) -> None:
         if self.progress is not None:
@@ -468,107 +376,77 @@ class _Import:
 
     def run(self) -> ImportReport:
         staging = Staging(self.session, ids_only=self.dry_run)
-        user = self.user
-        self.who = AuditFields(
-            user.id if user else None, user.username if user else "", "import", audit.client_address()[:64]
-        )
         with _fewer_collections():
-            self._check_features(staging)
-        _check_members(self.stream, final=True)
+            categories = self._check_features(staging)
         staging.index_ids()
         repeated, listed = staging.duplicates(MAX_LISTED)
         clashes = [] if self.dry_run or self.bad else staging.external_id_clashes(MAX_LISTED)
         if self.bad or repeated or clashes:
             self._reject(repeated, listed, clashes)
-        if staging.stalled:  # a taken id the checks above did not name: refuse rather than guess
-            raise ImportRejected("an id in the file is already taken; nothing was imported")
         self._tell("writing")
         if self.dry_run:
             staging.close()
             return self.report
         report = self.report
-        report.created += staging.finish()
-        if staging.existing_count():
+        report.new_categories = ensure_categories(self.session, categories)
+        self.session.flush()  # the categories, before rows that refer to them are written in SQL
+        if staging.mark_existing():
             self._update_existing(staging)
+        user = self.user
+        who = AuditFields(
+            user.id if user else None, user.username if user else "", "import", audit.client_address()[:64]
+        )
+        report.created += staging.insert_new(self.now, who)
         staging.close()
         return report
 
-    def _check_features(self, staging: Staging) -> None:
-        """The pass over the file: check each feature, and write the good ones a batch at a time
-        (only their ids from the first bad one on).
-
-        A large file is checked in a second process, a chunk at a time, while this one writes the
-        chunks already checked: checking a feature costs Python about as long as writing it costs
-        the database, so on two cores the two halves overlap.
-        """
-        batch: list[StagedRow] = []
+    def _check_features(self, staging: Staging) -> set[str]:
+        """The pass over the file: check each feature, stage the good ones (only ids after a bad one)."""
+        batch: list[StagedEvent] = []
         ids: list[tuple[int, str]] = []
         categories: set[str] = set()
-        stage = None if self.dry_run else staging.dialect
         try:
-            if self._worth_a_second_process():
-                checked_stream = _checked_elsewhere(self.stream.features(), self.now, stage)
-            else:
-                checked_stream = (
-                    check_feature(index, raw, self.now, None if self.bad else stage)
-                    for index, raw in enumerate(self.stream.features())
-                )
-            for checked in checked_stream:
-                self._take(checked, batch, ids, categories)
+            for index, raw in enumerate(self.stream.features()):
+                self._check_one(index, raw, batch, ids, categories)
                 if len(batch) >= BATCH or len(ids) >= BATCH:
-                    self._write(staging, batch, ids, categories, final=False)
-                    batch, ids = [], []
+                    staging.add(batch)
+                    staging.add_ids(ids)
+                    batch.clear()
+                    ids.clear()
                     self._tell("checking")
         except UnreadableDocument as exc:
             raise ImportRejected(str(exc)) from None
-        self._write(staging, batch, ids, categories, final=True)
-        self._tell("checking")
-
-    def _worth_a_second_process(self) -> bool:
-        stream = self.stream
-        if (os.cpu_count() or 1) < 2:
-            return False
-        if isinstance(stream, FeatureStream):
-            return stream.size >= PARALLEL_MIN_BYTES
-        return stream.size >= PARALLEL_MIN_FEATURES
-
-    def _write(
-        self,
-        staging: Staging,
-        batch: Sequence[StagedRow],
-        ids: Sequence[tuple[int, str]],
-        categories: set[str],
-        *,
-        final: bool,
-    ) -> None:
-        """Stage a batch, and write its new events unless the import will be refused anyway."""
         staging.add(batch)
         staging.add_ids(ids)
-        if self.dry_run or self.bad or not batch:
-            return
-        if categories - self.known_categories:
-            session = self.session
-            self.report.new_categories += ensure_categories(session, categories - self.known_categories)
-            session.flush()  # the categories, before rows that refer to them are written in SQL
-            self.known_categories |= categories
-        staging.write_new(batch[0].index, batch[-1].index, self.now, self.who, final=final)
+        self._tell("checking")
+        _check_members(self.stream, final=True)
+        return categories
 
-    def _take(
-        self, checked: Checked, batch: list[StagedRow], ids: list[tuple[int, str]], categories: set[str]
+    def _check_one(
+        self,
+        index: int,
+        raw: Any,
+        batch: list[StagedEvent],
+        ids: list[tuple[int, str]],
+        categories: set[str],
     ) -> None:
-        """Note one checked feature: a new event's row to stage, or only its id once any was bad."""
+        """Check one feature; stage it as a new event's row, or only its id once any was bad."""
         report = self.report
-        report.features = checked.index + 1
-        if checked.problem is not None:
-            self._problem(checked.problem)
+        report.features = index + 1
+        try:
+            data = parse_feature(raw)
+        except FeatureError as exc:
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
+            label = str(raw_id) if raw_id is not None else None
+            self._problem(FeatureProblem(index, label, exc.problems))
             return
-        report.note_unknown(checked.index, checked.unknown)
-        if self.dry_run or self.bad or checked.staged is None:
-            if checked.id is not None:
-                ids.append((checked.index, checked.id))
+        report.note_unknown(index, data.unknown_properties)
+        if self.dry_run or self.bad:
+            if data.id is not None:
+                ids.append((index, data.id))
         else:
-            categories.add(checked.category)
-            batch.append(checked.staged)
+            categories.add(data.category)
+            batch.append(staged_event(index, data, self.now))
 
     def _problem(self, problem: FeatureProblem) -> None:
         self.bad += 1

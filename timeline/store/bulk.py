@@ -24,7 +24,7 @@ row holds and hands over plain values; this module decides how each backend stor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -76,29 +76,6 @@ class StagedEvent:
 
 
 @dataclass(frozen=True)
-class StagedRow:
-    """A staged event as the staging tables take it: plain values only, so that a batch of them
-    is cheap to send from the process that checked the file to the one that writes it."""
-
-    index: int
-    row: tuple[Any, ...]
-    sources: list[tuple[Any, ...]]
-
-
-def staged_row(staged: StagedEvent, dialect: str) -> StagedRow:
-    """The staging tables' values of one checked event on ``dialect``: JSON as text (written as
-    SQLAlchemy's JSON type writes it, with ``json.dumps``), and dates as ISO text on SQLite."""
-    values = list(staged.values)
-    for i in _JSON_COLUMNS:
-        values[i] = json.dumps(values[i])
-    if dialect != "postgresql":
-        for i in _DATE_COLUMNS:
-            values[i] = cast(date, values[i]).isoformat()
-    row = (staged.index, *values, staged.feature, json.dumps(staged.snapshot), json.dumps(staged.changes))
-    return StagedRow(staged.index, row, [(staged.index, *source) for source in staged.sources])
-
-
-@dataclass(frozen=True)
 class AuditFields:
     """Who the audit entries of an import name (what ``timeline.domain.audit.record`` would write)."""
 
@@ -131,13 +108,8 @@ class Staging:
         self.dialect = self.connection.dialect.name
         self.ids_only = ids_only
         self.rows = 0
-        # What write_new() has done so far: the triggers it suspended (None before its first
-        # write), the keys of the events it made, and whether a taken id stopped it.
-        self.suspended: dict[str, str] | None = None
-        self.first_new: int | None = None
-        self.last_new: int | None = None
-        self.created = 0
-        self.stalled = False
+        serializer = getattr(self.connection.dialect, "_json_serializer", None)
+        self._dumps: Callable[[Any], str] = serializer or json.dumps
         self._create()
 
     # ------------------------------------------------------------------ staging
@@ -161,7 +133,7 @@ class Staging:
         )
         self._sql(
             f"CREATE TABLE {temp}.import_sources (idx INTEGER NOT NULL, position INTEGER NOT NULL, "
-            f"url TEXT, outlet TEXT, title TEXT, published TEXT, PRIMARY KEY (idx, position)){tail}"
+            f"url TEXT, outlet TEXT, title TEXT, published TEXT){tail}"
         )
 
     def _drop(self) -> None:
@@ -189,16 +161,29 @@ class Staging:
         else:
             self._sql("INSERT INTO import_rows (idx, id) VALUES (?, ?)", list(rows))
 
-    def add(self, batch: Sequence[StagedRow]) -> None:
-        """Stage a batch of checked events and their sources (made by :func:`staged_row`)."""
+    def add(self, batch: Sequence[StagedEvent]) -> None:
+        """Stage a batch of checked events and their sources."""
         if not batch:
             return
         self.rows += len(batch)
-        rows = [staged.row for staged in batch]
-        sources = [source for staged in batch for source in staged.sources]
+        dumps = self._dumps
+        pg = self.dialect == "postgresql"
+        rows = []
+        sources = []
+        for staged in batch:
+            values = list(staged.values)
+            for i in _JSON_COLUMNS:
+                values[i] = dumps(values[i])
+            if not pg:
+                for i in _DATE_COLUMNS:
+                    values[i] = cast(date, values[i]).isoformat()
+            rows.append(
+                (staged.index, *values, staged.feature, dumps(staged.snapshot), dumps(staged.changes))
+            )
+            sources += [(staged.index, *source) for source in staged.sources]
         columns = ("idx", *EVENT_COLUMNS, "feature", "snapshot", "changes")
         source_columns = ("idx", *SOURCE_COLUMNS)
-        if self.dialect == "postgresql":
+        if pg:
             self._copy("import_rows", columns, rows)
             self._copy("import_sources", source_columns, sources)
             return
@@ -262,15 +247,12 @@ class Staging:
         clashes += [(int(i), str(x), f"event {event_id!r}") for i, x, event_id in stored]
         return sorted(clashes)[:limit]
 
-    def _mark_existing(self, rows: str) -> None:
-        """Note which of the staged ``rows`` have an existing event's id (those are updates)."""
-        self._sql(
-            "UPDATE import_rows SET existing_pk = e.pk FROM events e "  # noqa: S608
-            f"WHERE e.id = import_rows.id AND {rows}"
-        )
-
-    def existing_count(self) -> int:
-        """How many staged rows update an existing event."""
+    def mark_existing(self) -> int:
+        """Note which staged ids are already events' (those are updates); how many are."""
+        if self.dialect == "postgresql":
+            self._sql("UPDATE import_rows s SET existing_pk = e.pk FROM events e WHERE e.id = s.id")
+        else:
+            self._sql("UPDATE import_rows SET existing_pk = e.pk FROM events e WHERE e.id = import_rows.id")
         return int(self._sql("SELECT count(*) FROM import_rows WHERE existing_pk IS NOT NULL").scalar() or 0)
 
     def existing(self, batch: int = 1000) -> Iterator[list[Existing]]:
@@ -291,57 +273,24 @@ class Staging:
 
     # ------------------------------------------------------------------ writing the new events
 
-    def write_new(
-        self, first_index: int, last_index: int, now: datetime, who: AuditFields, *, final: bool
-    ) -> int:
-        """Write the staged rows ``first_index``..``last_index`` (file indexes) that are not an
-        existing event's: events, sources, revisions, feature cache and audit entries. Returns how
-        many events were made.
-
-        Called batch by batch while the file is still being read (the import's writer thread), so
-        SQLite or PostgreSQL write one batch while Python checks the next. The first call decides
-        whether the per-row triggers are suspended for the whole import: they are when more
-        batches follow (``final`` false) or this one alone holds BULK_MIN_ROWS; :meth:`finish` does
-        their work in bulk and puts them back. A row whose id or external id another row already
-        holds (a file that repeats one) is left out, and so is everything after it
-        (:attr:`stalled`): the checks over the whole file then reject the import.
-        """
-        if self.stalled:
-            return 0
-        rows = f"import_rows.idx BETWEEN {int(first_index)} AND {int(last_index)}"
-        self._mark_existing(rows)
-        count = int(
-            self._sql(f"SELECT count(*) FROM import_rows WHERE {rows} AND existing_pk IS NULL").scalar() or 0  # noqa: S608
-        )
+    def insert_new(self, now: datetime, who: AuditFields) -> int:
+        """Write every staged row that is not an existing event's: events, sources, revisions,
+        feature cache and audit entries, then the R*Tree, counts and data version in bulk (or
+        through the triggers, for fewer than BULK_MIN_ROWS). Returns how many events were made."""
+        count = int(self._sql("SELECT count(*) FROM import_rows WHERE existing_pk IS NULL").scalar() or 0)
         if not count:
             return 0
-        if self.suspended is None:
-            bulk = not final or count >= BULK_MIN_ROWS
-            self.suspended = self._suspend_triggers() if bulk else {}
         first = self._reserve_keys(count)
         self._sql(
             "UPDATE import_rows SET pk = n.pk FROM (SELECT idx, "  # noqa: S608
             f"{first - 1} + row_number() OVER (ORDER BY idx) AS pk FROM import_rows "
-            f"WHERE {rows} AND existing_pk IS NULL) n WHERE import_rows.idx = n.idx"
+            "WHERE existing_pk IS NULL) n WHERE import_rows.idx = n.idx"
         )
-        last = first + count - 1
-        if not self._insert_rows(first_index, last_index, count, now, who):
-            self.stalled = True
-            return 0
-        self.first_new = first if self.first_new is None else self.first_new
-        self.last_new = last
-        self.created += count
-        return count
-
-    def finish(self) -> int:
-        """Put back the suspended triggers and do their work for every event written; how many
-        events the import made."""
-        suspended = self.suspended or {}
+        bulk = count >= BULK_MIN_ROWS
+        suspended = self._suspend_triggers() if bulk else {}
+        self._insert_rows(now, who)
         self._resume_triggers(suspended)
-        self.suspended = {}
-        first, last = self.first_new, self.last_new
-        if first is None or last is None:
-            return self.created
+        last = first + count - 1
         if "events_counts" in suspended or "events_counts_insert" in suspended:
             fill_counts(self.connection, first, last)
         if "events_span_counts" in suspended or "events_span_counts_insert" in suspended:
@@ -350,7 +299,7 @@ class Staging:
             pack_rtree(self.session, first_new=first)
         if {"events_data_version_insert", "sources_data_version_insert"} & suspended.keys():
             self._sql(BUMP_DATA_VERSION)
-        return self.created
+        return count
 
     def _reserve_keys(self, count: int) -> int:
         """The first of ``count`` consecutive new event keys, taken as the ORM would take them.
@@ -367,17 +316,9 @@ class Staging:
             self._sql(f"SELECT setval({sequence}, {first + count - 1})")
         return first
 
-    def _insert_rows(
-        self, first_index: int, last_index: int, count: int, now: datetime, who: AuditFields
-    ) -> bool:
-        """Insert the ``count`` staged new events of file indexes ``first_index``..``last_index``
-        and what belongs to them;
-        False, with nothing but some of the events written, when a row's id or external id is
-        already taken (the caller's transaction is then rolled back)."""
+    def _insert_rows(self, now: datetime, who: AuditFields) -> None:
         columns = ", ".join(EVENT_COLUMNS)
-        in_batch = f"idx BETWEEN {int(first_index)} AND {int(last_index)}"
-        new = f"FROM import_rows WHERE {in_batch} AND pk IS NOT NULL"
-        pg = self.dialect == "postgresql"
+        new = "FROM import_rows WHERE pk IS NOT NULL"
         typed: list[BindParameter[Any]] = [
             bindparam("now", now, type_=DateTime(timezone=True)),
             bindparam("user_id", who.user_id, type_=Integer()),
@@ -387,28 +328,21 @@ class Staging:
             bindparam("published", "published", type_=String()),
         ]
 
-        def run(sql: str) -> int:
-            if pg:  # a NULL parameter has no type there unless it is cast
+        def run(sql: str) -> None:
+            if self.dialect == "postgresql":  # a NULL parameter has no type there unless it is cast
                 sql = sql.replace(":user_id", "CAST(:user_id AS INTEGER)")
             statement = text(sql).bindparams(*[p for p in typed if f":{p.key}" in sql])
-            return int(self.connection.execute(statement).rowcount)
+            self.connection.execute(statement)
 
         public = "(status = :published)"
-        # A taken id or external id skips its row instead of failing the statement (which on
-        # PostgreSQL would end the transaction before the import can say which feature it was).
-        verb, skip = ("INSERT", " ON CONFLICT DO NOTHING") if pg else ("INSERT OR IGNORE", "")
-        written = run(
-            f"{verb} INTO events (pk, {columns}, created_at, updated_at, deleted_at, version, author_id, "
-            f"was_published) SELECT pk, {columns}, :now, :now, NULL, 1, NULL, {public} {new} "
-            f"ORDER BY pk{skip}"
+        run(
+            f"INSERT INTO events (pk, {columns}, created_at, updated_at, deleted_at, version, author_id, "
+            f"was_published) SELECT pk, {columns}, :now, :now, NULL, 1, NULL, {public} {new} ORDER BY pk"
         )
-        if written != count:
-            return False
         run(
             f"INSERT INTO sources (event_pk, {', '.join(SOURCE_COLUMNS)}) "  # noqa: S608
-            f"SELECT import_rows.pk, {', '.join('s.' + c for c in SOURCE_COLUMNS)} FROM import_sources s "
-            f"JOIN import_rows ON import_rows.idx = s.idx WHERE s.{in_batch} "
-            "AND import_rows.pk IS NOT NULL ORDER BY import_rows.pk, s.position"
+            f"SELECT r.pk, {', '.join('s.' + c for c in SOURCE_COLUMNS)} FROM import_sources s "
+            "JOIN import_rows r ON r.idx = s.idx WHERE r.pk IS NOT NULL ORDER BY r.pk, s.position"
         )
         run(
             "INSERT INTO revisions (event_pk, version, action, user_id, created_at, changes, snapshot, "
@@ -420,7 +354,6 @@ class Staging:
             f"SELECT :now, :user_id, :username, :action, substr(id, 1, 200), 'version 1', :addr {new} "
             "ORDER BY pk"
         )
-        return True
 
     # ------------------------------------------------------------------ triggers
 
