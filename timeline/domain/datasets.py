@@ -39,6 +39,9 @@ def missing_from_file(
         select(Event.id, Event.external_id, Event.attributes)
         .where(Event.external_id.startswith(prefix, autoescape=True), Event.deleted_at.is_(None))
         .order_by(Event.id)
+        # A country's file holds hundreds of thousands of events: read them a thousand at a time
+        # rather than all at once (with their attributes, that would be hundreds of megabytes).
+        .execution_options(yield_per=1000)
     )
     for event_id, external_id, attributes in rows:
         if external_id in seen or (attributes or {}).get("country") not in wanted:
