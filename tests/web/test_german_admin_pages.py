@@ -108,3 +108,20 @@ def test_ogc_items_and_error_pages_are_german(app, load):
     assert "The requested URL was not found" not in text(missing)
     event = client.get("/events/no-such-event")
     assert event.status_code == 404 and "Nicht gefunden" in text(event) and "no event" not in text(event)
+
+
+def test_the_event_list_names_categories_in_the_readers_language(app, users, load):
+    from timeline.store.db import db
+    from timeline.store.models import Category
+
+    load(feature("seed", category="offensive"))
+    with app.app_context():
+        category = db.session.get(Category, "offensive")
+        category.label, category.labels = "Ground operations", {"de": "Bodenoperationen <i>"}
+        db.session.commit()
+        db.session.remove()
+    german = text(german_client(app, users, "editor").get("/edit/"))
+    assert "<td>Bodenoperationen &lt;i&gt;</td>" in german
+    english = app.test_client()
+    log_in(english, users["editor"]["username"], GOOD_PASSWORD)
+    assert "<td>Ground operations</td>" in text(english.get("/edit/"))

@@ -30,6 +30,7 @@ from timeline.web.event_form import (
     values_from_feature,
     values_from_form,
 )
+from timeline.web.language import select_locale
 
 bp = Blueprint("editor", __name__, url_prefix="/edit")
 
@@ -78,7 +79,9 @@ def dashboard() -> ResponseReturnValue:
     events = db.session.scalars(
         select(Event).where(Event.deleted_at.is_(None)).order_by(Event.updated_at.desc(), Event.id).limit(500)
     ).all()
-    return render_template("editor/dashboard.html", events=events, user=acting_user())
+    lang = select_locale()
+    labels = {category.slug: category.label_in(lang) for category in _categories()}
+    return render_template("editor/dashboard.html", events=events, labels=labels, user=acting_user())
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
