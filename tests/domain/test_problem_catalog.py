@@ -1,5 +1,6 @@
-"""Every validation message an event can be refused with has its German, so a German editor never
-meets an English sentence beside a field, and a message added later without one fails here."""
+"""Every validation message an event, a custom place or an article can be refused with has its German,
+so a German editor never meets an English sentence beside a field, and a message added later without
+one fails here."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 GERMAN = ROOT / "timeline" / "translations" / "de" / "LC_MESSAGES" / "messages.po"
-# Where the event's problems are worded: the Feature contract and the form's own checks.
-SOURCES = [ROOT / "timeline" / "domain" / "features.py", ROOT / "timeline" / "web" / "event_form.py"]
+# Where the problems an editor meets on a form are worded: the Feature contract, the event form's
+# own checks, the editing rules, the custom places and the article page.
+SOURCES = [
+    ROOT / "timeline" / "domain" / "features.py",
+    ROOT / "timeline" / "web" / "event_form.py",
+    ROOT / "timeline" / "domain" / "editing.py",
+    ROOT / "timeline" / "domain" / "custom_places.py",
+    ROOT / "timeline" / "web" / "custom_places.py",
+    ROOT / "timeline" / "web" / "articles.py",
+]
 # The argument that holds the message template, by the name of what is built.
 TEMPLATE_ARGUMENT = {"Problem": 1, "Invalid": 0}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

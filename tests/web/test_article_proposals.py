@@ -290,6 +290,19 @@ def test_the_page_says_what_is_wrong(app: Flask, users: dict[str, Any]) -> None:
     assert _counts(app) == (0, 0)
 
 
+def test_a_german_editor_reads_what_is_wrong_in_german(app: Flask, users: dict[str, Any]) -> None:
+    client = _logged_in(app, users)
+    client.post("/language", data={"lang": "de", "csrf_token": csrf_token(client, "/edit/articles")})
+    form = _form(client, published="gestern", url="ftp://example.org/a")
+    html = client.post("/edit/articles", data=form).get_data(as_text=True)
+    assert "Geben Sie den Tag der Veröffentlichung ein, etwa 2024-11-11 („gestern“ ist keiner)" in html
+    assert "Geben Sie eine Webadresse ein, die mit http:// oder https:// beginnt" in html
+    assert "is not a day" not in html and "Enter the day" not in html
+    too_long = client.post("/edit/articles", data=_form(client, text="Im Juni geschah es. " * 400))
+    assert "Der Artikel ist länger als 6000 Zeichen" in too_long.get_data(as_text=True)
+    assert _counts(app) == (0, 0)
+
+
 def test_article_text_is_escaped_on_the_page(app: Flask, users: dict[str, Any]) -> None:
     client = _logged_in(app, users)
     text = "Am 9. November kam <script>alert('x')</script> nach Pjöngjang, sagte Putin."

@@ -244,7 +244,7 @@ def test_the_editor_pages_add_edit_delete_and_restore(client, users, app) -> Non
     form = {"csrf_token": token, **VILLAGE, "alternate_names": "Заречное Поле\nSarechnoje Pole"}
     refused = client.post("/edit/places/new", data={**form, "lat": "95"})
     assert refused.status_code == 422
-    assert "must be between -90 and 90" in refused.get_data(as_text=True)
+    assert "Enter a number from -90 to 90" in refused.get_data(as_text=True)
     added = client.post("/edit/places/new", data=form)
     assert added.status_code == 302 and added.headers["Location"].endswith("/edit/places")
     page = client.get("/edit/places").get_data(as_text=True)
@@ -262,6 +262,29 @@ def test_the_editor_pages_add_edit_delete_and_restore(client, users, app) -> Non
     history = client.get(f"/edit/places/{place_id}/history").get_data(as_text=True)
     assert history.count('class="revision"') == 4
     assert client.get("/edit/places", headers={"Accept-Language": "de"}).status_code == 200
+
+
+def test_a_german_editor_reads_the_form_problems_in_german(client, users, app) -> None:
+    log_in(client, "editor1", GOOD_PASSWORD)
+    token = csrf_token(client, "/edit/places/new")
+    client.post("/language", data={"lang": "de", "csrf_token": token})
+    form = {"csrf_token": token, **VILLAGE, "lat": "95", "lon": "Osten", "source": "", "country": "Russland"}
+    refused = client.post("/edit/places/new", data=form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    for german in (
+        "Geben Sie eine Zahl von -90 bis 90 ein",
+        "Geben Sie eine Zahl ein, z. B. 35.27",
+        "Geben Sie an, woher die Koordinaten stammen",
+        "Geben Sie einen Code wie RU ein oder lassen Sie das Feld leer",
+    ):
+        assert german in page
+    assert "Enter a number" not in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count(CustomPlace.id))) == 0
+    api = client.post("/api/custom-places", json={**VILLAGE, "lat": 95}, headers={"X-CSRFToken": token})
+    assert api.status_code == 400
+    assert api.get_json()["problems"] == [{"field": "lat", "message": "Enter a number from -90 to 90"}]
 
 
 def test_hostile_text_is_escaped_on_the_pages(client, users) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from geodata.gazetteer import ExtraPlace
 from geodata.place_names import fold
 from timeline.domain import audit
-from timeline.domain.features import Problem
+from timeline.domain.features import BROKEN_TEXT, N_, TOO_LONG, Problem
 from timeline.domain.input_gate import text_problem
 from timeline.domain.revisions import diff
 from timeline.store.db import DbSession, writing
@@ -94,36 +94,43 @@ def _line(field: str, value: object, limit: int, problems: list[Problem], *, req
     if value is None:
         value = ""
     if not isinstance(value, str):
-        problems.append(Problem(field, "must be text"))
+        problems.append(Problem(field, N_("Send this as a string")))
         return ""
     text = value.strip()
     if required and not text:
-        problems.append(Problem(field, "is required"))
+        problems.append(Problem(field, N_("Fill in this field")))
     elif len(text) > limit:
-        problems.append(Problem(field, f"is longer than {limit} characters"))
+        problems.append(Problem(field, TOO_LONG, {"limit": limit, "length": len(text)}))
     elif problem := text_problem(text):
-        problems.append(Problem(field, problem))
+        problems.append(Problem(field, BROKEN_TEXT, detail=problem))
     elif any(unicodedata.category(c) == "Cc" for c in text):
-        problems.append(Problem(field, "contains a line break or tab; a name is one line"))
+        problems.append(Problem(field, N_("Write this on one line, without tabs")))
     return text
 
 
 def _coordinate(field: str, value: object, bound: float, problems: list[Problem]) -> float:
+    """A longitude (``bound`` 180) or latitude (90); a comma is taken as the decimal point, as a
+    German editor types it."""
+    not_a_number = Problem(
+        field, N_("Enter a number, e.g. %(example)s"), {"example": "35.27" if bound == 180 else "51.19"}
+    )
     if isinstance(value, str) and value.strip():
         try:
             value = float(value.strip().replace(",", "."))
         except ValueError:
-            problems.append(Problem(field, f"must be a number, e.g. {'35.27' if bound == 180 else '51.19'}"))
+            problems.append(not_a_number)
             return 0.0
     if value is None or value == "":
-        problems.append(Problem(field, "is required"))
+        problems.append(Problem(field, N_("Fill in this field")))
         return 0.0
     if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.append(Problem(field, "must be a number"))
+        problems.append(not_a_number)
         return 0.0
     number = float(value)
     if not math.isfinite(number) or not -bound <= number <= bound:
-        problems.append(Problem(field, f"must be between -{bound:g} and {bound:g}"))
+        problems.append(
+            Problem(field, N_("Enter a number from -%(bound)s to %(bound)s"), {"bound": f"{bound:g}"})
+        )
         return 0.0
     return number
 
@@ -134,7 +141,7 @@ def _alternates(value: object, name: str, problems: list[Problem]) -> tuple[str,
     if isinstance(value, str):  # the form's text area: one name per line (or separated by |)
         value = [part for line in value.splitlines() for part in line.split("|")]
     if not isinstance(value, list | tuple):
-        problems.append(Problem("alternate_names", "must be a list of names"))
+        problems.append(Problem("alternate_names", N_("Send the other names as a list of strings")))
         return ()
     names: list[str] = []
     for item in value:
@@ -146,7 +153,13 @@ def _alternates(value: object, name: str, problems: list[Problem]) -> tuple[str,
         if text and text != name and text not in names:
             names.append(text)
     if len(names) > ALTERNATES_MAX:
-        problems.append(Problem("alternate_names", f"at most {ALTERNATES_MAX} names"))
+        problems.append(
+            Problem(
+                "alternate_names",
+                N_("List at most %(limit)s other names (there are %(count)s)"),
+                {"limit": ALTERNATES_MAX, "count": len(names)},
+            )
+        )
         return ()
     return tuple(names)
 
@@ -154,7 +167,9 @@ def _alternates(value: object, name: str, problems: list[Problem]) -> tuple[str,
 def _code(field: str, value: object, pattern: re.Pattern[str], example: str, problems: list[Problem]) -> str:
     text = _line(field, value, REGION_LENGTH, problems, required=False).upper()
     if text and not pattern.match(text):
-        problems.append(Problem(field, f"must be a code like {example}, or empty"))
+        problems.append(
+            Problem(field, N_("Enter a code such as %(example)s, or leave this empty"), {"example": example})
+        )
         return ""
     return text
 
@@ -163,12 +178,16 @@ def parse_place(body: Mapping[str, Any], base: PlaceData | None = None) -> Place
     """A checked :class:`PlaceData` from a JSON object or form; fields missing from ``body`` keep
     their value in ``base`` (a partial update). Raises :class:`PlaceInvalid` naming every problem;
     a field this table does not have is one (no silent dropping)."""
-    problems = [Problem(key, "is not a field of a place") for key in body if key not in (*FIELDS, "version")]
+    problems = [
+        Problem(key, N_("A place has no such field: leave it out"))
+        for key in body
+        if key not in (*FIELDS, "version")
+    ]
     merged: dict[str, Any] = base.content() if base else {}
     merged.update({k: v for k, v in body.items() if k in FIELDS})
     name = _line("name", merged.get("name"), NAME_LENGTH, problems, required=True)
     if name and not fold(name):
-        problems.append(Problem("name", "must contain letters or digits"))
+        problems.append(Problem("name", N_("Write the name with letters or digits")))
     data = PlaceData(
         name=name,
         alternate_names=_alternates(merged.get("alternate_names"), name, problems),
@@ -188,15 +207,13 @@ def _source(value: object, problems: list[Problem]) -> str:
     """Where the coordinates come from: required (a point without it cannot be checked), a URL or
     a few sentences; line breaks are allowed, other control characters are not."""
     if not isinstance(value, str) or not value.strip():
-        problems.append(
-            Problem("source", "is required: say where the coordinates come from (a URL or a note)")
-        )
+        problems.append(Problem("source", N_("Say where the coordinates come from: a web address or a note")))
         return ""
     text = value.strip()
     if len(text) > SOURCE_LENGTH:
-        problems.append(Problem("source", f"is longer than {SOURCE_LENGTH} characters"))
+        problems.append(Problem("source", TOO_LONG, {"limit": SOURCE_LENGTH, "length": len(text)}))
     elif problem := text_problem(text):
-        problems.append(Problem("source", problem))
+        problems.append(Problem("source", BROKEN_TEXT, detail=problem))
     return text
 
 

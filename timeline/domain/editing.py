@@ -18,6 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from timeline.domain.categories import ensure_categories
 from timeline.domain.features import (
+    N_,
+    SET_BY_SERVER,
     EventData,
     FeatureError,
     Problem,
@@ -60,7 +62,11 @@ def check_external_id(session: DbSession, data: EventData, event_id: str | None)
         return
     holder = session.scalars(select(Event.id).where(Event.external_id == data.external_id)).first()
     if holder is not None and holder != event_id:
-        problem = Problem("external_id", f"{data.external_id!r} is already that of event {holder!r}")
+        problem = Problem(
+            "external_id",
+            N_("Another event already has the external id “%(external_id)s”: %(holder)s"),
+            {"external_id": data.external_id, "holder": holder},
+        )
         raise FeatureError([problem])
 
 
@@ -204,13 +210,13 @@ def forbidden_fields(feature: dict[str, Any], user: User, *, allow_version: bool
     assert isinstance(props, dict)
     problems = []
     if "id" in feature:
-        problems.append(Problem("id", "is assigned by the server and cannot be set"))
+        problems.append(Problem("id", SET_BY_SERVER))
     for name in CLIENT_FORBIDDEN:
         if name in props and not (allow_version and name == "version"):
-            problems.append(Problem(name, "is kept by the server and cannot be set"))
+            problems.append(Problem(name, SET_BY_SERVER))
     for name in ADMIN_ONLY:
         if name in props and not user.is_admin:
-            problems.append(Problem(name, "only admins publish; editors' events are drafts"))
+            problems.append(Problem(name, N_("Only admins publish: an editor's events are drafts")))
     return problems
 
 
@@ -226,7 +232,7 @@ def patch_event(
     event = _existing(session, event_id)
     props = patch.get("properties", {})
     if not isinstance(props, dict):
-        raise FeatureError([Problem("properties", "must be an object")])
+        raise FeatureError([Problem("properties", N_("Send the properties as an object"))])
     merged = feature_content(event)
     if "geometry" in patch:
         merged["geometry"] = patch["geometry"]

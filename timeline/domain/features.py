@@ -55,6 +55,14 @@ def N_(template: str) -> str:
     return template
 
 
+# Guidance shared by every text field, of events and of custom places alike.
+TOO_LONG = N_("Shorten this to at most %(limit)s characters (it has %(length)s)")
+SET_BY_SERVER = N_("Leave this out: the server sets it")
+BROKEN_TEXT = N_(
+    "Remove the invisible or broken characters from this text: only tabs and line breaks are allowed"
+)
+
+
 @dataclass
 class Problem:
     """One thing wrong with an input, named by the field it is in.
@@ -399,7 +407,7 @@ def _read_text(
     value: object,
     max_length: int,
     required: bool,
-    too_long: str = N_("Shorten this to at most %(limit)s characters (it has %(length)s)"),
+    too_long: str = TOO_LONG,
 ) -> str:
     """Text as typed, trimmed; ``too_long`` names the text when the field alone would not."""
     if value is None:
@@ -414,13 +422,7 @@ def _read_text(
     if len(text) > max_length:
         raise Invalid(too_long, limit=max_length, length=len(text))
     if problem := text_problem(text):
-        raise Invalid(
-            N_(
-                "Remove the invisible or broken characters from this text: "
-                "only tabs and line breaks are allowed"
-            ),
-            problem,
-        )
+        raise Invalid(BROKEN_TEXT, problem)
     return text
 
 

@@ -34,16 +34,18 @@ from geodata.dates import DateError, parse_partial_date
 from geodata.gazetteer import Gazetteer, GazetteerError, default_path, open_gazetteer
 from timeline.domain import editing
 from timeline.domain.accounts import acting_user, require
-from timeline.domain.features import FeatureError, Problem, parse_feature
+from timeline.domain.features import BROKEN_TEXT, N_, TOO_LONG, FeatureError, Problem, parse_feature
 from timeline.domain.fields import SOURCE_LIMITS
 from timeline.domain.input_gate import text_problem
 from timeline.infra.errors import error_response
 from timeline.store.db import db
+from timeline.web.event_form import errors_by_field
 
 bp = Blueprint("articles", __name__)
 
 DEFAULT_MAX_CHARS = 50_000
 NOTICE_NO_PLACES = "place index unavailable"
+COORDINATES_AS_NUMBERS = N_("Enter the longitude and latitude as numbers, e.g. 35.27 and 51.19")
 
 
 # ---------------------------------------------------------------------------- reading the request
@@ -79,16 +81,16 @@ def read_article(raw: dict[str, Any]) -> ArticleInput:
         value = raw.get(name)
         if value is None or value == "":
             if required:
-                problems.append(Problem(name, "is required"))
+                problems.append(Problem(name, N_("Fill in this field")))
             return ""
         if not isinstance(value, str):
-            problems.append(Problem(name, "must be a string"))
+            problems.append(Problem(name, N_("Send this as a string")))
             return ""
         if problem := text_problem(value):
-            problems.append(Problem(name, problem))
+            problems.append(Problem(name, BROKEN_TEXT, detail=problem))
             return ""
         if limit is not None and len(value) > limit:
-            problems.append(Problem(name, f"is {len(value)} characters long; at most {limit} are allowed"))
+            problems.append(Problem(name, TOO_LONG, {"limit": limit, "length": len(value)}))
             return ""
         return value.strip()
 
@@ -96,18 +98,24 @@ def read_article(raw: dict[str, Any]) -> ArticleInput:
     if len(article.text) > max_chars():
         article.too_long = True
     elif not article.text and not any(p.field == "text" for p in problems):
-        problems.append(Problem("text", "is empty: paste the article's text"))
+        problems.append(Problem("text", N_("Paste the article's text")))
     article.published = text_field("published", required=True)
     if article.published:
         try:
             if parse_partial_date(article.published).precision != "day":
                 raise DateError("must be a day")
         except DateError:
-            problems.append(Problem("published", f"{article.published!r} is not a day such as 2024-11-11"))
+            problems.append(
+                Problem(
+                    "published",
+                    N_("Enter the day it was published, such as 2024-11-11 (“%(value)s” is not one)"),
+                    {"value": article.published},
+                )
+            )
             article.published = ""
     article.url = text_field("url", limit=SOURCE_LIMITS["url"])
     if article.url and not article.url.lower().startswith(("http://", "https://")):
-        problems.append(Problem("url", "must be an http:// or https:// address"))
+        problems.append(Problem("url", N_("Enter a web address that starts with http:// or https://")))
     article.outlet = text_field("outlet", limit=SOURCE_LIMITS["outlet"])
     article.title = text_field("title", limit=SOURCE_LIMITS["title"])
     article.lang = text_field("lang", limit=35)
@@ -263,9 +271,9 @@ def _accepted_feature(card: ProposalCard) -> dict[str, Any]:
         try:
             lon, lat = float(values["lon"]), float(values["lat"])
         except ValueError:
-            raise FeatureError([Problem("geometry", "longitude and latitude must be numbers")]) from None
+            raise FeatureError([Problem("geometry", COORDINATES_AS_NUMBERS)]) from None
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            raise FeatureError([Problem("geometry", "longitude and latitude must be finite numbers")])
+            raise FeatureError([Problem("geometry", COORDINATES_AS_NUMBERS)])
         geometry = {"type": "Point", "coordinates": [lon, lat]}
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
@@ -277,7 +285,7 @@ def _render(
         render_template(
             "editor/article.html",
             article=article,
-            errors={p.field: p.message for p in article.problems},
+            errors=errors_by_field(article.problems),
             cards=cards,
             notice=notice,
             languages=LANGUAGES,
@@ -295,8 +303,8 @@ def article_page() -> ResponseReturnValue:
         return _render(ArticleInput(published=date.today().isoformat()), None)
     article = read_article(request.form.to_dict())
     if article.too_long:
-        message = _("The article is longer than %(limit)s characters; paste a part of it.", limit=max_chars())
-        article.problems.append(Problem("text", message))
+        too_long = N_("The article is longer than %(limit)s characters; paste a part of it.")
+        article.problems.append(Problem("text", too_long, {"limit": max_chars()}))
         return _render(article, None, status=413)
     if article.problems:
         return _render(article, None, status=422)
@@ -315,7 +323,7 @@ def article_page() -> ResponseReturnValue:
         data = parse_feature(_accepted_feature(chosen))
         event = editing.create_event(db.session, data, acting_user())
     except FeatureError as exc:
-        chosen.errors = [str(p) for p in exc.problems]
+        chosen.errors = [f"{name}: {text}" for name, text in errors_by_field(exc.problems).items()]
         return _render(article, cards, status=422)
     chosen.event_id = event.id
     return _render(article, cards)

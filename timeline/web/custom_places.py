@@ -37,10 +37,11 @@ from flask_babel import gettext as _
 from timeline.domain import custom_places as places
 from timeline.domain.accounts import acting_user, require
 from timeline.domain.custom_places import PlaceConflict, PlaceInvalid
-from timeline.domain.features import Problem
+from timeline.domain.features import SET_BY_SERVER, Problem
 from timeline.domain.importing import ImportRejected, read_document
 from timeline.store.db import db
 from timeline.store.place_models import CustomPlace, CustomPlaceRevision
+from timeline.web.event_form import errors_by_field
 
 bp = Blueprint("custom_places", __name__)
 
@@ -158,7 +159,7 @@ def api_list() -> Response:
 def api_create() -> tuple[Response, int]:
     body = _json_body()
     if "version" in body:
-        return _invalid([Problem("version", "is kept by the server and cannot be set")])
+        return _invalid([Problem("version", SET_BY_SERVER)])
     try:
         data = places.with_region(places.parse_place(body))
     except PlaceInvalid as exc:
@@ -262,13 +263,6 @@ def _render_form(
     )
 
 
-def _errors(problems: list[Problem]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for p in problems:
-        errors[p.field] = f"{errors[p.field]}; {p.message}" if p.field in errors else p.message
-    return errors
-
-
 def _form_values() -> dict[str, str]:
     return {k: request.form.get(k, "") for k in FORM_FIELDS}
 
@@ -293,7 +287,7 @@ def page_new() -> ResponseReturnValue:
     try:
         data = places.with_region(places.parse_place(values))
     except PlaceInvalid as exc:
-        return _render_form(None, values, _errors(exc.problems), status=422)
+        return _render_form(None, values, errors_by_field(exc.problems), status=422)
     place = places.create_place(db.session, data, acting_user())
     flash(_("Added the place “%(name)s”; it is found in place search from now on.", name=place.name))
     return redirect(url_for("custom_places.page_list"))
@@ -311,7 +305,7 @@ def page_edit(place_id: int) -> ResponseReturnValue:
         data = places.with_region(places.parse_place(values))
         places.update_place(db.session, place.id, data, loaded, acting_user())
     except PlaceInvalid as exc:
-        return _render_form(place, values, _errors(exc.problems), version=loaded, status=422)
+        return _render_form(place, values, errors_by_field(exc.problems), version=loaded, status=422)
     except PlaceConflict as exc:
         # What the editor typed stays; the saved version is shown beside it, and saving again
         # (now based on that version) replaces it knowingly.
