@@ -219,6 +219,14 @@ def test_a_bad_form_is_answered_in_german_for_a_german_editor(app, users, overri
     assert english not in html
 
 
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_new_events_text_language_starts_as_the_editors_page_language(app, users, lang):
+    client = client_as(app, users, "editor")
+    client.set_cookie("lang", lang)
+    html = client.get("/edit/events/new").get_data(as_text=True)
+    assert re.search(r'<input name="lang" value="([^"]*)"', html).group(1) == lang
+
+
 def test_the_api_keeps_english_messages_with_their_detail_whatever_the_language(client, users):
     response = client.post(
         "/api/events",

@@ -89,7 +89,7 @@ def dashboard() -> ResponseReturnValue:
 def new_event() -> ResponseReturnValue:
     user = acting_user()
     if request.method == "GET":
-        return _render_form(FormState(values=empty_values()), None)
+        return _render_form(FormState(values=empty_values(select_locale())), None)
     values = values_from_form(request.form)
     feature, problems = feature_from_values(values, include_status=user.is_admin)
     try:

@@ -30,9 +30,11 @@ class FormState:
     version: int | None = None
 
 
-def empty_values() -> dict[str, Any]:
+def empty_values(lang: str) -> dict[str, Any]:
+    """A new event's form; its text is taken to be in ``lang``, the language the editor reads the
+    page in, since that is what an editor most often writes in."""
     return {
-        "title": "", "description": "", "lang": "en", "place": "", "category": "", "confidence": "reported",
+        "title": "", "description": "", "lang": lang, "place": "", "category": "", "confidence": "reported",
         "status": "draft", "date_precision": "day", "start": "", "end": "", "actors": "", "geometry": "",
         "lon": "", "lat": "", "sources": [{k: "" for k in SOURCE_FIELDS}],
     }  # fmt: skip
