@@ -58,7 +58,7 @@ def values_from_feature(feature: dict[str, Any]) -> dict[str, Any]:
 
 def values_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
     """The submitted values exactly as typed (for redisplay)."""
-    values = empty_values()
+    values = empty_values("en")  # a form without the field keeps the old default
     for key in values:
         if key != "sources" and key in form:
             values[key] = form.get(key, "")
