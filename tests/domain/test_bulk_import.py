@@ -283,11 +283,35 @@ def test_an_escaped_emoji_pair_is_text_and_a_byte_order_mark_is_skipped(app):
 def test_a_dry_run_checks_everything_and_stores_nothing(app):
     report = stream_import(app, collection(story(6, 30)), dry_run=True)
     assert report.dry_run and report.features == 30
-    assert report.lines()[0] == "all 30 features are valid; nothing was stored"
+    assert report.lines()[0] == (
+        "all 30 features are valid; nothing was stored: 30 would be created, 0 updated, 0 unchanged"
+    )
     with pytest.raises(ImportRejected, match="1 of 2 features are invalid") as caught:
         stream_import(app, collection([feature("d"), feature("d")]), dry_run=True)
     assert str(caught.value.problems[0]) == "feature 1 (d): id: 'd' is also the id of feature 0"
     assert state(app)["events"] == {}
+
+
+def test_a_dry_run_counts_what_the_import_would_create_update_and_leave_unchanged(app):
+    """A dry run's counts are those the import of the same file then gives, and it keeps nothing."""
+    first = story(7, 30)
+    stream_import(app, collection(first))
+    before = state(app)
+    second = [dict(f, properties=dict(f["properties"])) for f in first[:20]] + story(8, 5, prefix="n")
+    for changed in second[:8]:
+        changed["properties"]["title"] += " (updated)"
+    second[0]["properties"]["category"] = "a-category-never-seen"
+    rehearsed = stream_import(app, collection(second), dry_run=True)
+    assert (rehearsed.created, rehearsed.updated, rehearsed.unchanged) == (5, 8, 12)
+    assert rehearsed.new_categories == ["a-category-never-seen"]
+    assert state(app) == before
+    done = stream_import(app, collection(second))
+    assert (done.created, done.updated, done.unchanged, done.new_categories) == (
+        rehearsed.created,
+        rehearsed.updated,
+        rehearsed.unchanged,
+        rehearsed.new_categories,
+    )
 
 
 # ---------------------------------------------------------------------------- in a process of its own

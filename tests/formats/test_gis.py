@@ -87,6 +87,7 @@ def test_projected_data_is_reprojected_and_the_report_says_so(tmp_path):
     pyogrio.write_dataframe(frame, path)
     back = by_file_name("x.gpkg").read(path.read_bytes())
     assert back["notes"] == ["reprojected from EPSG:3857 to WGS 84"]
+    assert back["reprojected_from"] == "EPSG:3857"
     lon, lat = back["features"][0]["geometry"]["coordinates"]
     assert abs(lon - 35.271) < 1e-6 and abs(lat - 51.191) < 1e-6
     assert back["features"][0]["properties"] == {"title": "Sudzha", "start": "2024-08-06"}

@@ -125,6 +125,28 @@ def test_the_admin_upload_page_imports_and_shows_the_report(app, client, users):
     assert _count(app) == 2
 
 
+def _upload(client, data: bytes, name: str, **form: str):
+    fields = {"csrf_token": csrf_token(client, "/admin/import"), "file": (io.BytesIO(data), name), **form}
+    return client.post("/admin/import", data=fields, content_type="multipart/form-data")
+
+
+def test_a_german_admin_reads_the_report_in_german_and_a_dry_run_counts_what_would_change(app, client, users):
+    log_in(client, users["admin"]["username"], GOOD_PASSWORD)
+    client.set_cookie("lang", "de")
+    assert _upload(client, geojson(feature("a"), feature("b")), "story.geojson").status_code == 200
+    again = geojson(feature("a"), feature("b", title="Neuer Titel"), feature("c"), feature("d"))
+    rehearsed = _upload(client, again, "story.geojson", dry_run="1")
+    page = rehearsed.get_data(as_text=True)
+    assert rehearsed.status_code == 200
+    assert "Nur geprüft: Nichts wurde gespeichert." in page
+    assert "4 Features: 2 würden angelegt, 1 aktualisiert, 1 unverändert" in page
+    assert "would be created" not in page and "unchanged" not in page
+    assert _count(app) == 2
+    done = _upload(client, again, "story.geojson").get_data(as_text=True)
+    assert "Importiert." in done and "4 Features: 2 angelegt, 1 aktualisiert, 1 unverändert" in done
+    assert _count(app) == 4
+
+
 def test_a_column_mapping_reads_a_table_with_its_own_headers(app, client, users):
     table = b"Headline,When,Y,X\r\nTroops enter Sudzha,2024-08-06,51.19,35.27\r\n"
     query = "format=csv&column=title=Headline&column=start=When&column=lat=Y&column=lon=X"

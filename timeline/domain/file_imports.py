@@ -39,7 +39,8 @@ class FileImport:
 
     format: str
     report: ImportReport
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # in English, for the CLI and the API
+    reprojected_from: str | None = None  # the file's CRS, which the upload page words itself
     missing: Missing | None = None  # ACLED: earlier events of the file's countries it lacks
 
     def lines(self) -> list[str]:
@@ -138,7 +139,10 @@ def import_file(
         if table is not None:
             problems = [_as_row(p, table) for p in exc.problems]
         raise FileRejected(exc.summary, problems, not_readable=not exc.problems) from None
-    result = FileImport(fmt.name, report, notes=list((collection or {}).get("notes", [])))
+    read = collection or {}
+    result = FileImport(
+        fmt.name, report, notes=list(read.get("notes", [])), reprojected_from=read.get("reprojected_from")
+    )
     if isinstance(table, acled_format.AcledStream):
         result.missing = missing_from_file(
             session, acled_format.EXTERNAL_PREFIX, table.countries, table.external_ids

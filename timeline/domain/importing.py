@@ -21,7 +21,8 @@ so memory stays flat however large the file, and writes in one transaction:
    counts and data version are filled in bulk (store/bulk.py), the R*Tree packed as
    ``timeline optimize`` packs it; then commit.
 
-A dry run is the same pass and checks in a transaction that is rolled back. A process killed at any
+A dry run is the whole import, writes included, in a transaction that is rolled back, so it counts
+exactly what the import would create, update and leave unchanged. A process killed at any
 point leaves nothing: the transaction was never committed. :func:`import_collection` is the
 row-by-row path for documents already in memory (the test fixtures), and the baseline the bulk
 path is compared with in tests and in the benchmark.
@@ -39,7 +40,6 @@ from datetime import datetime
 from typing import IO, Any, cast
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import scoped_session
 
 from timeline.domain import audit
 from timeline.domain.categories import ensure_categories
@@ -117,7 +117,11 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         if self.dry_run:
-            out = [f"all {self.features:,} features are valid; nothing was stored"]
+            out = [
+                f"all {self.features:,} features are valid; nothing was stored: {self.created} would be "
+                f"created, {self.updated} updated, {self.unchanged} unchanged"
+            ]
+            out += [f"new category would be added: {slug}" for slug in self.new_categories]
         else:
             out = [f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"]
             out += [f"new category added: {slug}" for slug in self.new_categories]
@@ -237,7 +241,8 @@ def import_stream(
 
     The one entry point for files (the command line, the demo story, uploads); see the module
     docstring for the passes. Raises :class:`ImportRejected` with every problem found, in which
-    case nothing was stored; ``dry_run`` checks everything and stores nothing either way.
+    case nothing was stored; ``dry_run`` does the whole import and rolls it back, so its report
+    counts what the import would create, update and leave unchanged, and nothing is kept.
     """
     try:
         stream = FeatureStream(source)
@@ -257,17 +262,12 @@ def import_features(
     """:func:`import_stream` for features already read: a file's stream, or the collection a
     table or GIS reader built (which thus skips being written as JSON and parsed again)."""
     _check_members(stream, final=False)
-    if dry_run:
-        if isinstance(session, scoped_session):
-            session = session()
-        if session.in_transaction():
-            session.commit()
-        try:
-            return _Import(session, stream, user, progress, dry_run=True).run()
-        finally:
-            session.rollback()
-    with writing(session):
-        return _Import(session, stream, user, progress, dry_run=False).run()
+    # A dry run is the import itself, rolled back: its counts of created, updated and unchanged
+    # events are the ones the import would give, found by the same code.
+    with writing(session, rehearsal=dry_run):
+        report = _Import(session, stream, user, progress).run()
+    report.dry_run = dry_run
+    return report
 
 
 def _check_members(stream: FeatureStream | CollectionStream, *, final: bool) -> None:
@@ -356,15 +356,12 @@ class _Import:
         stream: FeatureStream | CollectionStream,
         user: User | None,
         progress: ProgressCallback | None,
-        *,
-        dry_run: bool,
     ):
         self.session = session
         self.stream = stream
         self.user = user
         self.progress = progress
-        self.dry_run = dry_run
-        self.report = ImportReport(dry_run=dry_run)
+        self.report = ImportReport()
         self.problems: list[FeatureProblem] = []
         self.bad = 0
         self.now = utcnow()
@@ -375,18 +372,15 @@ class _Import:
             self.progress(ImportProgress(stage, stream.position, stream.size, self.report.features))
 
     def run(self) -> ImportReport:
-        staging = Staging(self.session, ids_only=self.dry_run)
+        staging = Staging(self.session)
         with _fewer_collections():
             categories = self._check_features(staging)
         staging.index_ids()
         repeated, listed = staging.duplicates(MAX_LISTED)
-        clashes = [] if self.dry_run or self.bad else staging.external_id_clashes(MAX_LISTED)
+        clashes = [] if self.bad else staging.external_id_clashes(MAX_LISTED)
         if self.bad or repeated or clashes:
             self._reject(repeated, listed, clashes)
         self._tell("writing")
-        if self.dry_run:
-            staging.close()
-            return self.report
         report = self.report
         report.new_categories = ensure_categories(self.session, categories)
         self.session.flush()  # the categories, before rows that refer to them are written in SQL
@@ -441,7 +435,7 @@ class _Import:
             self._problem(FeatureProblem(index, label, exc.problems))
             return
         report.note_unknown(index, data.unknown_properties)
-        if self.dry_run or self.bad:
+        if self.bad:
             if data.id is not None:
                 ids.append((index, data.id))
         else:

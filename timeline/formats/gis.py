@@ -285,6 +285,7 @@ def reader(kind: str) -> Callable[[bytes], dict[str, Any]]:
 def frame_collection(frame: Any) -> dict[str, Any]:
     """A (Geo)DataFrame's rows as Features, in WGS 84; problems of the file listed by row."""
     notes: list[str] = []
+    reprojected_from: str | None = None
     if frame.crs is None:
         bounds = frame.total_bounds if len(frame) else (0, 0, 0, 0)
         if any(not math.isfinite(b) or abs(b) > 180 for b in bounds):
@@ -293,7 +294,8 @@ def frame_collection(frame: Any) -> dict[str, Any]:
                 "give it one (e.g. ogr2ogr -a_srs EPSG:xxxx) or reproject it to WGS 84"
             )
     elif not frame.crs.equals("EPSG:4326") and not frame.crs.equals("OGC:CRS84"):
-        notes.append(f"reprojected from {frame.crs.to_string()} to WGS 84")
+        reprojected_from = frame.crs.to_string()
+        notes.append(f"reprojected from {reprojected_from} to WGS 84")
         frame = frame.to_crs("EPSG:4326")
     names = {str(c).lower(): c for c in frame.columns if c != frame.geometry.name}
 
@@ -321,7 +323,12 @@ def frame_collection(frame: Any) -> dict[str, Any]:
             f"{len({p.row for p in problems})} of {len(frame)} features are invalid; nothing was imported",
             problems[:MAX_LISTED],
         )
-    return {"type": "FeatureCollection", "features": features, "notes": notes}
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "notes": notes,
+        "reprojected_from": reprojected_from,
+    }
 
 
 def _cell(value: Any) -> Any:

@@ -97,16 +97,14 @@ class Existing:
 class Staging:
     """Temporary tables of checked rows for one import, in the caller's transaction.
 
-    ``ids_only`` (a dry run) stages just each feature's index and id, which is all that finding
-    duplicate ids needs. The tables are dropped by :meth:`close`, at commit (PostgreSQL's
-    ON COMMIT DROP), or with the connection.
+    The tables are dropped by :meth:`close`, at commit (PostgreSQL's ON COMMIT DROP), or with the
+    connection.
     """
 
-    def __init__(self, session: DbSession, *, ids_only: bool = False):
+    def __init__(self, session: DbSession):
         self.session = session
         self.connection: Connection = session.connection()
         self.dialect = self.connection.dialect.name
-        self.ids_only = ids_only
         self.rows = 0
         serializer = getattr(self.connection.dialect, "_json_serializer", None)
         self._dumps: Callable[[Any], str] = serializer or json.dumps

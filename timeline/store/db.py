@@ -127,7 +127,7 @@ def _begin(connection: Any) -> None:
 
 
 @contextmanager
-def writing(session: DbSession) -> Iterator[None]:
+def writing(session: DbSession, *, rehearsal: bool = False) -> Iterator[None]:
     """One all-or-nothing write transaction, holding the database's write lock from its first statement.
 
     On SQLite that is BEGIN IMMEDIATE. On PostgreSQL it is a transaction-scoped advisory lock, so
@@ -137,6 +137,9 @@ def writing(session: DbSession) -> Iterator[None]:
     lock rows in opposite orders (a deadlock): each a 500 instead of a 409 or a clean save. Readers
     never wait for this lock. A writer that cannot get its turn within WRITE_WAIT_SECONDS fails with
     an OperationalError, which the app answers with 503 (see serving.py), as SQLite's busy timeout.
+
+    A ``rehearsal`` does all of that and then rolls back: a dry run that writes what an import
+    would, so it can say exactly what would be created, updated and left unchanged, and keeps none.
     """
     if isinstance(session, scoped_session):
         session = session()
@@ -148,7 +151,10 @@ def writing(session: DbSession) -> Iterator[None]:
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{WRITE_WAIT_SECONDS}s'")
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
         yield
-        session.commit()
+        if rehearsal:
+            session.rollback()
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise

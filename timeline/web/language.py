@@ -7,7 +7,7 @@ only changes the interface: each event's own text keeps its own language (the ``
 from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_decimal, get_locale
 from werkzeug.wrappers import Response
 
 from timeline.domain.input_gate import local_redirect_target
@@ -43,3 +43,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    # Counts as the reader writes them: 100,000 in English, 100.000 in German.
+    app.jinja_env.filters["number"] = format_decimal
