@@ -2,7 +2,8 @@
 (its box already at its height, so nothing moves when it comes) and works from the keyboard once it
 is there; the marker-grouping plugin comes only for a view with many points; the filters' long
 German labels wrap inside their panel; and a signed-in editor's top bar on a phone is one line, its
-links behind one named button, every one of them reachable by keyboard."""
+links behind one named button, every one of them reachable by keyboard; and the editors' tables fit a
+phone as one card per row."""
 
 from __future__ import annotations
 
@@ -175,5 +176,28 @@ def test_a_signed_in_top_bar_on_a_phone_is_one_line_with_every_link_a_keypress_a
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(toggle).to_be_focused()
     expect(links.first).to_be_hidden()
+    page.context.close()
+    assert recorder.errors == []
+
+
+@pytest.mark.parametrize("path", ["/edit/", "/admin/users", "/edit/places"])
+def test_the_editors_tables_fit_a_phone_one_card_per_row_each_value_named(browser, server, path):
+    page, recorder = open_page(browser, *PHONE)
+    log_in(page, server.url)
+    page.goto(server.url + path)
+    table = page.locator("table.grid.stack").first
+    expect(table).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), (
+        "the page scrolls sideways"
+    )
+    rows = table.locator("tbody tr")
+    first = rows.first.bounding_box()
+    assert first and first["width"] <= PHONE[0]
+    named = table.locator("td[data-label]")
+    if named.count():  # an empty list has no values to name
+        label = named.first.evaluate("(td) => getComputedStyle(td, '::before').content")
+        assert label == f'"{named.first.get_attribute("data-label")}: "'
+        cells = rows.first.locator("td").evaluate_all("(cs) => cs.map((c) => c.getBoundingClientRect().left)")
+        assert len(set(round(x) for x in cells)) == 1, "the row's values are not stacked"
     page.context.close()
     assert recorder.errors == []
