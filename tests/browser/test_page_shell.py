@@ -201,3 +201,31 @@ def test_the_editors_tables_fit_a_phone_one_card_per_row_each_value_named(browse
         assert len(set(round(x) for x in cells)) == 1, "the row's values are not stacked"
     page.context.close()
     assert recorder.errors == []
+
+
+@pytest.mark.parametrize(("width", "lang", "folded"), [(1280, "de", True), (1600, "en", False)])
+def test_a_signed_in_top_bar_on_a_laptop_is_one_line_folding_only_what_does_not_fit(
+    browser, server, width, lang, folded
+):
+    page, recorder = open_page(browser, width, 800)
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
+    log_in(page, server.url)
+    page.goto(server.url + "/")
+    bar = page.locator(".topbar")
+    brand_line = page.locator(".topbar .brand").evaluate(LINE_HEIGHT)
+    height = box(page, ".topbar")["height"] - bar.evaluate(VERTICAL_PADDING)
+    assert height < 2 * brand_line, f"the bar is {height} px tall for {brand_line} px lines"
+    toggle = page.locator(".account-toggle")
+    logout = page.locator("nav.account button, nav.account a").last
+    if folded:
+        expect(toggle).to_be_visible()
+        expect(logout).to_be_hidden()
+        toggle.click()
+        expect(logout).to_be_visible()
+    else:
+        expect(toggle).to_be_hidden()
+        expect(logout).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 800})  # narrowed: it folds
+    expect(toggle).to_be_visible()
+    page.context.close()
+    assert recorder.errors == []
