@@ -229,3 +229,19 @@ def test_a_signed_in_top_bar_on_a_laptop_is_one_line_folding_only_what_does_not_
     expect(toggle).to_be_visible()
     page.context.close()
     assert recorder.errors == []
+
+
+def test_a_selected_events_title_on_the_map_stays_inside_the_map_on_a_phone(browser, server):
+    page, recorder = open_page(browser, *PHONE)
+    page.goto(server.url + "/")
+    points = [f for f in features(server) if f["geometry"]["type"] == "Point"]
+    longest = max(points, key=lambda f: len(f["properties"]["title"]))
+    page.locator(f'#timeline button[data-id="{longest["id"]}"]').click()
+    tooltip = page.locator(".leaflet-tooltip")
+    expect(tooltip).to_have_count(1)
+    expect(tooltip).to_have_text(longest["properties"]["title"])
+    shown, pane = tooltip.bounding_box(), box(page, ".map-pane")
+    assert shown, "the title is not on screen"
+    assert pane["x"] - 1 <= shown["x"] and shown["x"] + shown["width"] <= pane["x"] + pane["width"] + 1
+    page.context.close()
+    assert recorder.errors == []
