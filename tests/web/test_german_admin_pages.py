@@ -121,7 +121,7 @@ def test_the_event_list_names_categories_in_the_readers_language(app, users, loa
         db.session.commit()
         db.session.remove()
     german = text(german_client(app, users, "editor").get("/edit/"))
-    assert "<td>Bodenoperationen &lt;i&gt;</td>" in german
+    assert '<td data-label="Kategorie">Bodenoperationen &lt;i&gt;</td>' in german
     english = app.test_client()
     log_in(english, users["editor"]["username"], GOOD_PASSWORD)
-    assert "<td>Ground operations</td>" in text(english.get("/edit/"))
+    assert '<td data-label="Category">Ground operations</td>' in text(english.get("/edit/"))
