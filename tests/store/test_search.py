@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from helpers import auth, feature
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from werkzeug.datastructures import MultiDict
 
 from timeline.store import queries
@@ -190,6 +190,44 @@ def test_editors_find_drafts_by_their_words(client, story, users):
     body = client.get("/api/events?q=gesperrt", headers=auth(users["editor"]["token"])).get_json()
     assert [f["id"] for f in body["features"]] == ["draft"]
     assert ids(client, q="gesperrt") == []
+
+
+# One word each: in titles, as a prefix, only in outlets, in both, in Cyrillic, folded.
+COUNTED_QUERIES = ("troops", "kurs", "radio", "drone", "суджа", "STRASSE")
+
+
+def test_a_searchs_count_from_the_index_equals_a_count_of_its_rows(app, client, load, users):
+    """``numberMatched`` of a ``q`` alone comes from the index's hits less the hidden events among
+    them (SQLite); after drafts, deletes and restores it equals a count of the matching rows."""
+    import random
+
+    rng = random.Random(11)
+    words = ["troops", "convoy", "Kursk", "Суджа", "Straße", "drone"]
+    outlets = ["Kursk Radio", "Drone Watch", "ТАСС", "Le Monde"]
+    features = [
+        _event(
+            f"e{i}", 35.0 + i / 100, 51.0, f"2024-{1 + i % 12:02d}-01", rng.choice(outlets),
+            title=" ".join(rng.sample(words, 2)), description=rng.choice([*words, "", "calm day"]),
+            status="draft" if i % 7 == 0 else "published",
+        )
+        for i in range(60)
+    ]  # fmt: skip
+    load(*features)
+    admin = auth(users["admin"]["token"])
+    for i in range(0, 60, 5):
+        assert client.delete(f"/api/events/e{i}", headers=admin).status_code == 204
+    for i in range(0, 60, 15):
+        assert client.post(f"/api/events/e{i}/restore", headers=admin).status_code == 200
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        for q in (*COUNTED_QUERIES, "troops kursk", "monde convoy", "nowhere"):
+            for include_drafts in (False, True):
+                f = queries.EventFilter(text=q, include_drafts=include_drafts)
+                by_rows = select(func.count()).select_from(Event).where(*conditions(f, dialect))
+                expected = db.session.scalar(by_rows)
+                assert queries.count_events(db.session, f) == expected, (q, include_drafts)
+        assert queries.count_events(db.session, queries.EventFilter(text="troops")) > 0
+        db.session.remove()
 
 
 # ---------------------------------------------------------------------------- the index follows writes

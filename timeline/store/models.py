@@ -370,6 +370,16 @@ ix_events_live_ends = Index(
 )
 
 
+# The keys of deleted events (migration 0015): a text search's count takes away the hits among
+# them without looking up every hit's row (timeline/store/search.py, count_text_hits).
+ix_events_deleted = Index(
+    "ix_events_deleted",
+    Event.pk,
+    sqlite_where=Event.deleted_at.is_not(None),
+    postgresql_where=Event.deleted_at.is_not(None),
+)
+
+
 class FeatureCache(Model):
     """Each event's Feature as JSON text, written with every revision (timeline/domain/revisions.py).
 

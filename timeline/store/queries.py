@@ -432,6 +432,10 @@ def count_events(session: DbSession, f: EventFilter) -> int:
     (:func:`split_window`).
     """
     f = without_idle_window(session, f)
+    if f.text and answerable_from_text_index(f):
+        found = search.count_text_hits(session, f.text, include_drafts=f.include_drafts)
+        if found is not None:
+            return found
     if answerable_from_counts(f):
         w = EventWeekCount
         total = session.scalar(select(func.coalesce(func.sum(w.n), 0)).where(*count_key_conditions(w, f)))
@@ -486,6 +490,12 @@ def answerable_from_counts(f: EventFilter) -> bool:
     not change which events are counted.
     """
     return all(getattr(f, name) == getattr(_UNRESTRICTED, name) for name in FILTER_FIELDS - COUNT_KEYS)
+
+
+def answerable_from_text_index(f: EventFilter) -> bool:
+    """Whether a ``q`` is the filter's only restriction beside the status (drafts or not), so that
+    the full-text index's hits, less the hidden events among them, are its count."""
+    return answerable_from_counts(replace(f, text=None)) and not f.categories and not f.confidences
 
 
 def answerable_from_span_counts(f: EventFilter) -> bool:

@@ -52,7 +52,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
 from timeline.store.db import DbSession
 from timeline.store.folding import search_words
-from timeline.store.models import Event, Source
+from timeline.store.models import STATUSES, Event, Source
 
 # PostgreSQL only: the words of an event and of a source (see the module docstring).
 EVENT_SEARCH: ColumnClause[Any] = literal_column("events.search")
@@ -149,6 +149,48 @@ def matches_at_most(session: DbSession, text: str, cap: int) -> bool:
     return not words
 
 
+def count_text_hits(session: DbSession, text: str, *, include_drafts: bool) -> int | None:
+    """How many live (and, unless ``include_drafts``, published) events hold every word of ``text``,
+    counted in the full-text indexes; None on PostgreSQL, where the caller counts the rows.
+
+    The hits come from the indexes alone: for one word, the events with it in their own words and
+    those with it only in an outlet; for several, the events each word finds there, intersected.
+    The hidden events, deleted ones (migration 0015's index) and drafts (migration 0004's index of
+    live events), are few: they are gathered once and the hits among them left out. A common
+    word's tens of thousands of hits then need no row lookup each for their status and deletion
+    mark, which is what counting them through their rows costs (150 ms for 46,000 hits at 100,000
+    events, and ten times that at a million).
+    """
+    words = query_words(text)
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    if not words:
+        return 0
+    hits: Any
+    if len(words) == 1:
+        query = _fts5_query(words[0])
+        own = _fts_rowids(_event_index, query)
+        # An event with the word in an outlet and in its own words is one hit, an own one.
+        outlet_only = select(Source.event_pk).where(
+            Source.pk.in_(_fts_rowids(_source_index, query)), Source.event_pk.not_in(own)
+        )
+        hits = union_all(own, outlet_only)
+    else:
+        # SQLite takes no parenthesized compound inside another: each word's hits are a subquery.
+        each = [_hits(word, "sqlite").subquery() for word in words]
+        hits = intersect(*(select(sub.c[0]) for sub in each))
+    # Each condition is that of a partial index, which SQLite then reads: ix_events_deleted
+    # (migration 0015) and ix_events_live (0004).
+    hidden: Any = select(Event.pk).where(Event.deleted_at.is_not(None))
+    if not include_drafts:
+        hidden_statuses = [s for s in STATUSES if s != "published"]
+        drafts = select(Event.pk).where(Event.deleted_at.is_(None), Event.status.in_(hidden_statuses))
+        hidden = union_all(hidden, drafts)
+    found = hits.subquery()
+    shown = select(func.count()).select_from(found).where(found.c[0].not_in(hidden))
+    return int(session.scalar(shown) or 0)
+
+
 def rebuild_search_index(session: DbSession, pks: Iterable[int] | None = None) -> int:
     """Index these events (all events, without ``pks``) afresh, with their sources.
 
@@ -186,10 +228,16 @@ def _tsquery(word: str, weight: str = "") -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" + weight
 
 
+def _fts_match(index: Any, expression: str) -> ColumnElement[bool]:
+    """``index MATCH expression``: the FTS5 table's test for a query in its own syntax."""
+    match = index.c[index.name].op("MATCH", return_type=Boolean)
+    result: ColumnElement[bool] = match(expression)
+    return result
+
+
 def _fts_rowids(index: Any, expression: str) -> Select[Any]:
     """The rowids an FTS5 table finds for a query in its own syntax."""
-    match = index.c[index.name].op("MATCH", return_type=Boolean)
-    return select(index.c.rowid).where(match(expression))
+    return select(index.c.rowid).where(_fts_match(index, expression))
 
 
 def _matches(vector: ColumnElement[Any], query: str) -> ColumnElement[bool]:
