@@ -145,12 +145,14 @@ def test_a_german_admin_reads_the_report_in_german_and_a_dry_run_counts_what_wou
     done = _upload(client, again, "story.geojson").get_data(as_text=True)
     assert "Importiert." in done and "4 Features: 2 angelegt, 1 aktualisiert, 1 unverändert" in done
     assert _count(app) == 4
+    odd = _upload(client, geojson(feature("f", mood="calm")), "odd.geojson").get_data(as_text=True)
+    assert "Unbekannte Eigenschaft „mood“ übergangen, in 1 Features (die ersten: 0)" in odd
     refused = _upload(client, geojson(feature("e", start="gestern")), "bad.geojson")
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "Es wurde nichts importiert. Was nicht stimmt, wie der Importer es meldet (auf Englisch):" in page
     assert '<ul lang="en"><li>feature 0 (e): start:' in page
-    assert _count(app) == 4
+    assert _count(app) == 5  # the refused file added nothing to the odd one's event
 
 
 def test_a_column_mapping_reads_a_table_with_its_own_headers(app, client, users):
