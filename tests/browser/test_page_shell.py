@@ -245,3 +245,27 @@ def test_a_selected_events_title_on_the_map_stays_inside_the_map_on_a_phone(brow
     assert pane["x"] - 1 <= shown["x"] and shown["x"] + shown["width"] <= pane["x"] + pane["width"] + 1
     page.context.close()
     assert recorder.errors == []
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> float:
+    """The area two on-screen boxes share."""
+    width = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    height = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(0.0, width) * max(0.0, height)
+
+
+@pytest.mark.parametrize("width,height", [(1440, 900), PHONE])
+def test_a_selected_events_title_on_the_map_opens_away_from_its_details(browser, server, width, height):
+    """The details cover the map's right side (a drawer) or its bottom (a sheet on a phone): the
+    selected event's title beside it opens on the other side, not under them."""
+    page, recorder = open_page(browser, width, height)
+    page.goto(server.url + "/?sel=kursk-2024-ukrainian-held-area")
+    expect(page.locator("#details h2")).to_contain_text("Ukrainian-held area")
+    tooltip = page.locator(".leaflet-tooltip")
+    expect(tooltip).to_have_count(1)
+    page.wait_for_timeout(400)  # the map's move to frame the event, after which the title is placed
+    shown = tooltip.bounding_box()
+    assert shown, "the title is not on screen"
+    assert _overlap(shown, box(page, "#details")) == 0
+    page.context.close()
+    assert recorder.errors == []

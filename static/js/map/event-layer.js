@@ -98,14 +98,26 @@ export function createEventLayer({ map, store, ui, maxZoom, onSelect, clusterPlu
     return { color: colour, weight: 3, fillColor: colour, fillOpacity: 0.2, dashArray: type.endsWith("Polygon") ? "6 4" : null };
   }
 
-  function highlight(id, on) {
+  /** Mark the selected event (or unmark it). ``away`` ("left", "top") opens its title on the side
+   * away from the details panel, which covers the map's right side or bottom; hovering keeps
+   * Leaflet's own choice. */
+  let selectedAway = null;
+  function highlight(id, on, away = null) {
     const layer = id && layers.get(id);
     if (!layer) return;
+    const tooltip = layer.getTooltip && layer.getTooltip();
     if (on) {
+      selectedAway = away;
       if (layer.setStyle) layer.setStyle({ weight: 5, color: "#111111" });
       if (layer.bringToFront) layer.bringToFront();
-      layer.openTooltip();
+      if (tooltip) tooltip.options.direction = away || "auto";
+      if (away && !layer.getLatLng && layer.getBounds) {
+        // A line or area: its title at its edge on that side, rather than over the shape's middle.
+        const b = layer.getBounds();
+        layer.openTooltip(away === "left" ? L.latLng(b.getCenter().lat, b.getWest()) : L.latLng(b.getNorth(), b.getCenter().lng));
+      } else layer.openTooltip();
     } else {
+      if (tooltip) tooltip.options.direction = "auto";
       layer.closeTooltip();
       if (layer.setStyle) layer.setStyle(baseStyle(layer.feature));
     }
@@ -146,7 +158,7 @@ export function createEventLayer({ map, store, ui, maxZoom, onSelect, clusterPlu
     });
     if (pointGroup) group.addLayer(pointGroup);
     if (wasSpread && stacks.has(wasSpread) && !pointGroup) fanOut(wasSpread);
-    highlight(store.view.sel, true);
+    highlight(store.view.sel, true, selectedAway);
   }
 
   /** Draw the server's clusters (/api/clusters), replacing what was drawn. */

@@ -51,10 +51,11 @@ export function createSelection({ store, map, config, address, eventLayer, event
     if (store.view.sel !== id) return; // chosen again meanwhile
     details.show(feature, { focus: !restoring });
     const layer = eventLayer.layerOf(id);
-    eventLayer.highlight(id, true);
+    const padding = uncoveredPadding();
+    const [right, bottom] = padding.paddingBottomRight.map((p) => p - padding.paddingTopLeft[0]);
+    eventLayer.highlight(id, true, right > 0 ? "left" : bottom > 0 ? "top" : null);
     if (from === "restore-view") return; // the link's map view stays as it was
     const bounds = layer && layer.getBounds ? layer.getBounds() : L.geoJSON(feature).getBounds();
-    const padding = uncoveredPadding();
     const visible = visibleArea(padding);
     if (from !== "map" && !visible.intersects(bounds)) {
       if (bounds.getNorthEast().equals(bounds.getSouthWest())) {
