@@ -228,16 +228,10 @@ def _tsquery(word: str, weight: str = "") -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" + weight
 
 
-def _fts_match(index: Any, expression: str) -> ColumnElement[bool]:
-    """``index MATCH expression``: the FTS5 table's test for a query in its own syntax."""
-    match = index.c[index.name].op("MATCH", return_type=Boolean)
-    result: ColumnElement[bool] = match(expression)
-    return result
-
-
 def _fts_rowids(index: Any, expression: str) -> Select[Any]:
     """The rowids an FTS5 table finds for a query in its own syntax."""
-    return select(index.c.rowid).where(_fts_match(index, expression))
+    match = index.c[index.name].op("MATCH", return_type=Boolean)
+    return select(index.c.rowid).where(match(expression))
 
 
 def _matches(vector: ColumnElement[Any], query: str) -> ColumnElement[bool]:
