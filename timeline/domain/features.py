@@ -43,6 +43,8 @@ from timeline.store.models import Event, Source, utcnow
 
 ID_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:~-]{{0,{ID_LENGTH - 1}}}$")
 LANG_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# A space of any kind (``\s`` is str.isspace's set) or a control character: never in a web address.
+_URL_REFUSED = re.compile(r"[\s\x00-\x1f]")
 
 
 def N_(template: str) -> str:
@@ -617,7 +619,7 @@ def check_source_url(value: object) -> str | None:
         raise Invalid(
             N_("Shorten the web address to at most %(limit)s characters"), limit=SOURCE_LIMITS["url"]
         )
-    if any(c.isspace() or ord(c) < 32 for c in url) or text_problem(url):
+    if _URL_REFUSED.search(url) or text_problem(url):
         raise Invalid(N_("Enter the web address without spaces, invisible or broken characters"))
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:

@@ -32,21 +32,29 @@ def load_json(text: str | bytes) -> Any:
         raise UnreadableDocument("the JSON is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise UnreadableDocument(f"not valid JSON: {exc}") from None
-    if _depth(value) > MAX_NESTING:
+    if _deeper_than(value, MAX_NESTING):
         raise UnreadableDocument("the JSON is nested too deeply")
     return value
 
 
-def _depth(value: Any) -> int:
-    stack, deepest = [(value, 1)], 0
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(item, dict):
-            stack += [(v, level + 1) for v in item.values()]
-        elif isinstance(item, list):
-            stack += [(v, level + 1) for v in item]
-    return deepest
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether ``value`` nests more than ``levels`` deep (a scalar is one level, ``[1]`` two).
+
+    Called on every feature of an import, so it looks no further than it must: it stops at the
+    first branch too deep, and a list or object holding only scalars (a coordinate pair, most
+    properties) costs one pass over it and no further call.
+    """
+    if levels < 1:
+        return True
+    items = value.values() if type(value) is dict else value if type(value) is list else None
+    if items is None:
+        return False
+    if levels < 2:  # any member at all is one level more
+        return bool(items)
+    return any(type(item) in _CONTAINERS and _deeper_than(item, levels - 1) for item in items)
+
+
+_CONTAINERS = (dict, list)
 
 
 def write_collection(batches: Iterable[Sequence[bytes]]) -> Iterator[bytes]:
@@ -188,7 +196,7 @@ class FeatureStream:
         self._file.seek(self.start)
         try:
             for feature in ijson.items(self._file, "features.item", use_float=True):
-                if isinstance(feature, (dict, list)) and _depth(feature) + 2 > self.max_nesting:
+                if isinstance(feature, (dict, list)) and _deeper_than(feature, self.max_nesting - 2):
                     raise UnreadableDocument("the JSON is nested too deeply")
                 yield feature
         except ijson.JSONError as exc:
