@@ -167,7 +167,7 @@ def import_path(request, monkeypatch) -> str:
 
 
 def test_a_bulk_import_equals_the_same_file_imported_row_by_row(
-    app, fresh_database, app_factory, load_into, import_path
+    app, fresh_database, app_factory, load_into, import_path, monkeypatch
 ):
     first = story(1, bulk.BULK_MIN_ROWS + 100)
     other = app_factory(fresh_database("row_by_row"))
@@ -190,10 +190,50 @@ def test_a_bulk_import_equals_the_same_file_imported_row_by_row(
             db.session.remove()
     changed = [{**f, "properties": {**f["properties"], "title": "Corrected"}} for f in first[:10]]
     second = story(2, bulk.BULK_MIN_ROWS + 50, prefix="c") + changed + first[10:40] + story(3, 30, prefix="d")
+    left_out: list[int] = []
+    drop_unchanged = bulk.Staging.drop_unchanged
+    monkeypatch.setattr(
+        bulk.Staging,
+        "drop_unchanged",
+        lambda self, names: left_out.append(drop_unchanged(self, names)) or left_out[-1],
+    )
     report = stream_import(app, collection(second))
     assert (report.created, report.updated, report.unchanged) == (bulk.BULK_MIN_ROWS + 80, 10, 30)
+    assert left_out == [30]  # the unchanged events are left out in SQL, before the ORM loads any
     load_into(other, *second)
     assert_same(state(app), state(other))
+
+
+def _versions_and_revisions(app) -> tuple[dict[str, int], int]:
+    with app.app_context():
+        versions = dict(db.session.execute(text("SELECT id, version FROM events")).all())
+        revisions = db.session.execute(text("SELECT count(*) FROM revisions")).scalar()
+        db.session.remove()
+    return versions, int(revisions or 0)
+
+
+def test_an_event_whose_cached_feature_lags_is_compared_through_the_orm(app, monkeypatch):
+    """Unchanged events are found in SQL by their cached Feature; an event without one (written
+    before the cache existed) is loaded and compared as before, and is unchanged all the same."""
+    first = story(4, 40)
+    stream_import(app, collection(first))
+    with app.app_context():
+        lagging = "DELETE FROM feature_cache WHERE event_pk IN (SELECT pk FROM events WHERE id IN (:a, :b))"
+        db.session.execute(text(lagging), {"a": "b12", "b": "b13"})
+        db.session.commit()
+        db.session.remove()
+    before = _versions_and_revisions(app)
+    left_out: list[int] = []
+    drop_unchanged = bulk.Staging.drop_unchanged
+    monkeypatch.setattr(
+        bulk.Staging,
+        "drop_unchanged",
+        lambda self, names: left_out.append(drop_unchanged(self, names)) or left_out[-1],
+    )
+    report = stream_import(app, collection(first))
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 40)
+    assert left_out == [38]
+    assert _versions_and_revisions(app) == before
 
 
 def test_a_small_import_through_the_triggers_equals_the_row_by_row_one(

@@ -385,6 +385,7 @@ class _Import:
         report.new_categories = ensure_categories(self.session, categories)
         self.session.flush()  # the categories, before rows that refer to them are written in SQL
         if staging.mark_existing():
+            report.unchanged += staging.drop_unchanged(SERVER_MANAGED)
             self._update_existing(staging)
         user = self.user
         who = AuditFields(

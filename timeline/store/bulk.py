@@ -253,6 +253,41 @@ class Staging:
             self._sql("UPDATE import_rows SET existing_pk = e.pk FROM events e WHERE e.id = import_rows.id")
         return int(self._sql("SELECT count(*) FROM import_rows WHERE existing_pk IS NOT NULL").scalar() or 0)
 
+    def drop_unchanged(self, server_managed: Sequence[str]) -> int:
+        """Leave out the staged rows that would change nothing; how many there were.
+
+        A row is unchanged when its Feature, less the ``server_managed`` properties (version and
+        timestamps), equals its event's cached Feature less the same, and the event is live, with
+        the same region (which the Feature does not carry) and no publication to record. Both are
+        the same serializer's text (``feature_json``), so the comparison needs no Python: a file
+        imported again, as a dataset's monthly refresh is, costs a statement instead of an ORM load
+        per event. Rows that fail any test go through the ORM as before, which compares them fully.
+        """
+        pg = self.dialect == "postgresql"
+        if pg:
+            paths = " ".join(f"#- '{{properties,{name}}}'" for name in server_managed)
+            same = f"(s.feature::jsonb {paths}) = (c.json::jsonb {paths})"
+        else:
+            paths = ", ".join(f"'$.properties.{name}'" for name in server_managed)
+            same = f"json_remove(s.feature, {paths}) = json_remove(c.json, {paths})"
+        unchanged = (
+            "SELECT s.idx FROM import_rows s JOIN events e ON e.pk = s.existing_pk "  # noqa: S608
+            "JOIN feature_cache c ON c.event_pk = s.existing_pk "
+            "WHERE e.deleted_at IS NULL AND (e.was_published OR e.status <> 'published') "
+            "AND s.region_code IS NOT DISTINCT FROM e.region_code "
+            "AND s.country_code IS NOT DISTINCT FROM e.country_code "
+            f"AND {same}"
+        )
+        if not pg:
+            unchanged = unchanged.replace("IS NOT DISTINCT FROM", "IS")
+        self._sql(f"CREATE TEMPORARY TABLE import_unchanged AS {unchanged}")
+        count = int(self._sql("SELECT count(*) FROM import_unchanged").scalar() or 0)
+        if count:
+            for table in ("import_rows", "import_sources"):
+                self._sql(f"DELETE FROM {table} WHERE idx IN (SELECT idx FROM import_unchanged)")  # noqa: S608
+        self._sql("DROP TABLE import_unchanged")
+        return count
+
     def existing(self, batch: int = 1000) -> Iterator[list[Existing]]:
         """The staged rows that update an existing event, in file order, ``batch`` at a time."""
         after = -1
