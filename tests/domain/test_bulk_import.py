@@ -166,8 +166,23 @@ def import_path(request, monkeypatch) -> str:
     return str(request.param)
 
 
+@pytest.fixture
+def left_out(monkeypatch) -> list[int]:
+    """How many unchanged events each import into a filled database left out in SQL
+    (``Staging.drop_unchanged``'s answers, in order)."""
+    answers: list[int] = []
+    drop_unchanged = bulk.Staging.drop_unchanged
+
+    def counted(staging: bulk.Staging, names: Any) -> int:
+        answers.append(drop_unchanged(staging, names))
+        return answers[-1]
+
+    monkeypatch.setattr(bulk.Staging, "drop_unchanged", counted)
+    return answers
+
+
 def test_a_bulk_import_equals_the_same_file_imported_row_by_row(
-    app, fresh_database, app_factory, load_into, import_path, monkeypatch
+    app, fresh_database, app_factory, load_into, import_path, left_out
 ):
     first = story(1, bulk.BULK_MIN_ROWS + 100)
     other = app_factory(fresh_database("row_by_row"))
@@ -190,13 +205,6 @@ def test_a_bulk_import_equals_the_same_file_imported_row_by_row(
             db.session.remove()
     changed = [{**f, "properties": {**f["properties"], "title": "Corrected"}} for f in first[:10]]
     second = story(2, bulk.BULK_MIN_ROWS + 50, prefix="c") + changed + first[10:40] + story(3, 30, prefix="d")
-    left_out: list[int] = []
-    drop_unchanged = bulk.Staging.drop_unchanged
-    monkeypatch.setattr(
-        bulk.Staging,
-        "drop_unchanged",
-        lambda self, names: left_out.append(drop_unchanged(self, names)) or left_out[-1],
-    )
     report = stream_import(app, collection(second))
     assert (report.created, report.updated, report.unchanged) == (bulk.BULK_MIN_ROWS + 80, 10, 30)
     assert left_out == [30]  # the unchanged events are left out in SQL, before the ORM loads any
@@ -212,7 +220,7 @@ def _versions_and_revisions(app) -> tuple[dict[str, int], int]:
     return versions, int(revisions or 0)
 
 
-def test_an_event_whose_cached_feature_lags_is_compared_through_the_orm(app, monkeypatch):
+def test_an_event_whose_cached_feature_lags_is_compared_through_the_orm(app, left_out):
     """Unchanged events are found in SQL by their cached Feature; an event without one (written
     before the cache existed) is loaded and compared as before, and is unchanged all the same."""
     first = story(4, 40)
@@ -223,13 +231,6 @@ def test_an_event_whose_cached_feature_lags_is_compared_through_the_orm(app, mon
         db.session.commit()
         db.session.remove()
     before = _versions_and_revisions(app)
-    left_out: list[int] = []
-    drop_unchanged = bulk.Staging.drop_unchanged
-    monkeypatch.setattr(
-        bulk.Staging,
-        "drop_unchanged",
-        lambda self, names: left_out.append(drop_unchanged(self, names)) or left_out[-1],
-    )
     report = stream_import(app, collection(first))
     assert (report.created, report.updated, report.unchanged) == (0, 0, 40)
     assert left_out == [38]

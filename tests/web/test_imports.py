@@ -36,7 +36,9 @@ def test_a_dry_run_stores_nothing(app, client, users):
         "/api/imports?dry_run=true", data=geojson(feature("a")), content_type="application/geo+json",
         headers=auth(users["admin"]["token"]),
     )  # fmt: skip
-    assert response.status_code == 200 and response.get_json()["dry_run"] is True
+    body = response.get_json()
+    assert response.status_code == 200 and body["dry_run"] is True
+    assert (body["created"], body["updated"], body["unchanged"]) == (1, 0, 0)  # what the import would do
     assert _count(app) == 0
 
 
@@ -145,8 +147,10 @@ def test_a_german_admin_reads_the_report_in_german_and_a_dry_run_counts_what_wou
     done = _upload(client, again, "story.geojson").get_data(as_text=True)
     assert "Importiert." in done and "4 Features: 2 angelegt, 1 aktualisiert, 1 unverändert" in done
     assert _count(app) == 4
-    odd = _upload(client, geojson(feature("f", mood="calm")), "odd.geojson").get_data(as_text=True)
+    odd_feature = feature("f", mood="calm", **{"<b>bold</b>": 1})
+    odd = _upload(client, geojson(odd_feature), "odd.geojson").get_data(as_text=True)
     assert "Unbekannte Eigenschaft „mood“ übergangen, in 1 Features (die ersten: 0)" in odd
+    assert "„&lt;b&gt;bold&lt;/b&gt;“" in odd and "<b>bold</b>" not in odd  # a name from the file is text
     refused = _upload(client, geojson(feature("e", start="gestern")), "bad.geojson")
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422

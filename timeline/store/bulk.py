@@ -150,7 +150,8 @@ class Staging:
         )
 
     def add_ids(self, rows: Sequence[tuple[int, str]]) -> None:
-        """Stage (index, id) of checked features (a dry run)."""
+        """Stage (index, id) of checked features once one was bad: all that finding the file's
+        repeated ids, the rest of its report, needs."""
         if not rows:
             return
         self.rows += len(rows)
@@ -280,6 +281,7 @@ class Staging:
         )
         if not pg:
             unchanged = unchanged.replace("IS NOT DISTINCT FROM", "IS")
+        self._sql("DROP TABLE IF EXISTS import_unchanged")
         self._sql(f"CREATE TEMPORARY TABLE import_unchanged AS {unchanged}")
         count = int(self._sql("SELECT count(*) FROM import_unchanged").scalar() or 0)
         if count:
