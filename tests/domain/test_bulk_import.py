@@ -35,6 +35,12 @@ from timeline.store.models import Event
 TIMELINE = str(Path(sys.executable).with_name("timeline"))
 
 
+# Outlets and actors whose words fold (ß, Cyrillic, accents): the search index must hold the same
+# words whichever path wrote it.
+OUTLETS = ["Ex", "Медуза", "Süddeutsche Zeitung"]
+ACTORS: list[list[str]] = [[], ["Ukrainian Armed Forces"], ["Вооружённые силы РФ", "Ёлка"], ["Ærø", ""]]
+
+
 def story(seed: int, n: int, prefix: str = "b") -> list[dict[str, Any]]:
     """Varied features: points, small and large areas, lines, every precision, drafts, unknown
     properties, sources or none, German text."""
@@ -65,7 +71,10 @@ def story(seed: int, n: int, prefix: str = "b") -> list[dict[str, Any]]:
             category=rng.choice(["offensive", "deployment", "diplomacy", "new-kind"]),
             confidence=rng.choice(["confirmed", "reported", "claimed"]),
             status=rng.choice(["published", "published", "draft"]),
-            sources=[] if i % 5 == 0 else [{"url": f"https://example.org/{i}", "outlet": "Ex", "title": "T"}],
+            sources=[] if i % 5 == 0 else [
+                {"url": f"https://example.org/{i}", "outlet": OUTLETS[i % 3], "title": "T"}
+            ],
+            actors=ACTORS[i % 4], description=f"Straße nach Суджа, Nr. {i} — Café «Łódź»",
             **extra,
         ))  # fmt: skip
     return out
@@ -120,6 +129,15 @@ def state(app) -> dict[str, Any]:
         if db.engine.dialect.name == "sqlite":
             found["rtree"] = sorted(tuple(r) for r in run(text("SELECT * FROM event_rtree")))
             found["rtree_ok"] = run(text("SELECT rtreecheck('event_rtree')")).scalar()
+            words = "SELECT rowid, title, description, place, actors FROM event_search"
+            found["words"] = sorted((ids[r[0]], *r[1:]) for r in run(text(words)))
+            outlets = "SELECT s.event_pk, s.position, w.outlet FROM source_search w "
+            outlets += "JOIN sources s ON s.pk = w.rowid"
+        else:  # the events' vectors are among their columns
+            outlets = "SELECT event_pk, position, CAST(search AS text) FROM sources"
+        found["outlet_words"] = sorted(
+            (ids[pk], position, words) for pk, position, words in run(text(outlets))
+        )
         # The cache holds exactly what the mapping writes for each stored event.
         stored = {e.id: feature_json(e) for e in db.session.scalars(db.select(Event))}
         exact = dict(

@@ -278,9 +278,10 @@ def test_a_deleted_row_leaves_the_index(app, backend, load):
 
 
 def test_rebuild_search_index_refills_a_lost_index(app, backend, client, load):
-    """SQLite: an index emptied behind the triggers' back. PostgreSQL, whose words are generated
-    columns: words folded by rules that have since changed (as a major upgrade may change the
-    server's unaccent rules), simulated by a folding that turns "lost" into "found"."""
+    """SQLite: an index emptied behind the triggers' back. PostgreSQL, whose words the triggers of
+    migration 0016 compute from each row: words folded by rules that have since changed (as a major
+    upgrade may change the server's unaccent rules), simulated by a folding that turns "lost" into
+    "found"."""
     load(feature("a", title="Lost words"), feature("b", title="Lost again"), feature("c", title="Lost too"))
     with app.app_context():
         if backend == "sqlite":
@@ -399,6 +400,25 @@ def test_postgres_answers_q_from_the_gin_index(app):
         plan = _plan(app, {"q": q, **month})
         assert "ix_events_geom_days" in plan and "Seq Scan on events" not in plan, (q, plan)
     assert sorted(ids(app.test_client(), q="zyxw")) == [f"gen-{i}" for i in (10000, 15000, 20000, 5000)]
+
+
+@pytest.mark.backends("postgis")
+def test_postgres_keeps_each_vector_to_its_text_however_it_is_written(app, client, load):
+    """The vectors are plain columns kept by triggers (migration 0016), so that a bulk import can
+    write them from words folded in Python; a statement that writes one gets its text's words."""
+    outlet = [{"url": "https://example.org/m", "outlet": "Медуза", "title": "Report"}]
+    load(feature("a", title="Kept words", sources=outlet), feature("b", title="Other words"))
+    with app.app_context():
+        db.session.execute(text("UPDATE events SET search = 'bogus'::tsvector"))
+        db.session.execute(text("UPDATE sources SET search = 'bogus'::tsvector"))
+        db.session.execute(text("UPDATE events SET title = 'Renamed words' WHERE id = 'b'"))
+        db.session.commit()
+        db.session.remove()
+    assert ids(client, q="bogus") == []
+    assert ids(client, q="kept") == ["a"]
+    assert ids(client, q="МЕДУЗА") == ["a"]
+    assert ids(client, q="renamed") == ["b"]
+    assert ids(client, q="other") == []
 
 
 # ---------------------------------------------------------------------------- the migration

@@ -33,6 +33,7 @@ from sqlalchemy import BindParameter, DateTime, Integer, String, bindparam, text
 from sqlalchemy.engine import Connection
 
 from timeline.store.db import DbSession
+from timeline.store.folding import search_text
 from timeline.store.maintenance import pack_rtree
 
 # The event columns a staged row carries, in order (the other columns are the same for every new
@@ -46,6 +47,7 @@ EVENT_COLUMNS = (
 _DATE_COLUMNS = {EVENT_COLUMNS.index("first_day"), EVENT_COLUMNS.index("last_day")}
 _JSON = {"actors", "attributes"}
 _JSON_COLUMNS = [EVENT_COLUMNS.index(name) for name in sorted(_JSON)]
+_WORDS_OF = [EVENT_COLUMNS.index(name) for name in ("title", "description", "place", "actors")]
 SOURCE_COLUMNS = ("position", "url", "outlet", "title", "published")
 
 # Fewer new events than this are written with the triggers in force: suspending them costs DDL
@@ -124,14 +126,17 @@ class Staging:
         temp = _TEMP[self.dialect]
         tail = " ON COMMIT DROP" if pg else ""
         self._drop()
+        words, outlet_words = (
+            (", title_words TEXT, other_words TEXT", ", outlet_words TEXT") if pg else ("", "")
+        )
         self._sql(
             f"CREATE TABLE {temp}.import_rows (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, {columns}, "
-            f"feature TEXT, snapshot {json_type}, changes {json_type}, pk INTEGER, existing_pk INTEGER)"
-            f"{tail}"
+            f"feature TEXT, snapshot {json_type}, changes {json_type}, pk INTEGER, existing_pk INTEGER"
+            f"{words}){tail}"
         )
         self._sql(
             f"CREATE TABLE {temp}.import_sources (idx INTEGER NOT NULL, position INTEGER NOT NULL, "
-            f"url TEXT, outlet TEXT, title TEXT, published TEXT){tail}"
+            f"url TEXT, outlet TEXT, title TEXT, published TEXT{outlet_words}){tail}"
         )
 
     def _drop(self) -> None:
@@ -168,14 +173,18 @@ class Staging:
         dumps = self._dumps
         pg = self.dialect == "postgresql"
         rows = []
-        sources = []
+        sources: list[tuple[Any, ...]] = []
         for staged in batch:
             values = list(staged.values)
             for i in _JSON_COLUMNS:
                 values[i] = dumps(values[i])
-            if not pg:
-                for i in _DATE_COLUMNS:
-                    values[i] = cast(date, values[i]).isoformat()
+            if pg:
+                row = (staged.index, *values, staged.feature, dumps(staged.snapshot), dumps(staged.changes))
+                rows.append((*row, *event_words(*(staged.values[i] for i in _WORDS_OF))))
+                sources += [(staged.index, *source, search_text(source[2])) for source in staged.sources]
+                continue
+            for i in _DATE_COLUMNS:
+                values[i] = cast(date, values[i]).isoformat()
             rows.append(
                 (staged.index, *values, staged.feature, dumps(staged.snapshot), dumps(staged.changes))
             )
@@ -183,8 +192,8 @@ class Staging:
         columns = ("idx", *EVENT_COLUMNS, "feature", "snapshot", "changes")
         source_columns = ("idx", *SOURCE_COLUMNS)
         if pg:
-            self._copy("import_rows", columns, rows)
-            self._copy("import_sources", source_columns, sources)
+            self._copy("import_rows", (*columns, "title_words", "other_words"), rows)
+            self._copy("import_sources", (*source_columns, "outlet_words"), sources)
             return
         marks = ", ".join("?" * len(columns))
         self._sql(f"INSERT INTO import_rows ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
@@ -323,7 +332,7 @@ class Staging:
         )
         bulk = count >= BULK_MIN_ROWS
         suspended = self._suspend_triggers() if bulk else {}
-        self._insert_rows(now, who)
+        self._insert_rows(now, who, words="events_search" in suspended)
         self._resume_triggers(suspended)
         last = first + count - 1
         if "events_counts" in suspended or "events_counts_insert" in suspended:
@@ -351,7 +360,9 @@ class Staging:
             self._sql(f"SELECT setval({sequence}, {first + count - 1})")
         return first
 
-    def _insert_rows(self, now: datetime, who: AuditFields) -> None:
+    def _insert_rows(self, now: datetime, who: AuditFields, *, words: bool = False) -> None:
+        """The INSERT … SELECT of each table. ``words`` (PostgreSQL, its search triggers suspended):
+        the search vectors are written from the words staged beside each row."""
         columns = ", ".join(EVENT_COLUMNS)
         new = "FROM import_rows WHERE pk IS NOT NULL"
         typed: list[BindParameter[Any]] = [
@@ -370,13 +381,17 @@ class Staging:
             self.connection.execute(statement)
 
         public = "(status = :published)"
+        # Migration 0009's vectors (tl_event_words, tl_search_lexemes) from the words folded in Python.
+        search, vector = (", search", f", {EVENT_VECTOR}") if words else ("", "")
         run(
             f"INSERT INTO events (pk, {columns}, created_at, updated_at, deleted_at, version, author_id, "
-            f"was_published) SELECT pk, {columns}, :now, :now, NULL, 1, NULL, {public} {new} ORDER BY pk"
+            f"was_published{search}) SELECT pk, {columns}, :now, :now, NULL, 1, NULL, {public}{vector} "
+            f"{new} ORDER BY pk"
         )
+        outlet = ", tl_search_lexemes(s.outlet_words, '2')" if words else ""
         run(
-            f"INSERT INTO sources (event_pk, {', '.join(SOURCE_COLUMNS)}) "  # noqa: S608
-            f"SELECT r.pk, {', '.join('s.' + c for c in SOURCE_COLUMNS)} FROM import_sources s "
+            f"INSERT INTO sources (event_pk, {', '.join(SOURCE_COLUMNS)}{search}) "  # noqa: S608
+            f"SELECT r.pk, {', '.join('s.' + c for c in SOURCE_COLUMNS)}{outlet} FROM import_sources s "
             "JOIN import_rows r ON r.idx = s.idx WHERE r.pk IS NOT NULL ORDER BY r.pk, s.position"
         )
         run(
@@ -396,16 +411,21 @@ class Staging:
         """Take the known per-row triggers out for the inserts; name -> how to put each back."""
         if self.dialect == "postgresql":
             suspended: dict[str, str] = {}
-            for name in PG_SUSPENDED:
+            for table, name in PG_SUSPENDED:
                 owner = self._sql(
                     "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "  # noqa: S608
-                    "JOIN pg_trigger t ON t.tgrelid = c.oid WHERE c.oid = 'events'::regclass "
+                    f"JOIN pg_trigger t ON t.tgrelid = c.oid WHERE c.oid = '{table}'::regclass "
                     f"AND t.tgname = '{name}' AND t.tgenabled <> 'D'"
                 ).scalar()
                 if not owner:  # no such trigger, or not ours to disable: it stays in force
                     continue
-                self._sql(f"ALTER TABLE events DISABLE TRIGGER {name}")
-                suspended[name] = f"ALTER TABLE events ENABLE TRIGGER {name}"
+                self._sql(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+                suspended[name] = f"ALTER TABLE {table} ENABLE TRIGGER {name}"
+            if ("events_search" in suspended) != ("sources_search" in suspended):
+                # Both vectors come from the staged words, or both from their triggers.
+                for name in ("events_search", "sources_search"):
+                    if name in suspended:
+                        self._sql(suspended.pop(name))
             return suspended
         names = ", ".join(f"'{name}'" for name in SQLITE_SUSPENDED)
         saved = {
@@ -431,8 +451,31 @@ SQLITE_SUSPENDED = (
     "events_data_version_insert",
     "sources_data_version_insert",
 )
-# PostgreSQL's count triggers (migrations 0004 and 0012), disabled for a bulk load.
-PG_SUSPENDED = ("events_counts", "events_span_counts")
+# PostgreSQL's count triggers (migrations 0004 and 0012) and search vector triggers (0016), as
+# (table, trigger), disabled for a bulk load.
+PG_SUSPENDED = (
+    ("events", "events_counts"),
+    ("events", "events_span_counts"),
+    ("events", "events_search"),
+    ("sources", "sources_search"),
+)
+# tl_event_words (migration 0009) of staged words: the title's with weight A, the rest without.
+EVENT_VECTOR = "tl_search_lexemes(title_words, '1A') || tl_search_lexemes(other_words, '2')"
+
+
+def event_words(
+    title: str | None, description: str | None, place: str | None, actors: Any
+) -> tuple[str | None, str]:
+    """The words tl_event_words makes an event's vector of: its title's, then those of its
+    description, place and actors (``concat_ws`` of them, actors joined by spaces), as
+    :func:`timeline.store.folding.search_text` folds them."""
+    names = [a if isinstance(a, str) else json.dumps(a) for a in actors or () if a is not None]
+    other = " ".join(
+        part for part in (description, place, " ".join(names) if names else None) if part is not None
+    )
+    return search_text(title), search_text(other) or ""
+
+
 # Migration 0006's statement: one bump for the whole import instead of one per row.
 BUMP_DATA_VERSION = (
     "INSERT INTO data_version (id, version) VALUES (1, 1) "

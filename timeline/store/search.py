@@ -13,9 +13,10 @@ so each word is looked up in both, and an event matches when each word is in one
 
 - SQLite: the FTS5 tables ``event_search`` (rowid ``events.pk``) and ``source_search`` (rowid
   ``sources.pk``), asked ``"word"*``. Their prefix indexes answer two- and three-letter prefixes.
-- PostgreSQL: the generated, GIN-indexed tsvectors ``events.search`` and ``sources.search``, asked
-  ``'word':*``. Like ``events.geom`` they are not in the models: :data:`EVENT_SEARCH` and
-  :data:`SOURCE_SEARCH` name them.
+- PostgreSQL: the GIN-indexed tsvectors ``events.search`` and ``sources.search`` (kept by
+  triggers, migration 0016; written in bulk by timeline/store/bulk.py), asked ``'word':*``. Like
+  ``events.geom`` they are not in the models: :data:`EVENT_SEARCH` and :data:`SOURCE_SEARCH` name
+  them.
 
 Ranking (``sort=relevance`` on the list): the more of the query's words an event's title holds, the
 higher it ranks; ties keep timeline order. Both backends compute exactly this (FTS5's column filter;
@@ -196,7 +197,7 @@ def rebuild_search_index(session: DbSession, pks: Iterable[int] | None = None) -
 
     Nothing written needs it: on SQLite the triggers of migration 0009 keep the index in step with
     every INSERT, UPDATE and DELETE of events and sources, however they are written (the ORM, Core,
-    INSERT … SELECT, plain SQL), and on PostgreSQL the words are generated columns. It is for rows
+    INSERT … SELECT, plain SQL), and on PostgreSQL by the triggers of migration 0016. It is for rows
     that reached SQLite without the triggers, for a PostgreSQL server whose unaccent rules changed
     (a major upgrade: the stored words were folded by the old ones), and as a repair; an SQLite entry
     whose event no longer exists goes too. Runs in the caller's transaction (commit it, or use
@@ -280,7 +281,7 @@ def _holds(word: str, dialect: str) -> ColumnElement[bool]:
 
 def _rebuild(session: DbSession, dialect: str, keys: list[int] | None) -> int:
     """Index these events (or all) afresh: what migration 0009's triggers do, for many rows at once."""
-    if dialect != "sqlite":  # a generated column is computed again when its row is written
+    if dialect != "sqlite":  # migration 0016's triggers compute the words again when the text is written
         update = _events.update().values(title=_events.c.title)
         sources = _sources.update().values(outlet=_sources.c.outlet)
         if keys is not None:
