@@ -8,13 +8,15 @@ with one ``INSERT … SELECT`` per table, all inside the caller's write transact
 process killed at any point, leaves nothing behind, temporary tables included.
 
 For a bulk load the per-row triggers are suspended for the length of those statements and their
-work is done once, set-based: on SQLite the triggers are dropped and recreated from their own
-stored SQL (SQLite's DDL is transactional, so other connections never see them missing), on
-PostgreSQL the count trigger is disabled and enabled again (``ALTER TABLE … DISABLE TRIGGER``
-takes a SHARE ROW EXCLUSIVE lock: readers go on; writers wait, as they wait for the write lock
-anyway). Only triggers this module knows how to replace are touched; any other trigger stays in
-force and does its work row by row, so a new derived table is never silently left out. The
-statements that replace them use the migrations' own expressions, and
+work is done once, set-based. That includes the search index: each event's words are folded in
+Python as it is staged and written with one statement, instead of by a trigger per row (calling the
+Python folding on SQLite, or the PL/pgSQL folding, five times slower, on PostgreSQL). On SQLite the
+triggers are dropped and recreated from their own stored SQL (SQLite's DDL is transactional, so
+other connections never see them missing); on PostgreSQL they are disabled and enabled again
+(``ALTER TABLE … DISABLE TRIGGER`` takes a SHARE ROW EXCLUSIVE lock: readers go on; writers wait, as
+they wait for the write lock anyway). Only triggers this module knows how to replace are touched;
+any other trigger stays in force and does its work row by row, so a new derived table is never
+silently left out. The statements that replace them use the migrations' own expressions, and
 tests/domain/test_bulk_import.py checks that the result is what the triggers make.
 
 The store knows nothing of features: the domain (timeline/domain/importing.py) decides what a
@@ -126,17 +128,15 @@ class Staging:
         temp = _TEMP[self.dialect]
         tail = " ON COMMIT DROP" if pg else ""
         self._drop()
-        words, outlet_words = (
-            (", title_words TEXT, other_words TEXT", ", outlet_words TEXT") if pg else ("", "")
-        )
+        words = ", ".join(f"{name} TEXT" for name in WORD_COLUMNS)
         self._sql(
             f"CREATE TABLE {temp}.import_rows (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, {columns}, "
-            f"feature TEXT, snapshot {json_type}, changes {json_type}, pk INTEGER, existing_pk INTEGER"
+            f"feature TEXT, snapshot {json_type}, changes {json_type}, pk INTEGER, existing_pk INTEGER, "
             f"{words}){tail}"
         )
         self._sql(
             f"CREATE TABLE {temp}.import_sources (idx INTEGER NOT NULL, position INTEGER NOT NULL, "
-            f"url TEXT, outlet TEXT, title TEXT, published TEXT{outlet_words}){tail}"
+            f"url TEXT, outlet TEXT, title TEXT, published TEXT, outlet_words TEXT){tail}"
         )
 
     def _drop(self) -> None:
@@ -178,22 +178,19 @@ class Staging:
             values = list(staged.values)
             for i in _JSON_COLUMNS:
                 values[i] = dumps(values[i])
-            if pg:
-                row = (staged.index, *values, staged.feature, dumps(staged.snapshot), dumps(staged.changes))
-                rows.append((*row, *event_words(*(staged.values[i] for i in _WORDS_OF))))
-                sources += [(staged.index, *source, search_text(source[2])) for source in staged.sources]
-                continue
-            for i in _DATE_COLUMNS:
-                values[i] = cast(date, values[i]).isoformat()
+            if not pg:
+                for i in _DATE_COLUMNS:
+                    values[i] = cast(date, values[i]).isoformat()
+            words = event_words(*(staged.values[i] for i in _WORDS_OF))
             rows.append(
-                (staged.index, *values, staged.feature, dumps(staged.snapshot), dumps(staged.changes))
+                (staged.index, *values, staged.feature, dumps(staged.snapshot), dumps(staged.changes), *words)
             )
-            sources += [(staged.index, *source) for source in staged.sources]
-        columns = ("idx", *EVENT_COLUMNS, "feature", "snapshot", "changes")
-        source_columns = ("idx", *SOURCE_COLUMNS)
+            sources += [(staged.index, *source, search_text(source[2])) for source in staged.sources]
+        columns = ("idx", *EVENT_COLUMNS, "feature", "snapshot", "changes", *WORD_COLUMNS)
+        source_columns = ("idx", *SOURCE_COLUMNS, "outlet_words")
         if pg:
-            self._copy("import_rows", (*columns, "title_words", "other_words"), rows)
-            self._copy("import_sources", (*source_columns, "outlet_words"), sources)
+            self._copy("import_rows", columns, rows)
+            self._copy("import_sources", source_columns, sources)
             return
         marks = ", ".join("?" * len(columns))
         self._sql(f"INSERT INTO import_rows ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
@@ -332,7 +329,10 @@ class Staging:
         )
         bulk = count >= BULK_MIN_ROWS
         suspended = self._suspend_triggers() if bulk else {}
-        self._insert_rows(now, who, words="events_search" in suspended)
+        words = bool({"events_search", "events_search_insert"} & suspended.keys())
+        self._insert_rows(now, who, words=words)
+        if "events_search_insert" in suspended:
+            self._fill_sqlite_search(first, first + count - 1)
         self._resume_triggers(suspended)
         last = first + count - 1
         if "events_counts" in suspended or "events_counts_insert" in suspended:
@@ -361,8 +361,9 @@ class Staging:
         return first
 
     def _insert_rows(self, now: datetime, who: AuditFields, *, words: bool = False) -> None:
-        """The INSERT … SELECT of each table. ``words`` (PostgreSQL, its search triggers suspended):
-        the search vectors are written from the words staged beside each row."""
+        """The INSERT … SELECT of each table. ``words`` (the search triggers suspended): on
+        PostgreSQL the search vectors are written from the words staged beside each row (on SQLite
+        :meth:`_fill_sqlite_search` writes them after)."""
         columns = ", ".join(EVENT_COLUMNS)
         new = "FROM import_rows WHERE pk IS NOT NULL"
         typed: list[BindParameter[Any]] = [
@@ -382,13 +383,14 @@ class Staging:
 
         public = "(status = :published)"
         # Migration 0009's vectors (tl_event_words, tl_search_lexemes) from the words folded in Python.
-        search, vector = (", search", f", {EVENT_VECTOR}") if words else ("", "")
+        pg_words = words and self.dialect == "postgresql"
+        search, vector = (", search", f", {EVENT_VECTOR}") if pg_words else ("", "")
         run(
             f"INSERT INTO events (pk, {columns}, created_at, updated_at, deleted_at, version, author_id, "
             f"was_published{search}) SELECT pk, {columns}, :now, :now, NULL, 1, NULL, {public}{vector} "
             f"{new} ORDER BY pk"
         )
-        outlet = ", tl_search_lexemes(s.outlet_words, '2')" if words else ""
+        outlet = ", tl_search_lexemes(s.outlet_words, '2')" if pg_words else ""
         run(
             f"INSERT INTO sources (event_pk, {', '.join(SOURCE_COLUMNS)}{search}) "  # noqa: S608
             f"SELECT r.pk, {', '.join('s.' + c for c in SOURCE_COLUMNS)}{outlet} FROM import_sources s "
@@ -404,6 +406,27 @@ class Staging:
             f"SELECT :now, :user_id, :username, :action, substr(id, 1, 200), 'version 1', :addr {new} "
             "ORDER BY pk"
         )
+
+    def _fill_sqlite_search(self, first: int, last: int) -> None:
+        """The FTS5 entries of the new events (keys ``first``..``last``) and their sources, from the
+        staged words: what migration 0009's insert triggers write one row at a time, each through
+        the Python function ``tl_search_text``. Entries left under those keys (none, unless rows
+        were deleted behind the triggers' back) go first, as the triggers' DELETE does."""
+        keys = f"BETWEEN {int(first)} AND {int(last)}"
+        self._sql(f"DELETE FROM event_search WHERE rowid {keys}")  # noqa: S608
+        self._sql(
+            "INSERT INTO event_search (rowid, title, description, place, actors) "  # noqa: S608
+            f"SELECT pk, {', '.join(WORD_COLUMNS)} FROM import_rows WHERE pk IS NOT NULL ORDER BY pk"
+        )
+        # CROSS JOIN keeps this order: each staged source, its row by idx, its stored source through
+        # ix_sources_event_pk (the other way round, import_rows.pk has no index to look up).
+        new_sources = (
+            "FROM import_sources i CROSS JOIN import_rows r CROSS JOIN sources s "
+            "WHERE r.idx = i.idx AND r.pk IS NOT NULL AND s.event_pk = r.pk AND s.position = i.position"
+        )
+        self._sql(f"DELETE FROM source_search WHERE rowid IN (SELECT s.pk {new_sources})")  # noqa: S608
+        outlets = f"SELECT s.pk, i.outlet_words {new_sources} ORDER BY s.pk"
+        self._sql(f"INSERT INTO source_search (rowid, outlet) {outlets}")
 
     # ------------------------------------------------------------------ triggers
 
@@ -445,6 +468,8 @@ class Staging:
 
 # SQLite's per-row INSERT triggers whose work insert_new() does in bulk instead.
 SQLITE_SUSPENDED = (
+    "events_search_insert",
+    "sources_search_insert",
     "events_rtree_insert",
     "events_counts_insert",
     "events_span_counts_insert",
@@ -459,21 +484,27 @@ PG_SUSPENDED = (
     ("events", "events_search"),
     ("sources", "sources_search"),
 )
-# tl_event_words (migration 0009) of staged words: the title's with weight A, the rest without.
-EVENT_VECTOR = "tl_search_lexemes(title_words, '1A') || tl_search_lexemes(other_words, '2')"
+# A staged event's words per field, as :func:`event_words` folds them.
+WORD_COLUMNS = ("title_words", "description_words", "place_words", "actors_words")
+# tl_event_words (migration 0009) of staged words: the title's with weight A, the rest without
+# (the words of concat_ws of the other fields are those of each field, one space apart).
+EVENT_VECTOR = (
+    "tl_search_lexemes(title_words, '1A') || "
+    "tl_search_lexemes(concat_ws(' ', nullif(description_words, ''), nullif(place_words, ''), "
+    "nullif(actors_words, '')), '2')"
+)
 
 
 def event_words(
     title: str | None, description: str | None, place: str | None, actors: Any
-) -> tuple[str | None, str]:
-    """The words tl_event_words makes an event's vector of: its title's, then those of its
-    description, place and actors (``concat_ws`` of them, actors joined by spaces), as
-    :func:`timeline.store.folding.search_text` folds them."""
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """Each searched field's words as :func:`timeline.store.folding.search_text` folds them: what
+    SQLite's search triggers write into the FTS5 columns (the actors one space apart, as their
+    ``group_concat`` of ``json_each`` joins them), and what PostgreSQL's ``tl_event_words`` makes
+    its vector of."""
     names = [a if isinstance(a, str) else json.dumps(a) for a in actors or () if a is not None]
-    other = " ".join(
-        part for part in (description, place, " ".join(names) if names else None) if part is not None
-    )
-    return search_text(title), search_text(other) or ""
+    actor_text = " ".join(names) if names else None
+    return search_text(title), search_text(description), search_text(place), search_text(actor_text)
 
 
 # Migration 0006's statement: one bump for the whole import instead of one per row.
