@@ -421,6 +421,24 @@ def test_postgres_keeps_each_vector_to_its_text_however_it_is_written(app, clien
     assert ids(client, q="other") == []
 
 
+def test_the_plan_bound_counts_own_words_and_outlets_and_leaves_the_session_as_it_was(app, backend, load):
+    """``matches_at_most`` (which plan a ``q`` takes) counts hits in the event's own words and its
+    outlets; on PostgreSQL it reads the outlets through their index, and the transaction's planner
+    settings are the same after it."""
+    from timeline.store.search import matches_at_most
+
+    outlet = [{"url": "https://example.org/m", "outlet": "Медуза", "title": "Report"}]
+    load(*(feature(f"m{i}", title=f"Report {i}", sources=outlet) for i in range(3)))
+    load(feature("own", title="Медуза itself", sources=[]))
+    with app.app_context():
+        assert matches_at_most(db.session, "МЕДУЗА", 4) is True
+        assert matches_at_most(db.session, "медуза", 3) is False  # 1 own + 3 outlets
+        assert matches_at_most(db.session, "zyxwort", 0) is True
+        if backend != "sqlite":
+            assert db.session.scalar(text("SELECT current_setting('enable_seqscan')")) == "on"
+        db.session.remove()
+
+
 # ---------------------------------------------------------------------------- the migration
 
 

@@ -26,7 +26,8 @@ FTS5's bm25 and PostgreSQL's ts_rank would each order them differently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -142,12 +143,38 @@ def matches_at_most(session: DbSession, text: str, cap: int) -> bool:
     words = query_words(text)
     for word in words:
         found = 0
-        for hits in _own_and_outlet_hits(word, dialect):
-            capped = hits.limit(cap + 1).subquery()
-            found += session.scalar(select(func.count()).select_from(capped)) or 0
+        own, outlets = _own_and_outlet_hits(word, dialect)
+        for hits in (own, outlets):
+            capped = select(func.count()).select_from(hits.limit(cap + 1).subquery())
+            if hits is outlets and dialect == "postgresql":
+                with _index_scan(session):
+                    found += session.scalar(capped) or 0
+            else:
+                found += session.scalar(capped) or 0
+            if found > cap:
+                break  # the other index need not be asked
         if found <= cap:
             return True
     return not words
+
+
+@contextmanager
+def _index_scan(session: DbSession) -> Iterator[None]:
+    """PostgreSQL: the statements inside read the sources through their GIN index, not a table scan.
+
+    The outlets are a few names repeated (a newsroom cites the same dozen), so the statistics give
+    every word not among them the rarest name's frequency, and for ``LIMIT cap + 1`` the planner
+    then expects the scan to stop early: a word no outlet holds read all 1.6 million sources (210 ms
+    at a million events) instead of answering from the index in a millisecond. Through the index an
+    outlet's name costs at most a bitmap of its sources (50 ms for one seventh of them). Restored
+    after, for the rest of the transaction.
+    """
+    before = session.scalar(text("SELECT current_setting('enable_seqscan')"))
+    session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+    try:
+        yield
+    finally:
+        session.execute(text("SELECT set_config('enable_seqscan', :before, true)"), {"before": before})
 
 
 def count_text_hits(session: DbSession, text: str, *, include_drafts: bool) -> int | None:
