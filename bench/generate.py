@@ -469,7 +469,8 @@ def vacuum_analyze(url: str) -> None:
         # A million trigger updates leave the small count tables mostly dead row versions;
         # production's autovacuum settings for them (migration 0008) keep up with steady
         # writes, not with a bulk load, so they are rewritten here as a compact copy.
-        for name in ("event_cell_counts", "event_week_counts", "data_version"):
+        counts = ("event_cell_counts", "event_week_counts", "event_span_counts", "event_cell_span_counts")
+        for name in (*counts, "data_version"):
             conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {name}")
 
 

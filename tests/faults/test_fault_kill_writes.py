@@ -11,6 +11,7 @@ acknowledged may or may not have been committed, but never in part).
 from __future__ import annotations
 
 import threading
+from http.client import HTTPException
 from typing import Any
 
 from conftest import editor_token, http
@@ -36,8 +37,10 @@ def test_every_acknowledged_write_survives_a_kill_9_whole(fresh_database, app_fa
                           description="x" * 2000, status="published")  # fmt: skip
             try:
                 status, body, _ = http(server.base, "/api/events", token=token, body=raw, method="POST")
-            except OSError:
-                cut_off.append(writer)  # the server is gone: no answer came, so nothing was promised
+            except (OSError, HTTPException):
+                # The server is gone, before its answer or in the middle of it (IncompleteRead): no
+                # whole answer came, so nothing was promised.
+                cut_off.append(writer)
                 return
             if status == 201:
                 with lock:
