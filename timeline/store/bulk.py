@@ -329,12 +329,11 @@ class Staging:
         )
         bulk = count >= BULK_MIN_ROWS
         suspended = self._suspend_triggers() if bulk else {}
-        words = bool({"events_search", "events_search_insert"} & suspended.keys())
-        self._insert_rows(now, who, words=words)
-        if "events_search_insert" in suspended:
-            self._fill_sqlite_search(first, first + count - 1)
-        self._resume_triggers(suspended)
         last = first + count - 1
+        self._insert_rows(now, who)
+        if "events_search_insert" in suspended:
+            self._fill_sqlite_search(first, last)
+        self._resume_triggers(suspended)
         if "events_counts" in suspended or "events_counts_insert" in suspended:
             fill_counts(self.connection, first, last)
         if "events_span_counts" in suspended or "events_span_counts_insert" in suspended:
@@ -360,10 +359,10 @@ class Staging:
             self._sql(f"SELECT setval({sequence}, {first + count - 1})")
         return first
 
-    def _insert_rows(self, now: datetime, who: AuditFields, *, words: bool = False) -> None:
-        """The INSERT … SELECT of each table. ``words`` (the search triggers suspended): on
-        PostgreSQL the search vectors are written from the words staged beside each row (on SQLite
-        :meth:`_fill_sqlite_search` writes them after)."""
+    def _insert_rows(self, now: datetime, who: AuditFields) -> None:
+        """The INSERT … SELECT of each table. On PostgreSQL the search vectors are written from the
+        words staged beside each row (a search trigger still in force computes the same again); on
+        SQLite :meth:`_fill_sqlite_search` writes the FTS5 entries after."""
         columns = ", ".join(EVENT_COLUMNS)
         new = "FROM import_rows WHERE pk IS NOT NULL"
         typed: list[BindParameter[Any]] = [
@@ -383,14 +382,14 @@ class Staging:
 
         public = "(status = :published)"
         # Migration 0009's vectors (tl_event_words, tl_search_lexemes) from the words folded in Python.
-        pg_words = words and self.dialect == "postgresql"
-        search, vector = (", search", f", {EVENT_VECTOR}") if pg_words else ("", "")
+        pg = self.dialect == "postgresql"
+        search, vector = (", search", f", {EVENT_VECTOR}") if pg else ("", "")
         run(
             f"INSERT INTO events (pk, {columns}, created_at, updated_at, deleted_at, version, author_id, "
             f"was_published{search}) SELECT pk, {columns}, :now, :now, NULL, 1, NULL, {public}{vector} "
             f"{new} ORDER BY pk"
         )
-        outlet = ", tl_search_lexemes(s.outlet_words, '2')" if pg_words else ""
+        outlet = ", tl_search_lexemes(s.outlet_words, '2')" if pg else ""
         run(
             f"INSERT INTO sources (event_pk, {', '.join(SOURCE_COLUMNS)}{search}) "  # noqa: S608
             f"SELECT r.pk, {', '.join('s.' + c for c in SOURCE_COLUMNS)}{outlet} FROM import_sources s "
@@ -444,11 +443,6 @@ class Staging:
                     continue
                 self._sql(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
                 suspended[name] = f"ALTER TABLE {table} ENABLE TRIGGER {name}"
-            if ("events_search" in suspended) != ("sources_search" in suspended):
-                # Both vectors come from the staged words, or both from their triggers.
-                for name in ("events_search", "sources_search"):
-                    if name in suspended:
-                        self._sql(suspended.pop(name))
             return suspended
         names = ", ".join(f"'{name}'" for name in SQLITE_SUSPENDED)
         saved = {

@@ -27,7 +27,7 @@ FTS5's bm25 and PostgreSQL's ts_rank would each order them differently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import (
@@ -146,10 +146,8 @@ def matches_at_most(session: DbSession, text: str, cap: int) -> bool:
         own, outlets = _own_and_outlet_hits(word, dialect)
         for hits in (own, outlets):
             capped = select(func.count()).select_from(hits.limit(cap + 1).subquery())
-            if hits is outlets and dialect == "postgresql":
-                with _index_scan(session):
-                    found += session.scalar(capped) or 0
-            else:
+            through_index = hits is outlets and dialect == "postgresql"
+            with _index_scan(session) if through_index else nullcontext():
                 found += session.scalar(capped) or 0
             if found > cap:
                 break  # the other index need not be asked
